@@ -1,0 +1,36 @@
+"""`python -m app`: read the settings, pick the role (ROLE=api|worker|all), run it."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+
+from app.config import ConfigError, load_settings, log_level_number
+from app.logs import setup_logging
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # platforms without uvloop (Windows) run on asyncio's own loop
+        return None
+    return uvloop.new_event_loop
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(log_level_number(settings), settings.log_format)
+    from app.service import run
+
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(run(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""The HTTP API: accept texts, hand out job ids, answer with results (aiohttp)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import orjson
+from aiohttp import web
+
+from app.broker import Broker
+from app.config import Settings
+from app.problems import Problem, problem_middleware
+from app.protocol import FINAL_STATUSES, JOB_ID_RE, Keys, Message, new_message
+from app.queue import JobQueue, QueueFull
+from app.results import ResultHub
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+BROKER = web.AppKey("broker", Broker)
+QUEUE = web.AppKey("queue", JobQueue)
+HUB = web.AppKey("hub", ResultHub)
+
+MAX_WAIT_S = 60.0
+ALLOWED_FIELDS = frozenset({"text"})
+
+
+def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json", headers=headers)
+
+
+def _wait_seconds(request: web.Request) -> float:
+    raw = request.query.get("wait")
+    if raw is None:
+        return 0.0
+    try:
+        wait_s = float(raw)
+    except ValueError:
+        wait_s = -1.0
+    if not 0 <= wait_s <= MAX_WAIT_S:  # also rejects nan
+        raise Problem(400, "invalid-wait", "Bad Request", f"wait={raw!r}: expected seconds from 0 to {MAX_WAIT_S:g}")
+    return wait_s
+
+
+async def _read_text(request: web.Request, max_chars: int) -> str:
+    if request.content_type != "application/json" and not request.content_type.endswith("+json"):
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported Media Type",
+            f"Content-Type {request.content_type!r} is not accepted: send application/json",
+        )
+    body = await request.read()
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise Problem(400, "invalid-json", "Bad Request", f"the body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise Problem(422, "invalid-body", "Unprocessable Content", 'expected a JSON object like {"text": "..."}')
+    unknown = sorted(set(data) - ALLOWED_FIELDS)
+    if unknown:
+        raise Problem(
+            422, "unknown-field", "Unprocessable Content", f"unknown field(s) {unknown}: the accepted field is 'text'"
+        )
+    return _validate_text(data.get("text"), max_chars)
+
+
+def _validate_text(text: object, max_chars: int) -> str:
+    title = "Unprocessable Content"
+    if text is None:
+        raise Problem(422, "missing-text", title, "the field 'text' is required: send {\"text\": \"...\"}")
+    if not isinstance(text, str):
+        raise Problem(422, "invalid-text", title, f"'text' must be a string, not {_json_type(text)}")
+    if not text.strip():
+        raise Problem(422, "empty-text", title, "'text' is empty or only whitespace: send the text to summarize")
+    if len(text) > max_chars:
+        raise Problem(
+            422, "text-too-long", title, f"'text' has {len(text)} characters; the limit is {max_chars} (MAX_TEXT_CHARS)"
+        )
+    return text
+
+
+def _json_type(value: object) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
+async def wait_for_final(request: web.Request, job_id: str, wait_s: float) -> dict[str, object] | None:
+    """The job record once final, or as it is after `wait_s`. None for an unknown id."""
+    queue, hub = request.app[QUEUE], request.app[HUB]
+    deadline = asyncio.get_running_loop().time() + wait_s
+    async with hub.waiter(job_id) as woken:
+        while True:
+            woken.clear()  # before the read: an event after it sets this again
+            record = await queue.get_job(job_id)
+            remaining = deadline - asyncio.get_running_loop().time()
+            if record is None or record["status"] in FINAL_STATUSES or remaining <= 0 or hub.closing:
+                return record
+            try:
+                async with asyncio.timeout(remaining):
+                    await woken.wait()
+            except TimeoutError:
+                return await queue.get_job(job_id)
+
+
+async def post_process(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    wait_s = _wait_seconds(request)
+    message: Message = new_message(await _read_text(request, settings.max_text_chars))
+    try:
+        await request.app[QUEUE].enqueue(message, max_length=settings.max_queue_length)
+    except QueueFull:
+        raise Problem(
+            503,
+            "queue-full",
+            "Service Unavailable",
+            f"the queue holds {settings.max_queue_length} jobs (MAX_QUEUE_LENGTH); nothing was enqueued, retry later",
+            {"Retry-After": "5"},
+        ) from None
+    log.info("job accepted", extra={"job_id": message.id, "text_chars": len(message.text)})
+    location = {"Location": f"/jobs/{message.id}"}
+    if wait_s > 0:
+        record = await wait_for_final(request, message.id, wait_s)
+        if record is not None and record["status"] in FINAL_STATUSES:
+            return _json(record, 200, location)
+    return _json({"id": message.id, "status": "queued"}, 202, location)
+
+
+async def get_job(request: web.Request) -> web.Response:
+    job_id = request.match_info["job_id"]
+    wait_s = _wait_seconds(request)
+    record = None
+    if JOB_ID_RE.fullmatch(job_id):
+        if wait_s > 0:
+            record = await wait_for_final(request, job_id, wait_s)
+        else:
+            record = await request.app[QUEUE].get_job(job_id)
+    if record is None:
+        raise Problem(404, "job-not-found", "Not Found", f"no job with id {job_id!r} (unknown, or expired after RESULT_TTL)")
+    return _json(record)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return _json({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(2.0):
+            await request.app[QUEUE].redis.ping()
+    except TimeoutError:
+        raise Problem(503, "redis-unavailable", "Service Unavailable", "Redis did not answer PING within 2 s") from None
+    return _json({"status": "ready", "redis_ping_ms": round((time.perf_counter() - started) * 1000, 3)})
+
+
+async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The API's Redis client, queue and result hub: opened together, closed together."""
+    settings, broker = app[SETTINGS], app[BROKER]
+    redis = broker.client()
+    app[QUEUE] = JobQueue(redis, Keys(settings.queue_name, settings.result_channel), result_ttl_s=settings.result_ttl_s)
+    hub = app[HUB] = ResultHub(redis, settings.result_channel)
+    await hub.start()
+    await hub.wait_subscribed(timeout_s=5.0)  # serve anyway if Redis is down: readyz says so
+    yield
+    await hub.stop()
+    await redis.aclose()
+
+
+async def _wake_waiters(app: web.Application) -> None:
+    # Held ?wait= requests answer with the job as it stands rather than block shutdown.
+    app[HUB].closing = True
+    app[HUB].wake_all()
+
+
+def create_app(settings: Settings, broker: Broker | None = None) -> web.Application:
+    """The aiohttp application; `broker` lets ROLE=all share the embedded Redis with its worker."""
+    app = web.Application(middlewares=[problem_middleware], client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[BROKER] = broker or Broker(settings)
+    app.cleanup_ctx.append(_redis_ctx)
+    app.on_shutdown.append(_wake_waiters)
+    app.router.add_post("/process", post_process)
+    app.router.add_get("/jobs/{job_id}", get_job)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app

@@ -1,0 +1,56 @@
+"""Redis clients for each role: a real server from REDIS_URL, or the embedded in-process broker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from app.config import Settings
+
+# Redis failures that mean "not reachable now", as opposed to a bug in a command.
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError, OSError)
+
+# Blocking reads wait at most this long, well below the socket timeout (redis-py
+# treats a read that outlives socket_timeout as a dead connection).
+BLOCK_S = 2.0
+SOCKET_TIMEOUT_S = 5.0
+
+
+@dataclass
+class Broker:
+    """Where a process finds Redis. One per process; `client()` hands out clients
+    that share the embedded server when there is no REDIS_URL."""
+
+    settings: Settings
+    _server: object | None = field(default=None, init=False)
+
+    @property
+    def embedded(self) -> bool:
+        return self.settings.redis_url is None
+
+    def client(self) -> aioredis.Redis:
+        """A new client. A few quick retries ride out a blip; an outage surfaces
+        within seconds as an UNAVAILABLE error instead of a hang."""
+        if self.embedded:
+            return self._fake_client()
+        assert self.settings.redis_url is not None
+        return aioredis.Redis.from_url(
+            self.settings.redis_url,
+            socket_connect_timeout=2.0,
+            socket_timeout=SOCKET_TIMEOUT_S,
+            health_check_interval=15,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        )
+
+    def _fake_client(self) -> aioredis.Redis:
+        import fakeredis  # embedded mode only: the real roles never import it
+
+        if self._server is None:
+            self._server = fakeredis.FakeServer()
+        return fakeredis.FakeAsyncRedis(server=self._server)

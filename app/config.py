@@ -1,0 +1,161 @@
+"""Settings: parsed once from the environment, frozen, validated at start."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class Role(StrEnum):
+    API = "api"
+    WORKER = "worker"
+    ALL = "all"
+
+
+SUMMARIZERS = ("gemini", "extractive", "noop", "sleep")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot run with. The message is one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every knob of the service. Nothing else in the package reads os.environ."""
+
+    role: Role = Role.ALL
+    redis_url: str | None = None  # None: the embedded in-process broker (ROLE=all only)
+    port: int = 3000
+    queue_name: str = "job_queue"
+    result_channel: str = "job_result"
+    worker_concurrency: int = 50
+    summarizer: str = "extractive"
+    gemini_api_key: str | None = field(default=None, repr=False)
+    gemini_model: str = "gemini-flash-latest"
+    gemini_base_url: str | None = None
+    sleep_summarizer_s: float = 0.05
+    job_timeout_s: float = 120.0
+    max_attempts: int = 3
+    result_ttl_s: int = 86_400
+    max_text_chars: int = 100_000
+    max_queue_length: int = 0
+    shutdown_grace_s: float = 30.0
+    heartbeat_s: float = 5.0
+    log_level: str = "INFO"
+    log_format: str = "text"
+
+    @property
+    def embedded(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def max_body_bytes(self) -> int:
+        # A JSON string may escape each character as \uXXXX (6 bytes) and a
+        # surrogate pair takes 12 for 2 UTF-16 units; 6x plus slack covers it.
+        return self.max_text_chars * 6 + 4096
+
+
+def _parse(env: Mapping[str, str], name: str, default: T, convert: Callable[[str], T], allowed: str) -> T:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return convert(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not valid: expected {allowed}") from None
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def convert(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError(raw)
+        return value
+
+    return convert
+
+
+def _float_in(low: float, high: float) -> Callable[[str], float]:
+    def convert(raw: str) -> float:
+        value = float(raw)
+        if not low <= value <= high:  # also rejects nan
+            raise ValueError(raw)
+        return value
+
+    return convert
+
+
+def _one_of(choices: tuple[str, ...], *, upper: bool = False) -> Callable[[str], str]:
+    def convert(raw: str) -> str:
+        value = raw.upper() if upper else raw.lower()
+        if value not in choices:
+            raise ValueError(raw)
+        return value
+
+    return convert
+
+
+def _name(raw: str) -> str:
+    if any(c.isspace() for c in raw) or "{" in raw or "}" in raw:
+        raise ValueError(raw)
+    return raw
+
+
+def _redis_url(env: Mapping[str, str], role: Role) -> str | None:
+    url = env.get("REDIS_URL", "").strip()
+    if url:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError(f"REDIS_URL={url!r} is not valid: expected redis://, rediss:// or unix:// URL")
+        return url
+    host = env.get("REDIS_HOST", "").strip().strip('"')
+    if host or env.get("REDIS_PORT", "").strip():
+        port = _parse(env, "REDIS_PORT", 6379, _int_in(1, 65535), "a port number 1-65535")
+        return f"redis://{host or 'localhost'}:{port}/0"
+    # Only ROLE=all can run on an in-process broker: an api or a worker alone
+    # would have nobody to talk to, so they default to a local Redis.
+    return None if role is Role.ALL else "redis://localhost:6379/0"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from `env` (os.environ by default); raise ConfigError naming the bad variable."""
+    env = os.environ if env is None else env
+    positive = "a positive number"
+    role = _parse(env, "ROLE", Role.ALL, Role, "one of api, worker, all")
+    api_key = env.get("GEMINI_API_KEY", "").strip() or None
+    default_summarizer = "gemini" if api_key else "extractive"
+    summarizer = _parse(env, "SUMMARIZER", default_summarizer, _one_of(SUMMARIZERS), ", ".join(SUMMARIZERS))
+    if summarizer == "gemini" and not api_key:
+        raise ConfigError("SUMMARIZER='gemini' needs GEMINI_API_KEY: set the key, or SUMMARIZER=extractive")
+    return Settings(
+        role=role,
+        redis_url=_redis_url(env, role),
+        port=_parse(env, "PORT", 3000, _int_in(1, 65535), "a port number 1-65535"),
+        queue_name=_parse(env, "QUEUE_NAME", "job_queue", _name, "a name without spaces or braces"),
+        result_channel=_parse(env, "RESULT_CHANNEL", "job_result", _name, "a name without spaces or braces"),
+        worker_concurrency=_parse(env, "WORKER_CONCURRENCY", 50, _int_in(1, 10_000), "an integer 1-10000"),
+        summarizer=summarizer,
+        gemini_api_key=api_key,
+        gemini_model=_parse(env, "GEMINI_MODEL", "gemini-flash-latest", _name, "a model name"),
+        gemini_base_url=env.get("GEMINI_BASE_URL", "").strip() or None,
+        sleep_summarizer_s=_parse(env, "SLEEP_SUMMARIZER_S", 0.05, _float_in(0, 3600), "seconds 0-3600"),
+        job_timeout_s=_parse(env, "JOB_TIMEOUT", 120.0, _float_in(0.001, 86_400), f"{positive} of seconds"),
+        max_attempts=_parse(env, "MAX_ATTEMPTS", 3, _int_in(1, 100), "an integer 1-100"),
+        result_ttl_s=_parse(env, "RESULT_TTL", 86_400, _int_in(1, 365 * 86_400), "seconds, at least 1"),
+        max_text_chars=_parse(env, "MAX_TEXT_CHARS", 100_000, _int_in(1, 10_000_000), "an integer 1-10000000"),
+        max_queue_length=_parse(env, "MAX_QUEUE_LENGTH", 0, _int_in(0, 10**9), "0 (unlimited) or a positive integer"),
+        shutdown_grace_s=_parse(env, "SHUTDOWN_GRACE", 30.0, _float_in(0, 3600), "seconds 0-3600"),
+        heartbeat_s=_parse(env, "HEARTBEAT_INTERVAL", 5.0, _float_in(0.05, 300), "seconds 0.05-300"),
+        log_level=_parse(env, "LOG_LEVEL", "INFO", _one_of(LOG_LEVELS, upper=True), ", ".join(LOG_LEVELS)),
+        log_format=_parse(env, "LOG_FORMAT", "text", _one_of(("text", "json")), "text or json"),
+    )
+
+
+def log_level_number(settings: Settings) -> int:
+    return logging.getLevelNamesMapping()[settings.log_level]

@@ -1,0 +1,19 @@
+--[[ fail: running -> failed, for good.
+  Records the error, starts the record's TTL, moves the message from the processing
+  list to the dead list with the reason, and announces the failure in one step.
+  Idempotent like complete: a job already final is only released.
+  KEYS[1] processing list of the worker   KEYS[2] job hash   KEYS[3] dead list
+  ARGV[1] message as held                 ARGV[2] error
+  ARGV[3] finished_at, unix seconds       ARGV[4] record TTL, seconds
+  ARGV[5] result channel                  ARGV[6] event JSON
+  ARGV[7] dead-list entry JSON
+  Returns 1 failed | 0 already final ]]
+local rcall = redis.call
+local status = rcall('HGET', KEYS[2], 'status')
+rcall('LREM', KEYS[1], 1, ARGV[1])
+if status == 'done' or status == 'failed' then return 0 end
+rcall('HSET', KEYS[2], 'status', 'failed', 'error', ARGV[2], 'finished_at', ARGV[3])
+rcall('EXPIRE', KEYS[2], ARGV[4])
+rcall('LPUSH', KEYS[3], ARGV[7])
+rcall('PUBLISH', ARGV[5], ARGV[6])
+return 1

@@ -1,0 +1,86 @@
+"""RFC 9457 problem details: the one shape every HTTP error of the API takes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+import logging
+
+import orjson
+from aiohttp import web
+
+from app.broker import UNAVAILABLE
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Problem(Exception):
+    """A client-visible error. `kind` names it (`type` is /problems/<kind>)."""
+
+    def __init__(
+        self, status: int, kind: str, title: str, detail: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.kind = kind
+        self.title = title
+        self.detail = detail
+        self.headers = dict(headers or {})
+
+
+def problem_response(problem: Problem, instance: str) -> web.Response:
+    body = {
+        "type": f"/problems/{problem.kind}",
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+        "instance": instance,
+    }
+    return web.Response(
+        status=problem.status, body=orjson.dumps(body), content_type=PROBLEM_JSON, headers=problem.headers
+    )
+
+
+def _from_http_exception(exc: web.HTTPException) -> Problem:
+    kind = exc.reason.lower().replace(" ", "-")
+    detail = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
+    if exc.status == 413:
+        detail = f"the request body is larger than the limit; {detail}"
+    headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+    return Problem(exc.status, kind, exc.reason, detail, headers)
+
+
+UNAVAILABLE_PROBLEM = Problem(
+    503,
+    "redis-unavailable",
+    "Service Unavailable",
+    "the job store (Redis) is not reachable; nothing was changed, try again shortly",
+    {"Retry-After": "2"},
+)
+
+INTERNAL_PROBLEM = Problem(
+    500, "internal-error", "Internal Server Error", "an unexpected error; it is logged on the server"
+)
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turns every error into problem+json: ours, aiohttp's (404, 405, 413), and
+    Redis outages (503). Anything else is a bug: logged, and a 500 that leaks nothing."""
+    try:
+        return await handler(request)
+    except Problem as problem:
+        return problem_response(problem, request.path)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return problem_response(_from_http_exception(exc), request.path)
+    except UNAVAILABLE:
+        return problem_response(UNAVAILABLE_PROBLEM, request.path)
+    except Exception:
+        log.exception("request failed", extra={"path": request.path, "method": request.method})
+        return problem_response(INTERNAL_PROBLEM, request.path)

@@ -1,0 +1,165 @@
+"""The Redis wire contract: key names, the message and event codec, job status. Pure, no I/O."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+import orjson
+
+# A job id other producers may choose: printable, no spaces, short enough to be a key.
+JOB_ID_RE: Final = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+    @property
+    def final(self) -> bool:
+        return self in (Status.DONE, Status.FAILED)
+
+
+FINAL_STATUSES: Final = frozenset({Status.DONE.value, Status.FAILED.value})
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Every key of one queue. All but the queue list carry the hash tag {queue}
+    so multi-key scripts stay in one slot (and run on Redis Cluster); the queue
+    list's own name hashes to that same slot."""
+
+    queue: str
+    channel: str
+
+    @property
+    def tag(self) -> str:
+        return "{" + self.queue + "}"
+
+    @property
+    def workers(self) -> str:
+        return f"{self.tag}:workers"
+
+    @property
+    def delayed(self) -> str:
+        return f"{self.tag}:delayed"
+
+    @property
+    def dead(self) -> str:
+        return f"{self.tag}:dead"
+
+    def job(self, job_id: str) -> str:
+        return f"{self.tag}:job:{job_id}"
+
+    def processing(self, worker_id: str) -> str:
+        return f"{self.tag}:processing:{worker_id}"
+
+    def heartbeat(self, worker_id: str) -> str:
+        return f"{self.tag}:worker:{worker_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One job as it travels on the queue."""
+
+    id: str
+    text: str
+    attempt: int = 0
+    enqueued_at: float = 0.0
+
+    def encode(self) -> bytes:
+        return orjson.dumps(
+            {"id": self.id, "text": self.text, "attempt": self.attempt, "enqueued_at": self.enqueued_at}
+        )
+
+
+class PoisonMessage(ValueError):
+    """A queue message no worker can run; the reason goes to the dead list."""
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+def new_message(text: str) -> Message:
+    return Message(id=new_job_id(), text=text, attempt=0, enqueued_at=time.time())
+
+
+def decode_message(raw: bytes) -> tuple[Message, bool]:
+    """Parse a queue message. Returns the message and whether it had to be
+    completed (a foreign producer's `{"text": ...}` gets an id and defaults).
+    Raises PoisonMessage with a reason when no job can be made of it."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise PoisonMessage(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise PoisonMessage(f"not a JSON object but {type(data).__name__}")
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise PoisonMessage("no text: the message needs a non-empty string field 'text'")
+    job_id, attempt, enqueued_at = data.get("id"), data.get("attempt", 0), data.get("enqueued_at")
+    completed = False
+    if job_id is None:
+        job_id, completed = new_job_id(), True
+    elif not isinstance(job_id, str) or not JOB_ID_RE.fullmatch(job_id):
+        raise PoisonMessage(f"bad id {job_id!r}: expected 1-128 characters of [A-Za-z0-9._:-]")
+    if not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 0:
+        raise PoisonMessage(f"bad attempt {attempt!r}: expected a non-negative integer")
+    if not isinstance(enqueued_at, (int, float)) or isinstance(enqueued_at, bool):
+        enqueued_at, completed = time.time(), True
+    return Message(id=job_id, text=text, attempt=attempt, enqueued_at=float(enqueued_at)), completed
+
+
+def dead_entry(raw: bytes, reason: str, job_id: str | None = None) -> bytes:
+    """What the dead list holds: the message as it was, why it died, and when."""
+    return orjson.dumps(
+        {"id": job_id, "reason": reason, "failed_at": time.time(), "message": raw.decode("utf-8", "replace")}
+    )
+
+
+def done_event(job_id: str, summary: str, model: str, enqueued_at: float, started_at: float, now: float) -> bytes:
+    return orjson.dumps(
+        {
+            "id": job_id,
+            "status": Status.DONE.value,
+            "summary": summary,
+            "model": model,
+            "queued_s": round(started_at - enqueued_at, 6),
+            "run_s": round(now - started_at, 6),
+        }
+    )
+
+
+def failed_event(job_id: str, error: str, enqueued_at: float, started_at: float, now: float) -> bytes:
+    return orjson.dumps(
+        {
+            "id": job_id,
+            "status": Status.FAILED.value,
+            "error": error,
+            "queued_s": round(started_at - enqueued_at, 6),
+            "run_s": round(now - started_at, 6),
+        }
+    )
+
+
+_NUMERIC_FIELDS: Final = frozenset({"attempts", "enqueued_at", "started_at", "finished_at", "text_chars"})
+
+
+def decode_record(job_id: str, fields: dict[bytes, bytes]) -> dict[str, object]:
+    """A job hash as the API shows it: strings, with numbers as numbers."""
+    record: dict[str, object] = {"id": job_id}
+    for key, value in fields.items():
+        name, text = key.decode(), value.decode("utf-8", "replace")
+        if name in _NUMERIC_FIELDS:
+            number = float(text)
+            record[name] = int(number) if name in ("attempts", "text_chars") else number
+        else:
+            record[name] = text
+    return record

@@ -1,0 +1,112 @@
+"""One Pub/Sub subscription per API process, fanning finished-job events out to waiters by id."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+
+import orjson
+import redis.asyncio as aioredis
+
+from app.broker import UNAVAILABLE
+
+log = logging.getLogger(__name__)
+
+
+class ResultHub:
+    """Routes `job_result` events to the coroutines waiting for those job ids.
+
+    A subscription costs a connection, so there is one per process, not one per
+    request (as SAQ's PubSubMultiplexer). Pub/Sub is only a wake-up: a waiter
+    registers before it reads the record, so an event that lands between its read
+    and its wait still wakes it; and after a reconnect every waiter is woken to
+    read the record again, since events sent while disconnected are gone.
+    """
+
+    def __init__(self, redis: aioredis.Redis, channel: str) -> None:
+        self._redis = redis
+        self._channel = channel
+        self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+        self.closing = False
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="result-hub")
+
+    async def stop(self) -> None:
+        self.closing = True
+        self.wake_all()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    @contextlib.asynccontextmanager
+    async def waiter(self, job_id: str) -> AsyncIterator[asyncio.Event]:
+        """An event set when `job_id` may have changed: register, then read the record, then wait."""
+        event = asyncio.Event()
+        self._waiters[job_id].add(event)
+        try:
+            yield event
+        finally:
+            waiting = self._waiters.get(job_id)
+            if waiting is not None:
+                waiting.discard(event)
+                if not waiting:
+                    del self._waiters[job_id]
+
+    def wake_all(self) -> None:
+        for waiting in self._waiters.values():
+            for event in waiting:
+                event.set()
+
+    def _dispatch(self, data: bytes) -> None:
+        try:
+            job_id = orjson.loads(data)["id"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            log.warning("result event ignored: not a job event", extra={"event_bytes": len(data)})
+            return
+        for event in self._waiters.get(job_id, ()):
+            event.set()
+
+    async def _listen(self) -> None:
+        backoff_s = 0.1
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self._channel)
+                if backoff_s > 0.1:
+                    log.info("result subscription restored", extra={"channel": self._channel})
+                backoff_s = 0.1
+                self._subscribed.set()
+                self.wake_all()  # anything may have finished while we were not listening
+                await self._pump(pubsub)
+            except UNAVAILABLE as exc:
+                if backoff_s == 0.1:
+                    log.warning("result subscription lost; retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(backoff_s)
+                backoff_s = min(backoff_s * 2, 2.0)
+            finally:
+                self._subscribed.clear()
+                with contextlib.suppress(*UNAVAILABLE):
+                    await pubsub.aclose()
+
+    async def _pump(self, pubsub: aioredis.client.PubSub) -> None:
+        while True:
+            # A bounded wait lets redis-py run its health-check PING, so a silently
+            # dead connection is noticed instead of waited on forever.
+            message = await pubsub.get_message(timeout=1.0)
+            if message is not None and message["type"] == "message":
+                self._dispatch(message["data"])
+
+    async def wait_subscribed(self, timeout_s: float) -> bool:
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._subscribed.wait()
+        except TimeoutError:
+            return False
+        return True

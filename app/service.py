@@ -1,0 +1,80 @@
+"""Runs a process's role (api, worker or both) until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from app.api import create_app
+from app.broker import Broker
+from app.config import Role, Settings
+from app.protocol import Keys
+from app.queue import JobQueue
+from app.summarizers import build_summarizer
+from app.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
+def _announce(settings: Settings) -> None:
+    if settings.embedded:
+        log.info("no REDIS_URL: running on the embedded in-process broker (jobs live only as long as this process)")
+    if settings.summarizer == "extractive" and not settings.gemini_api_key:
+        log.info("no GEMINI_API_KEY: summarizing offline with the extractive summarizer")
+    else:
+        log.info("summarizer selected", extra={"summarizer": settings.summarizer, "model": settings.gemini_model})
+
+
+async def _start_api(settings: Settings, broker: Broker) -> web.AppRunner:
+    runner = web.AppRunner(create_app(settings, broker), shutdown_timeout=settings.shutdown_grace_s)
+    await runner.setup()
+    await web.TCPSite(runner, port=settings.port).start()
+    url = f"http://localhost:{settings.port}"
+    log.info("api listening", extra={"url": url})
+    log.info(
+        "try it: curl -X POST %s/process?wait=30 -H 'Content-Type: application/json' -d '{\"text\": \"...\"}'", url
+    )
+    return runner
+
+
+async def run(settings: Settings) -> None:
+    """Serve the role until a signal; then stop taking work and shut down in order."""
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    _announce(settings)
+    broker = Broker(settings)
+    runner = await _start_api(settings, broker) if settings.role in (Role.API, Role.ALL) else None
+    worker_task, redis, summarizer = None, None, None
+    if settings.role in (Role.WORKER, Role.ALL):
+        redis = broker.client()
+        queue = JobQueue(
+            redis,
+            Keys(settings.queue_name, settings.result_channel),
+            result_ttl_s=settings.result_ttl_s,
+            blocking_move=not broker.embedded,
+        )
+        summarizer = build_summarizer(settings)
+        worker = Worker(settings, queue, summarizer)
+        worker_task = asyncio.create_task(worker.run(), name="worker")
+        stop_waiter = asyncio.create_task(stop.wait())
+        await asyncio.wait([worker_task, stop_waiter], return_when=asyncio.FIRST_COMPLETED)
+        worker.stop()
+        await worker_task
+    else:
+        await stop.wait()
+    log.info("shutting down")
+    if runner is not None:
+        await runner.cleanup()
+    if summarizer is not None:
+        await summarizer.aclose()
+    if redis is not None:
+        await redis.aclose()

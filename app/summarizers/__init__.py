@@ -1,0 +1,33 @@
+"""Summarizer backends and the choice of one from the settings."""
+
+from __future__ import annotations
+
+from app.config import Settings
+from app.summarizers.base import Summarizer, SummarizerError, Summary
+
+__all__ = ["Summarizer", "SummarizerError", "Summary", "build_summarizer"]
+
+
+def build_summarizer(settings: Settings) -> Summarizer:
+    """The backend SUMMARIZER names; imports only what that backend needs."""
+    if settings.summarizer == "gemini":
+        from app.summarizers.gemini import GeminiSummarizer
+
+        assert settings.gemini_api_key is not None  # load_settings guarantees it
+        return GeminiSummarizer(
+            api_key=settings.gemini_api_key,
+            model=settings.gemini_model,
+            base_url=settings.gemini_base_url,
+            timeout_s=settings.job_timeout_s,
+        )
+    if settings.summarizer == "noop":
+        from app.summarizers.testing import NoopSummarizer
+
+        return NoopSummarizer()
+    if settings.summarizer == "sleep":
+        from app.summarizers.testing import SleepSummarizer
+
+        return SleepSummarizer(settings.sleep_summarizer_s)
+    from app.summarizers.extractive import ExtractiveSummarizer
+
+    return ExtractiveSummarizer()

@@ -1,0 +1,144 @@
+"""The job transitions, on a real redis-server and on the embedded broker alike."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from app.protocol import Message, done_event, failed_event, new_message
+from app.queue import JobExists, JobQueue, QueueFull
+from tests.helpers import drain_events
+
+WORKER = "w1"
+
+
+async def test_enqueue_writes_the_record_and_pushes_the_message(queue: JobQueue) -> None:
+    message = new_message("some text")
+    await queue.enqueue(message)
+    assert await queue.redis.lrange(queue.keys.queue, 0, -1) == [message.encode()]
+    record = await queue.get_job(message.id)
+    assert record is not None
+    assert record["status"] == "queued"
+    assert record["attempts"] == 0
+    assert record["text_chars"] == len("some text")
+
+
+async def test_enqueue_is_idempotent_by_id(queue: JobQueue) -> None:
+    message = new_message("once")
+    await queue.enqueue(message)
+    with pytest.raises(JobExists):
+        await queue.enqueue(message)
+    assert await queue.redis.llen(queue.keys.queue) == 1
+
+
+async def test_enqueue_at_the_length_limit_writes_nothing(queue: JobQueue) -> None:
+    for _ in range(2):
+        await queue.enqueue(new_message("x"), max_length=2)
+    rejected = new_message("y")
+    with pytest.raises(QueueFull):
+        await queue.enqueue(rejected, max_length=2)
+    assert await queue.redis.llen(queue.keys.queue) == 2
+    assert await queue.get_job(rejected.id) is None
+
+
+async def test_reserve_takes_a_backlog_in_one_batch_oldest_first(queue: JobQueue) -> None:
+    messages = [new_message(f"text {i}") for i in range(5)]
+    for message in messages:
+        await queue.enqueue(message)
+    taken = await queue.reserve(WORKER, 3, block_s=0)
+    assert taken == [m.encode() for m in messages[:3]]
+    assert await queue.redis.llen(queue.keys.processing(WORKER)) == 3
+    assert await queue.redis.llen(queue.keys.queue) == 2
+
+
+async def test_reserve_on_an_empty_queue_waits_then_returns_nothing(queue: JobQueue) -> None:
+    assert await queue.reserve(WORKER, 10, block_s=1) == []
+
+
+async def test_start_marks_running_and_counts_the_attempt(queue: JobQueue) -> None:
+    message = new_message("run me")
+    await queue.enqueue(message)
+    [job] = await queue.start(WORKER, await queue.reserve(WORKER, 1, block_s=0))
+    assert job.message == message
+    assert job.attempt == 1
+    record = await queue.get_job(message.id)
+    assert record is not None
+    assert (record["status"], record["worker"], record["attempts"]) == ("running", WORKER, 1)
+
+
+async def test_complete_records_releases_and_publishes_once(queue: JobQueue) -> None:
+    message = new_message("finish me")
+    await queue.enqueue(message)
+    [job] = await queue.start(WORKER, await queue.reserve(WORKER, 1, block_s=0))
+    pubsub = queue.redis.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe(queue.keys.channel)
+    event = done_event(message.id, "short", "m", message.enqueued_at, 1.0, 2.0)
+    assert await queue.complete(WORKER, job, "short", "m", event) is True
+    assert await queue.complete(WORKER, job, "other", "m", event) is False
+    record = await queue.get_job(message.id)
+    assert record is not None
+    assert (record["status"], record["summary"]) == ("done", "short")
+    assert await queue.redis.llen(queue.keys.processing(WORKER)) == 0
+    assert 0 < await queue.redis.ttl(queue.keys.job(message.id)) <= 60
+    events = await drain_events(pubsub, seconds=0.5)
+    assert [orjson.loads(e)["id"] for e in events] == [message.id]
+    await pubsub.aclose()
+
+
+async def test_fail_records_the_error_and_dead_letters_the_message(queue: JobQueue) -> None:
+    message = new_message("doomed")
+    await queue.enqueue(message)
+    [job] = await queue.start(WORKER, await queue.reserve(WORKER, 1, block_s=0))
+    event = failed_event(message.id, "model said no", message.enqueued_at, 1.0, 2.0)
+    assert await queue.fail(WORKER, job, "model said no", event) is True
+    record = await queue.get_job(message.id)
+    assert record is not None
+    assert (record["status"], record["error"]) == ("failed", "model said no")
+    [dead] = await queue.redis.lrange(queue.keys.dead, 0, -1)
+    assert orjson.loads(dead)["reason"] == "model said no"
+    assert orjson.loads(dead)["id"] == message.id
+    assert await queue.redis.llen(queue.keys.processing(WORKER)) == 0
+
+
+async def test_a_finished_job_delivered_again_is_released_not_run(queue: JobQueue) -> None:
+    message = new_message("twice")
+    await queue.enqueue(message)
+    [job] = await queue.start(WORKER, await queue.reserve(WORKER, 1, block_s=0))
+    await queue.complete(WORKER, job, "s", "m", b"{}")
+    await queue.redis.lpush(queue.keys.queue, message.encode())  # a duplicate delivery
+    assert await queue.start(WORKER, await queue.reserve(WORKER, 1, block_s=0)) == []
+    assert await queue.redis.llen(queue.keys.processing(WORKER)) == 0
+
+
+async def test_a_foreign_message_gets_an_id_a_record_and_is_held_under_it(queue: JobQueue) -> None:
+    await queue.redis.lpush(queue.keys.queue, b'{"text": "from another language"}')
+    [job] = await queue.start(WORKER, await queue.reserve(WORKER, 1, block_s=0))
+    assert job.message.text == "from another language"
+    assert await queue.redis.lrange(queue.keys.processing(WORKER), 0, -1) == [job.raw]
+    assert Message(**orjson.loads(job.raw)).id == job.message.id
+    record = await queue.get_job(job.message.id)
+    assert record is not None and record["status"] == "running"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"not json", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"id": "a"}', "no text"),
+        (b'{"text": "   "}', "no text"),
+        (b'{"text": 5}', "no text"),
+        (b'{"id": "has space", "text": "t"}', "bad id"),
+        (b"\xff\xfe", "not JSON"),
+    ],
+)
+async def test_poison_messages_go_to_the_dead_list_with_a_reason(queue: JobQueue, raw: bytes, reason: str) -> None:
+    good = new_message("fine")
+    await queue.redis.lpush(queue.keys.queue, raw)
+    await queue.enqueue(good)
+    jobs = await queue.start(WORKER, await queue.reserve(WORKER, 10, block_s=0))
+    assert [job.message.id for job in jobs] == [good.id]
+    [dead] = await queue.redis.lrange(queue.keys.dead, 0, -1)
+    entry = orjson.loads(dead)
+    assert entry["reason"].startswith(reason)
+    assert entry["message"] == raw.decode("utf-8", "replace")
