@@ -19,6 +19,10 @@ UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, Timeout
 # treats a read that outlives socket_timeout as a dead connection).
 BLOCK_S = 2.0
 SOCKET_TIMEOUT_S = 5.0
+# Connections per client. Redis pipelines nothing across connections, so more
+# than this buys no throughput from one process; a burst waits for one instead.
+MAX_CONNECTIONS = 64
+POOL_WAIT_S = 5.0
 
 
 @dataclass
@@ -39,14 +43,19 @@ class Broker:
         if self.embedded:
             return self._fake_client()
         assert self.settings.redis_url is not None
-        return aioredis.Redis.from_url(
+        # A bounded pool that makes a burst queue for a connection instead of
+        # failing with "Too many connections" (redis-py's plain pool stops at 100).
+        pool = aioredis.BlockingConnectionPool.from_url(
             self.settings.redis_url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=POOL_WAIT_S,
             socket_connect_timeout=2.0,
             socket_timeout=SOCKET_TIMEOUT_S,
             health_check_interval=15,
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
+        return aioredis.Redis.from_pool(pool)
 
     def _fake_client(self) -> aioredis.Redis:
         import fakeredis  # embedded mode only: the real roles never import it

@@ -79,7 +79,8 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status < 400:
             raise
         return problem_response(_from_http_exception(exc), request.path)
-    except UNAVAILABLE:
+    except UNAVAILABLE as exc:
+        log.warning("redis unavailable", extra={"path": request.path, "error": repr(exc)})
         return problem_response(UNAVAILABLE_PROBLEM, request.path)
     except Exception:
         log.exception("request failed", extra={"path": request.path, "method": request.method})

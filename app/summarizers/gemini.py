@@ -1,0 +1,143 @@
+"""Summarizer backed by the Gemini API through the google-genai async client."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import aiohttp
+from google import genai
+from google.genai import errors, types
+
+from app.summarizers.base import SummarizerError, Summary
+
+DEFAULT_MODEL = "gemini-flash-latest"
+PROMPT_VERSION = "v1"
+SYSTEM_INSTRUCTION = (
+    "You summarize texts. Write a faithful, concise summary of the text the user sends, "
+    "in the same language as that text. Use only facts stated in the text: add no facts, "
+    "opinions or interpretations that are not in it. Reply with the summary only."
+)
+
+# Finish reasons that mean the model refused or was cut off by policy; asking again gives the same.
+_REFUSALS = frozenset({"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII"})
+_RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+_MAX_SERVER_TEXT = 300  # error bodies from proxies can be whole HTML pages
+
+
+class GeminiSummarizer:
+    """One summarize() is exactly one generateContent call; the job queue owns retries."""
+
+    name = "gemini"
+
+    def __init__(
+        self, api_key: str, model: str = DEFAULT_MODEL, base_url: str | None = None, timeout_s: float = 120.0
+    ) -> None:
+        self._api_key = api_key
+        self._model = model
+        self._base_url = base_url
+        self._timeout_s = timeout_s
+        self._session: aiohttp.ClientSession | None = None
+        self._client: genai.Client | None = None
+        self._config = types.GenerateContentConfig(
+            system_instruction=SYSTEM_INSTRUCTION,
+            # Both loops could make extra model calls behind our back; neither is used here.
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+            automatic_continuation=False,
+        )
+
+    async def summarize(self, text: str) -> Summary:
+        models = self._ensure_client().aio.models
+        try:
+            response = await models.generate_content(model=self._model, contents=text, config=self._config)
+        except errors.APIError as exc:
+            raise self._from_api_error(exc) from exc
+        except TimeoutError as exc:  # aiohttp's total timeout; also covers its ServerTimeoutError
+            raise self._error(f"gemini did not answer within {self._timeout_s:g}s", transient=True) from exc
+        except aiohttp.ClientError as exc:
+            raise self._error(f"gemini request failed: {type(exc).__name__}: {exc}", transient=True) from exc
+        except json.JSONDecodeError as exc:  # the SDK lets a non-JSON body (a proxy's page) escape as this
+            raise self._error(f"gemini sent a body that is not JSON: {exc}", transient=True) from exc
+        return self._to_summary(response)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aio.aclose()
+            self._client.close()  # the SDK also opens a sync httpx pool that aio.aclose() leaves open
+            self._client = None
+        if self._session is not None:
+            await self._session.close()  # ours: the SDK never closes a session it was given
+            self._session = None
+
+    def _ensure_client(self) -> genai.Client:
+        # Built on first use because an aiohttp session must be created inside the running loop.
+        # We hand the SDK our own session: its default one subclasses ClientSession, which makes
+        # aiohttp emit a DeprecationWarning on every new event loop.
+        if self._client is None:
+            # limit=0 as in the SDK's own session: concurrency is bounded by the worker count,
+            # and a pool cap would make requests queue for a connection inside our timeout.
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), trust_env=True)
+            options = types.HttpOptions(
+                base_url=self._base_url,
+                timeout=max(1, round(self._timeout_s * 1000)),  # milliseconds; 0 would mean none
+                retry_options=types.HttpRetryOptions(attempts=1),
+                aiohttp_client=self._session,
+            )
+            # vertexai=False so GOOGLE_GENAI_USE_VERTEXAI in the environment cannot switch backends.
+            self._client = genai.Client(api_key=self._api_key, vertexai=False, http_options=options)
+        return self._client
+
+    def _to_summary(self, response: types.GenerateContentResponse) -> Summary:
+        feedback = response.prompt_feedback
+        if feedback is not None and feedback.block_reason is not None:
+            raise self._error(f"gemini blocked the prompt: {_label(feedback.block_reason)}", transient=False)
+        if not response.candidates:
+            raise self._error("gemini returned no candidates", transient=False)
+        reason = _label(response.candidates[0].finish_reason)
+        if reason in _REFUSALS:
+            raise self._error(f"gemini stopped the answer: finish_reason {reason}", transient=False)
+        text = (response.text or "").strip()
+        if not text:
+            raise self._error(f"gemini returned an empty answer (finish_reason {reason})", transient=False)
+        return Summary(text=text, model=response.model_version or self._model)
+
+    def _from_api_error(self, exc: errors.APIError) -> SummarizerError:
+        # 408 is the HTTP status for "try again": transient like 429 and 5xx.
+        transient = exc.code in (408, 429) or exc.code >= 500
+        return self._error(
+            f"gemini HTTP {exc.code} {exc.status}: {str(exc.message)[:_MAX_SERVER_TEXT]}",
+            transient=transient,
+            retry_after_s=_retry_after(exc) if transient else None,
+        )
+
+    def _error(self, message: str, *, transient: bool, retry_after_s: float | None = None) -> SummarizerError:
+        # Error texts come partly from the server and the transport; never let the key through.
+        if self._api_key:
+            message = message.replace(self._api_key, "[redacted]")
+        return SummarizerError(message, transient=transient, retry_after_s=retry_after_s)
+
+
+def _label(value: object) -> str:
+    """An SDK enum's wire name ('SAFETY'), or the value itself if it is not an enum."""
+    return str(getattr(value, "value", value))
+
+
+def _retry_after(exc: errors.APIError) -> float | None:
+    """The delay the API asked for: RetryInfo.retryDelay in the body, else a Retry-After header."""
+    details = exc.details.get("error", {}).get("details", []) if isinstance(exc.details, dict) else []
+    for detail in details:
+        if isinstance(detail, dict) and detail.get("@type") == _RETRY_INFO:
+            delay = _seconds(str(detail.get("retryDelay", "")).removesuffix("s"))
+            if delay is not None:
+                return delay
+    headers = getattr(exc.response, "headers", None)
+    return _seconds(headers.get("Retry-After", "")) if headers is not None else None
+
+
+def _seconds(raw: str) -> float | None:
+    """A non-negative number of seconds, or None. HTTP-date Retry-After values are not used by Google."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None

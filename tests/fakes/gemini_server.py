@@ -1,0 +1,237 @@
+"""A fake Gemini API server on aiohttp that the real google-genai SDK can talk to."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A 200 answer. `text=None` means the default summary; "" means a candidate with no parts."""
+
+    text: str | None = None
+    finish_reason: str = "STOP"
+    model_version: str | None = "gemini-fake-001"  # None leaves the field out
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    """A 200 answer with no candidates: the prompt itself was blocked."""
+
+    reason: str = "SAFETY"
+
+
+@dataclass(frozen=True, slots=True)
+class Delay:
+    """Wait `seconds`, then behave as `then`."""
+
+    seconds: float
+    then: Behaviour = Answer()
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimited:
+    """HTTP 429 with a google.rpc.RetryInfo detail, like the real API's quota errors."""
+
+    retry_delay: str | None = "2s"
+    retry_after_header: str | None = None  # the real API does not send one; here to test fallbacks
+
+
+@dataclass(frozen=True, slots=True)
+class ServerError:
+    """HTTP 5xx."""
+
+    code: int = 500
+
+
+@dataclass(frozen=True, slots=True)
+class BadRequest:
+    """HTTP 400."""
+
+    message: str = "Request contains an invalid argument."
+
+
+@dataclass(frozen=True, slots=True)
+class Garbage:
+    """A body that is not JSON, as a misbehaving proxy in front of the API might send."""
+
+    code: int = 502
+
+
+@dataclass(frozen=True, slots=True)
+class Hang:
+    """Never answer; the request stays open until the client gives up or the server stops."""
+
+
+Behaviour = Answer | Blocked | Delay | RateLimited | ServerError | BadRequest | Garbage | Hang
+
+_RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+_STATUS_NAMES = {400: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One generateContent request as the server saw it."""
+
+    model: str
+    body: JsonDict
+    api_key: str | None
+    at: float  # time.monotonic() on arrival
+
+    @property
+    def prompt(self) -> str:
+        """The text of the last user turn."""
+        parts = (self.body.get("contents") or [{}])[-1].get("parts", [])
+        return "".join(part.get("text", "") for part in parts)
+
+    @property
+    def system_instruction(self) -> str:
+        parts = self.body.get("systemInstruction", {}).get("parts", [])
+        return "".join(part.get("text", "") for part in parts)
+
+
+class FakeGemini:
+    """Serves POST /{api_version}/models/{model}:generateContent on 127.0.0.1, on a free port.
+
+    Scripted behaviours are used one per call, in order; after that every call gets `default`.
+    """
+
+    def __init__(self, default: Behaviour = Answer()) -> None:
+        self.default: Behaviour = default
+        self.calls: list[Call] = []
+        self._script: deque[Behaviour] = deque()
+        self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
+        self._port = 0
+
+    def script(self, *behaviours: Behaviour) -> None:
+        """Queue behaviours for the next calls."""
+        self._script.extend(behaviours)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/{api_version}/models/{model}:generateContent", self._generate_content)
+        # Cancel a handler when its client disconnects, so Delay/Hang do not outlive the request.
+        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self._port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        self._stopping.set()  # releases any Hang still waiting
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeGemini:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def _generate_content(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()
+        call = Call(
+            model=request.match_info["model"],
+            body=await request.json(),
+            api_key=request.headers.get("x-goog-api-key"),
+            at=arrived,
+        )
+        self.calls.append(call)
+        behaviour = self._script.popleft() if self._script else self.default
+        return await self._respond(behaviour, call)
+
+    async def _respond(self, behaviour: Behaviour, call: Call) -> web.Response:
+        match behaviour:
+            case Delay(seconds, then):
+                await asyncio.sleep(seconds)
+                return await self._respond(then, call)
+            case Hang():
+                await self._stopping.wait()
+                return _error(503, "The server is shutting down.")
+            case Answer():
+                return web.json_response(_answer_body(behaviour, call))
+            case Blocked(reason):
+                return web.json_response(_blocked_body(reason, call))
+            case RateLimited():
+                return _rate_limited(behaviour)
+            case ServerError(code):
+                return _error(code, "An internal error has occurred. Please retry or report the problem.")
+            case BadRequest(message):
+                return _error(400, message)
+            case Garbage(code):
+                return web.Response(status=code, text="<html>oops</html>", content_type="application/json")
+        raise AssertionError(f"unknown behaviour {behaviour!r}")
+
+
+def default_summary(prompt: str) -> str:
+    """What the fake answers when no text was scripted."""
+    return "SUMMARY: " + prompt[:60]
+
+
+def _usage(call: Call, answer: str) -> JsonDict:
+    prompt_tokens = max(1, len(call.prompt + call.system_instruction) // 4)
+    answer_tokens = len(answer) // 4
+    return {
+        "promptTokenCount": prompt_tokens,
+        "candidatesTokenCount": answer_tokens,
+        "totalTokenCount": prompt_tokens + answer_tokens,
+    }
+
+
+def _answer_body(answer: Answer, call: Call) -> JsonDict:
+    text = default_summary(call.prompt) if answer.text is None else answer.text
+    content: JsonDict = {"role": "model"}
+    if text:
+        content["parts"] = [{"text": text}]
+    body: JsonDict = {
+        "candidates": [{"content": content, "finishReason": answer.finish_reason, "index": 0}],
+        "usageMetadata": _usage(call, text),
+        "responseId": f"fake-{id(call):x}",
+    }
+    if answer.model_version is not None:
+        body["modelVersion"] = answer.model_version
+    return body
+
+
+def _blocked_body(reason: str, call: Call) -> JsonDict:
+    return {
+        "promptFeedback": {"blockReason": reason},
+        "usageMetadata": _usage(call, ""),
+        "modelVersion": "gemini-fake-001",
+    }
+
+
+def _rate_limited(behaviour: RateLimited) -> web.Response:
+    details = [
+        {
+            "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+            "violations": [{"quotaMetric": "generativelanguage.googleapis.com/generate_content_requests"}],
+        }
+    ]
+    if behaviour.retry_delay is not None:
+        details.append({"@type": _RETRY_INFO, "retryDelay": behaviour.retry_delay})
+    headers = {"Retry-After": behaviour.retry_after_header} if behaviour.retry_after_header else None
+    return _error(429, "You exceeded your current quota.", details, headers)
+
+
+def _error(
+    code: int, message: str, details: list[JsonDict] | None = None, headers: dict[str, str] | None = None
+) -> web.Response:
+    error: JsonDict = {"code": code, "message": message, "status": _STATUS_NAMES.get(code, "UNKNOWN")}
+    if details:
+        error["details"] = details
+    return web.json_response({"error": error}, status=code, headers=headers)

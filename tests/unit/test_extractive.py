@@ -1,0 +1,209 @@
+"""The extractive summarizer: sentence splitting, TextRank selection, and the async wrapper."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+
+from app.summarizers.base import SummarizerError
+from app.summarizers.extractive import ExtractiveSummarizer, split_sentences, summarize_text
+
+SPLIT_CASES = [
+    ("Dr. Smith arrived. He was late.", ["Dr. Smith arrived.", "He was late."]),
+    (
+        "Mr. and Mrs. Jones left early. They were tired.",
+        ["Mr. and Mrs. Jones left early.", "They were tired."],
+    ),
+    (
+        "Bring fruit, e.g. apples or pears. Avoid nuts, i.e. Brazil nuts. Thanks.",
+        ["Bring fruit, e.g. apples or pears.", "Avoid nuts, i.e. Brazil nuts.", "Thanks."],
+    ),
+    (
+        "The U.S. economy grew. The U.S. Senate voted today. It passed.",
+        ["The U.S. economy grew.", "The U.S. Senate voted today.", "It passed."],
+    ),
+    (
+        "We bought pens, paper, etc. for the office. We bought ink, etc. Then we left.",
+        ["We bought pens, paper, etc. for the office.", "We bought ink, etc.", "Then we left."],
+    ),
+    ("J. Smith wrote the report. It was long.", ["J. Smith wrote the report.", "It was long."]),
+    (
+        "Pi is about 3.14 today. The deal was worth $2.5 million. Nobody complained.",
+        ["Pi is about 3.14 today.", "The deal was worth $2.5 million.", "Nobody complained."],
+    ),
+    (
+        "Meeting at 5 p.m. The room is booked. See Fig. 2 for details.",
+        ["Meeting at 5 p.m.", "The room is booked.", "See Fig. 2 for details."],
+    ),
+    (
+        "I waited... Then he came. Wait\u2026 what happened?",
+        ["I waited...", "Then he came.", "Wait\u2026 what happened?"],
+    ),
+    ('He said "Stop." Then he left.', ['He said "Stop."', "Then he left."]),
+    ('"Stop!" he shouted. Nobody moved.', ['"Stop!" he shouted.', "Nobody moved."]),
+    ("(This is an aside.) The main point follows.", ["(This is an aside.)", "The main point follows."]),
+    ("Really? Yes! Absolutely. What?! No way.", ["Really?", "Yes!", "Absolutely.", "What?!", "No way."]),
+    (
+        "Heading\nBody text starts here.\n\nThis sentence is wrapped\nacross two lines. Next one.",
+        ["Heading", "Body text starts here.", "This sentence is wrapped across two lines.", "Next one."],
+    ),
+    # Fullwidth ! and ? are the point of this case.
+    ("今天天气很好。我们去公园吧！你来吗？", ["今天天气很好。", "我们去公园吧！", "你来吗？"]),  # noqa: RUF001
+    ("これはペンです。あれは本です。", ["これはペンです。", "あれは本です。"]),
+    ("", []),
+    ("  \n\n  ", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SPLIT_CASES)
+def test_split_sentences(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+def _long_text(chars: int, seed: int = 0) -> str:
+    """Varied English-like sentences, deterministic for a given seed."""
+    rng = random.Random(seed)
+    vocabulary = [
+        *("queue", "worker", "job", "redis", "lease", "retry", "summary", "model", "text", "result"),
+        *("broker", "stream", "timeout", "backoff", "latency", "throughput", "memory", "network"),
+        *("request", "response", "error", "client", "server"),
+    ]
+    sentences: list[str] = []
+    size = 0
+    while size < chars:
+        words = [rng.choice(vocabulary) for _ in range(rng.randint(6, 18))]
+        sentence = " ".join(words).capitalize() + "."
+        sentences.append(sentence)
+        size += len(sentence) + 1
+    return " ".join(sentences)
+
+
+def _in_document_order(summary: str, text: str) -> bool:
+    """Whether every sentence of `summary` is a sentence of `text`, in the text's order."""
+    source = split_sentences(text)
+    position = 0
+    for sentence in split_sentences(summary):
+        try:
+            position = source.index(sentence, position) + 1
+        except ValueError:
+            return False
+    return True
+
+
+ARTICLE = (
+    "The city council met on Tuesday to discuss the new budget. "
+    "Solar panels will be installed on every school roof, the council decided. "
+    "The mayor said the plan would cut energy bills for schools by a third. "
+    "Residents asked whether the budget leaves room for road repairs. "
+    "A local bakery celebrated its fiftieth anniversary with free bread. "
+    "The council will vote on the final budget next month. "
+    "Teachers welcomed the solar plan and hope to use it in science lessons. "
+    "Rain is expected for most of the weekend."
+)
+
+
+def test_summary_is_sentences_of_the_text_in_order() -> None:
+    summary = summarize_text(ARTICLE)
+    assert summary
+    assert _in_document_order(summary, ARTICLE)
+
+
+def test_summary_of_a_long_text_is_shorter_and_within_max_chars() -> None:
+    text = _long_text(5_000)
+    summary = summarize_text(text)
+    assert 0 < len(summary) < len(text)
+    assert len(summary) <= 600
+    assert _in_document_order(summary, text)
+    assert len(summarize_text(text, max_chars=200)) <= 200
+
+
+def test_summary_is_deterministic() -> None:
+    text = _long_text(8_000, seed=3)
+    assert summarize_text(text) == summarize_text(text)
+    assert summarize_text(ARTICLE) == summarize_text(ARTICLE)
+
+
+def test_most_central_sentence_is_kept() -> None:
+    central = "Solar panels convert sunlight into electricity for homes and batteries."
+    text = " ".join(
+        [
+            "Large solar farms cover whole fields.",
+            "Sunlight varies with the seasons.",
+            central,
+            "Electricity prices rose sharply this year.",
+            "Many homes need better insulation.",
+            "Batteries store energy overnight.",
+            "Panels are cleaned twice a year.",
+        ]
+    )
+    assert central in split_sentences(summarize_text(text))
+
+
+def test_short_text_comes_back_stripped() -> None:
+    assert summarize_text("  Just one sentence here.  \n") == "Just one sentence here."
+    assert summarize_text("First one. Second one.") == "First one. Second one."
+
+
+def test_overlong_sentence_is_cut_on_a_word_boundary() -> None:
+    sentence = " ".join(f"word{i}" for i in range(300)) + "."
+    summary = summarize_text(sentence, max_chars=100)
+    assert len(summary) <= 100
+    assert summary.endswith("\u2026")
+    kept = summary.removesuffix("\u2026")
+    assert sentence.startswith(kept)
+    assert sentence[len(kept)] == " "
+
+
+def test_cjk_text_gives_a_summary() -> None:
+    text = (
+        "今天的会议讨论了新的预算。太阳能电池板将安装在每所学校的屋顶上。"
+        "市长说这个计划会让学校的电费减少三分之一。居民们询问预算是否包括修路。"
+        "一家面包店庆祝了五十周年。老师们欢迎太阳能计划。周末大部分时间会下雨。"
+    )
+    summary = summarize_text(text)
+    assert summary
+    assert len(summary) < len(text)
+    assert _in_document_order(summary, text)
+
+
+def test_emoji_text_gives_a_summary() -> None:
+    text = "\n".join(["🎉🎉 🚀🚀", "🌟✨ 🎉🎉", "😀 😀 😀", "🚀🌟 ✨✨", "🍕🍕🍕", "🎉🚀🌟✨"])
+    summary = summarize_text(text)
+    assert summary
+    assert _in_document_order(summary, text)
+
+
+def test_a_100k_char_text_completes() -> None:
+    text = _long_text(100_000, seed=7)
+    summary = summarize_text(text)
+    assert 0 < len(summary) <= 600
+
+
+async def test_summarizer_returns_a_summary() -> None:
+    summarizer = ExtractiveSummarizer()
+    assert summarizer.name == "extractive"
+    summary = await summarizer.summarize(ARTICLE)
+    assert summary.model == "extractive-textrank"
+    assert summary.text == summarize_text(ARTICLE)
+    await summarizer.aclose()
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t\n"])
+async def test_blank_text_is_a_permanent_error(text: str) -> None:
+    with pytest.raises(SummarizerError, match="text is empty") as raised:
+        await ExtractiveSummarizer().summarize(text)
+    assert raised.value.transient is False
+
+
+async def test_summarize_does_not_block_the_event_loop() -> None:
+    # If summarize ran TextRank on the loop, the task would finish in its first step, before this
+    # coroutine got the loop back; off the loop, this coroutine keeps running while the work is done.
+    task = asyncio.create_task(ExtractiveSummarizer().summarize(_long_text(50_000)))
+    turns = 0
+    while not task.done():
+        turns += 1
+        await asyncio.sleep(0)
+    assert turns > 1
+    assert (await task).text
