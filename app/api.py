@@ -139,7 +139,8 @@ async def get_job(request: web.Request) -> web.Response:
         else:
             record = await request.app[QUEUE].get_job(job_id)
     if record is None:
-        raise Problem(404, "job-not-found", "Not Found", f"no job with id {job_id!r} (unknown, or expired after RESULT_TTL)")
+        detail = f"no job with id {job_id!r} (unknown, or expired after RESULT_TTL)"
+        raise Problem(404, "job-not-found", "Not Found", detail)
     return _json(record)
 
 

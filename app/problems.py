@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 
 import orjson
 from aiohttp import web

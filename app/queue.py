@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 
-from app.protocol import Keys, Message, PoisonMessage, decode_message, decode_record, dead_entry
+from app.protocol import Keys, Message, PoisonMessage, dead_entry, decode_message, decode_record
 
 if TYPE_CHECKING:
     from redis.commands.core import AsyncScript

@@ -22,8 +22,9 @@ class ResultHub:
     A subscription costs a connection, so there is one per process, not one per
     request (as SAQ's PubSubMultiplexer). Pub/Sub is only a wake-up: a waiter
     registers before it reads the record, so an event that lands between its read
-    and its wait still wakes it; and after a reconnect every waiter is woken to
-    read the record again, since events sent while disconnected are gone.
+    and its wait still wakes it; and each time the subscription is (re)confirmed
+    every waiter is woken to read the record again, since events sent while
+    disconnected are gone.
     """
 
     def __init__(self, redis: aioredis.Redis, channel: str) -> None:
@@ -76,14 +77,12 @@ class ResultHub:
     async def _listen(self) -> None:
         backoff_s = 0.1
         while True:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._redis.pubsub()
             try:
                 await pubsub.subscribe(self._channel)
                 if backoff_s > 0.1:
                     log.info("result subscription restored", extra={"channel": self._channel})
                 backoff_s = 0.1
-                self._subscribed.set()
-                self.wake_all()  # anything may have finished while we were not listening
                 await self._pump(pubsub)
             except UNAVAILABLE as exc:
                 if backoff_s == 0.1:
@@ -100,8 +99,16 @@ class ResultHub:
             # A bounded wait lets redis-py run its health-check PING, so a silently
             # dead connection is noticed instead of waited on forever.
             message = await pubsub.get_message(timeout=1.0)
-            if message is not None and message["type"] == "message":
+            if message is None:
+                continue
+            if message["type"] == "message":
                 self._dispatch(message["data"])
+            elif message["type"] == "subscribe":
+                # Confirmed, at start or after redis-py re-subscribed on its own following
+                # a dropped connection: events from now on arrive, but any sent while we
+                # were not listening are gone, so every waiter reads its record again.
+                self._subscribed.set()
+                self.wake_all()
 
     async def wait_subscribed(self, timeout_s: float) -> bool:
         try:

@@ -66,10 +66,8 @@ class Worker:
 
     async def run(self) -> None:
         """Take and run jobs until `stop()`, then let running jobs finish."""
-        log.info(
-            "worker started",
-            extra={"worker_id": self.id, "concurrency": self.settings.worker_concurrency, "summarizer": self.summarizer.name},
-        )
+        extra = {"worker_id": self.id, "concurrency": self.settings.worker_concurrency}
+        log.info("worker started", extra=extra | {"summarizer": self.summarizer.name})
         reserving = asyncio.create_task(self._reserve_loop(), name="reserve")
         await self._stopping.wait()
         reserving.cancel()

@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make run` (the service, embedded: no Docker,
+# no Redis, no API key) and `make test`. Both create .venv and install as needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint up down logs ps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.run: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@ $(VENV)/.run
+
+run: $(VENV)/.run ## the service: API on :3000 and a worker, in one process
+	$(BIN)/python -m app
+
+test: $(VENV)/.test ## unit, integration (starts its own redis-server) and API tests
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+
+up: ## redis + api + worker in containers
+	docker compose up --build
+
+down:
+	docker compose down
+
+logs:
+	docker compose logs -f
+
+ps:
+	docker compose ps
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,72 @@
+"""Settings from the environment: defaults, the original design's variables, one clear line per bad value."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from app.config import ConfigError, Role, load_settings
+
+
+def test_defaults_run_everything_embedded_and_offline() -> None:
+    settings = load_settings({})
+    assert (settings.role, settings.redis_url, settings.embedded) == (Role.ALL, None, True)
+    assert (settings.port, settings.queue_name, settings.result_channel) == (3000, "job_queue", "job_result")
+    assert settings.summarizer == "extractive"
+
+
+def test_an_api_or_worker_alone_defaults_to_a_local_redis() -> None:
+    assert load_settings({"ROLE": "worker"}).redis_url == "redis://localhost:6379/0"
+
+
+def test_the_original_design_env_file_works_unchanged() -> None:
+    settings = load_settings({"GEMINI_API_KEY": "k", "REDIS_HOST": '"redis"', "ROLE": "api"})
+    assert settings.redis_url == "redis://redis:6379/0"
+    assert settings.summarizer == "gemini"
+    assert load_settings({"REDIS_HOST": "cache", "REDIS_PORT": "6380"}).redis_url == "redis://cache:6380/0"
+
+
+def test_redis_url_wins_over_host_and_port() -> None:
+    env = {"REDIS_URL": "redis://a:1/2", "REDIS_HOST": "b"}
+    assert load_settings(env).redis_url == "redis://a:1/2"
+
+
+def test_the_api_key_is_never_in_the_settings_repr() -> None:
+    assert "sekrit" not in repr(load_settings({"GEMINI_API_KEY": "sekrit"}))
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"ROLE": "boss"}, ["ROLE='boss'", "api, worker, all"]),
+        ({"PORT": "70000"}, ["PORT='70000'", "1-65535"]),
+        ({"WORKER_CONCURRENCY": "0"}, ["WORKER_CONCURRENCY='0'"]),
+        ({"WORKER_CONCURRENCY": "lots"}, ["WORKER_CONCURRENCY='lots'"]),
+        ({"JOB_TIMEOUT": "-1"}, ["JOB_TIMEOUT='-1'"]),
+        ({"JOB_TIMEOUT": "nan"}, ["JOB_TIMEOUT='nan'"]),
+        ({"REDIS_URL": "http://x"}, ["REDIS_URL='http://x'", "redis://"]),
+        ({"SUMMARIZER": "gpt"}, ["SUMMARIZER='gpt'", "gemini, extractive"]),
+        ({"SUMMARIZER": "gemini"}, ["GEMINI_API_KEY", "SUMMARIZER=extractive"]),
+        ({"LOG_LEVEL": "loud"}, ["LOG_LEVEL='loud'", "INFO"]),
+        ({"QUEUE_NAME": "a{b}"}, ["QUEUE_NAME='a{b}'"]),
+        ({"MAX_ATTEMPTS": "0"}, ["MAX_ATTEMPTS='0'"]),
+    ],
+)
+def test_a_bad_value_names_the_variable_the_value_and_what_is_allowed(env: dict[str, str], words: list[str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    message = str(caught.value)
+    assert "\n" not in message
+    for word in words:
+        assert word in message
+
+
+def test_a_bad_value_stops_the_process_at_start_with_one_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "app"], env={"PORT": "nope", "PATH": ""}, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    expected = "configuration error: PORT='nope' is not valid: expected a port number 1-65535"
+    assert result.stderr.strip().splitlines() == [expected]
