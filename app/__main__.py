@@ -1,4 +1,4 @@
-"""`python -m app`: read the settings, pick the role (ROLE=api|worker|all), run it."""
+"""`python -m app`: read the settings, pick the role (ROLE=api|worker|all) and run it, or run a command."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ def main() -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     setup_logging(log_level_number(settings), settings.log_format)
+    if len(sys.argv) > 1:  # an operator command; no arguments runs the service
+        from app.cli import run_cli
+
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            return runner.run(run_cli(settings, sys.argv[1:]))
     from app.service import run
 
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:

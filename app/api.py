@@ -14,7 +14,7 @@ from app.broker import Broker
 from app.config import Settings
 from app.problems import Problem, problem_middleware
 from app.protocol import FINAL_STATUSES, JOB_ID_RE, Keys, Message, new_message
-from app.queue import JobQueue, QueueFull
+from app.queue import DuplicateRequest, JobQueue, QueueFull
 from app.results import ResultHub
 
 log = logging.getLogger(__name__)
@@ -109,9 +109,14 @@ async def wait_for_final(request: web.Request, job_id: str, wait_s: float) -> di
 async def post_process(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     wait_s = _wait_seconds(request)
+    idempotency_key = _idempotency_key(request)
     message: Message = new_message(await _read_text(request, settings.max_text_chars))
     try:
-        await request.app[QUEUE].enqueue(message, max_length=settings.max_queue_length)
+        await request.app[QUEUE].enqueue(
+            message, max_length=settings.max_queue_length, idempotency_key=idempotency_key
+        )
+    except DuplicateRequest as duplicate:
+        return await _replay(request, duplicate.job_id, wait_s)
     except QueueFull:
         raise Problem(
             503,
@@ -127,6 +132,24 @@ async def post_process(request: web.Request) -> web.Response:
         if record is not None and record["status"] in FINAL_STATUSES:
             return _json(record, 200, location)
     return _json({"id": message.id, "status": "queued"}, 202, location)
+
+
+def _idempotency_key(request: web.Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= 255 and key.isprintable()):
+        detail = "Idempotency-Key must be 1-255 printable characters (a UUID is a good choice)"
+        raise Problem(400, "invalid-idempotency-key", "Bad Request", detail)
+    return key
+
+
+async def _replay(request: web.Request, job_id: str, wait_s: float) -> web.Response:
+    """The answer to a repeated Idempotency-Key: the first request's job, not a new one."""
+    location = {"Location": f"/jobs/{job_id}"}
+    record = await wait_for_final(request, job_id, wait_s) if wait_s > 0 else await request.app[QUEUE].get_job(job_id)
+    if record is not None and record["status"] in FINAL_STATUSES and wait_s > 0:
+        return _json(record, 200, location)
+    status = record["status"] if record is not None else "queued"
+    return _json({"id": job_id, "status": status}, 202, location)
 
 
 async def get_job(request: web.Request) -> web.Response:

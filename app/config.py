@@ -47,13 +47,20 @@ class Settings:
     max_text_chars: int = 100_000
     max_queue_length: int = 0
     shutdown_grace_s: float = 30.0
-    heartbeat_s: float = 5.0
+    heartbeat_s: float = 3.0
+    retry_base_s: float = 1.0
+    retry_max_s: float = 60.0
     log_level: str = "INFO"
     log_format: str = "text"
 
     @property
     def embedded(self) -> bool:
         return self.redis_url is None
+
+    @property
+    def heartbeat_ttl_s(self) -> float:
+        # Three missed beats before a worker counts as dead: a slow beat is not a death.
+        return self.heartbeat_s * 3
 
     @property
     def max_body_bytes(self) -> int:
@@ -151,7 +158,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_text_chars=_parse(env, "MAX_TEXT_CHARS", 100_000, _int_in(1, 10_000_000), "an integer 1-10000000"),
         max_queue_length=_parse(env, "MAX_QUEUE_LENGTH", 0, _int_in(0, 10**9), "0 (unlimited) or a positive integer"),
         shutdown_grace_s=_parse(env, "SHUTDOWN_GRACE", 30.0, _float_in(0, 3600), "seconds 0-3600"),
-        heartbeat_s=_parse(env, "HEARTBEAT_INTERVAL", 5.0, _float_in(0.05, 300), "seconds 0.05-300"),
+        heartbeat_s=_parse(env, "HEARTBEAT_INTERVAL", 3.0, _float_in(0.05, 300), "seconds 0.05-300"),
+        retry_base_s=_parse(env, "RETRY_BASE_DELAY", 1.0, _float_in(0, 3600), "seconds 0-3600"),
+        retry_max_s=_parse(env, "RETRY_MAX_DELAY", 60.0, _float_in(0, 86_400), "seconds 0-86400"),
         log_level=_parse(env, "LOG_LEVEL", "INFO", _one_of(LOG_LEVELS, upper=True), ", ".join(LOG_LEVELS)),
         log_format=_parse(env, "LOG_FORMAT", "text", _one_of(("text", "json")), "text or json"),
     )

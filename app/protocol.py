@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 import uuid
@@ -62,6 +63,10 @@ class Keys:
 
     def heartbeat(self, worker_id: str) -> str:
         return f"{self.tag}:worker:{worker_id}"
+
+    def idempotency(self, key: str) -> str:
+        # Hashed: the client's key may be long or hold any bytes; ours stays short and safe.
+        return f"{self.tag}:idem:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
 
+import orjson
 import redis.asyncio as aioredis
 
 from app.protocol import Keys, Message, PoisonMessage, dead_entry, decode_message, decode_record
@@ -21,6 +22,14 @@ class QueueFull(Exception):
 
 class JobExists(Exception):
     """A job with this id was already accepted; it was not pushed again."""
+
+
+class DuplicateRequest(Exception):
+    """The idempotency key was used before: `job_id` is the job it made."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,21 +61,30 @@ class JobQueue:
         self._complete = self._script("complete")
         self._fail = self._script("fail")
         self._bury = self._script("bury")
+        self._retry = self._script("retry")
+        self._promote_due = self._script("promote_due")
+        self._requeue = self._script("requeue")
+        self._requeue_dead = self._script("requeue_dead")
 
     def _script(self, name: str) -> AsyncScript:
         return self.redis.register_script(_load(name))
 
-    async def enqueue(self, message: Message, *, max_length: int = 0) -> None:
-        """Write the record and push the message in one round trip.
-        Raises QueueFull or JobExists, having written nothing."""
-        code = await self._enqueue(
-            keys=[self.keys.queue, self.keys.job(message.id)],
-            args=[message.encode(), message.enqueued_at, len(message.text), max_length],
+    async def enqueue(self, message: Message, *, max_length: int = 0, idempotency_key: str | None = None) -> None:
+        """Write the record and push the message in one round trip. Raises QueueFull,
+        JobExists or DuplicateRequest (with the earlier job's id), having written nothing."""
+        keys = [self.keys.queue, self.keys.job(message.id)]
+        if idempotency_key is not None:
+            keys.append(self.keys.idempotency(idempotency_key))
+        code, job_id = await self._enqueue(
+            keys=keys,
+            args=[message.encode(), message.enqueued_at, len(message.text), max_length, message.id, self.result_ttl_s],
         )
         if code == -1:
             raise QueueFull(self.keys.queue)
         if code == 0:
             raise JobExists(message.id)
+        if code == 2:
+            raise DuplicateRequest(job_id.decode())
 
     async def reserve(self, worker_id: str, most: int, block_s: float) -> list[bytes]:
         """Take up to `most` messages into the worker's processing list: all that a
@@ -129,6 +147,95 @@ class JobQueue:
             ],
         )
         return code == 1
+
+    async def retry(self, worker_id: str, job: Reserved, error: str, delay_s: float) -> bool:
+        """running -> queued in `delay_s`, the error recorded. False if it was already final."""
+        due = time.time() + delay_s
+        message = job.message
+        following = Message(id=message.id, text=message.text, attempt=job.attempt, enqueued_at=message.enqueued_at)
+        code = await self._retry(
+            keys=[self.keys.processing(worker_id), self.keys.job(message.id), self.keys.delayed],
+            args=[job.raw, following.encode(), due, error],
+        )
+        return code == 1
+
+    async def promote_due(self, most: int = 1000) -> int:
+        """Move retries whose time has come to the front of the queue; returns how many."""
+        return int(await self._promote_due(keys=[self.keys.delayed, self.keys.queue], args=[time.time(), most]))
+
+    async def requeue(self, worker_id: str, *, orphan: bool) -> int:
+        """Put a worker's held messages back at the front of the queue: its own at
+        shutdown, or a dead worker's (`orphan`: only while it has no heartbeat).
+        Returns how many moved, or -1 if the worker turned out to be alive."""
+        processing = self.keys.processing(worker_id)
+        held: list[bytes] = await self.redis.lrange(processing, 0, -1)
+        job_keys = [self._job_key_of(raw, default=processing) for raw in held]
+        keys = [self.keys.queue, processing, self.keys.heartbeat(worker_id), self.keys.workers, *job_keys]
+        return int(await self._requeue(keys=keys, args=[worker_id, "orphan" if orphan else "own", *held]))
+
+    def _job_key_of(self, raw: bytes, default: str) -> str:
+        try:
+            message, completed = decode_message(raw)
+        except PoisonMessage:
+            return default
+        return default if completed else self.keys.job(message.id)
+
+    async def beat(self, worker_id: str, ttl_s: float, info: bytes) -> None:
+        """Register the worker and refresh its heartbeat, in one MULTI."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.sadd(self.keys.workers, worker_id)
+        pipe.set(self.keys.heartbeat(worker_id), info, px=max(1, round(ttl_s * 1000)))
+        await pipe.execute()
+
+    async def orphaned_workers(self, me: str) -> list[str]:
+        """Registered workers other than `me` whose heartbeat has expired."""
+        others = sorted(m.decode() for m in await self.redis.smembers(self.keys.workers) if m.decode() != me)
+        if not others:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for worker_id in others:
+            pipe.exists(self.keys.heartbeat(worker_id))
+        alive = await pipe.execute()
+        return [worker_id for worker_id, beating in zip(others, alive, strict=True) if not beating]
+
+    async def list_dead(self, most: int = 100) -> list[dict[str, object]]:
+        """The newest `most` dead-list entries, decoded; `raw` is the entry as stored."""
+        entries = await self.redis.lrange(self.keys.dead, 0, most - 1)
+        return [{**orjson.loads(entry), "raw": entry} for entry in entries]
+
+    async def requeue_dead(self, job_id: str | None = None) -> tuple[int, list[str]]:
+        """Push dead jobs back as fresh jobs (attempts reset): the one with `job_id`, or
+        all. Returns how many were requeued and why any could not be."""
+        requeued, problems = 0, []
+        for entry in await self.redis.lrange(self.keys.dead, 0, -1):
+            data = orjson.loads(entry)
+            if job_id is not None and data.get("id") != job_id:
+                continue
+            try:
+                message, _ = decode_message(str(data.get("message", "")).encode())
+            except PoisonMessage as exc:
+                problems.append(f"entry {data.get('id')!r} cannot run again: {exc}")
+                continue
+            fresh = Message(id=message.id, text=message.text, attempt=0, enqueued_at=time.time())
+            keys = [self.keys.dead, self.keys.queue, self.keys.job(fresh.id)]
+            requeued += await self._requeue_dead(
+                keys=keys, args=[entry, fresh.encode(), fresh.enqueued_at, len(fresh.text)]
+            )
+        return requeued, problems
+
+    async def purge_dead(self, job_id: str | None = None) -> int:
+        """Drop dead-list entries: the one(s) for `job_id`, or all. Returns how many."""
+        if job_id is None:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.llen(self.keys.dead)
+            pipe.delete(self.keys.dead)
+            count, _ = await pipe.execute()
+            return int(count)
+        dropped = 0
+        for entry in await self.redis.lrange(self.keys.dead, 0, -1):
+            if orjson.loads(entry).get("id") == job_id:
+                dropped += await self.redis.lrem(self.keys.dead, 1, entry)
+        return dropped
 
     async def get_job(self, job_id: str) -> dict[str, object] | None:
         """The job record, or None for an unknown (or expired) id."""

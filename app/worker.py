@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
+import random
 import secrets
 import socket
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import orjson
 
 from app.broker import BLOCK_S, UNAVAILABLE
 from app.config import Settings
@@ -18,6 +21,13 @@ from app.queue import JobQueue, Reserved
 from app.summarizers.base import Summarizer, SummarizerError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# How often due retries are moved to the queue: the most a retry waits past its time.
+PROMOTE_EVERY_S = 0.25
+# At shutdown, how long to try to put unfinished jobs back before leaving them to recovery.
+HAND_BACK_S = 10.0
 
 
 def new_worker_id() -> str:
@@ -43,6 +53,13 @@ class Outage:
         self.delay_s = 0.0
 
 
+def backoff_s(attempt: int, base_s: float, cap_s: float, asked_s: float | None) -> float:
+    """Exponential backoff with full jitter (spreads a herd of retries), capped; a
+    delay the model asked for wins when it is longer."""
+    jittered = random.uniform(0, min(cap_s, base_s * 2 ** (attempt - 1)))
+    return max(jittered, asked_s or 0.0)
+
+
 class Worker:
     """Runs jobs from one queue. Holds only its in-flight tasks; every job's state lives in Redis."""
 
@@ -55,30 +72,85 @@ class Worker:
         self._slot_freed = asyncio.Event()
         self._unstarted: list[bytes] = []  # reserved, but `start` did not get through
         self._stopping = asyncio.Event()
+        self._reachable_since = time.monotonic()
+        self._writes: set[asyncio.Task[object]] = set()  # final writes a cancellation must not cut
 
     @property
     def in_flight(self) -> int:
         return len(self._running)
 
     def stop(self) -> None:
-        """Stop taking jobs; `run` then drains and returns."""
+        """Stop taking jobs; `run` then drains, hands back what is left, and returns."""
         self._stopping.set()
 
     async def run(self) -> None:
-        """Take and run jobs until `stop()`, then let running jobs finish."""
+        """Take and run jobs until `stop()`; then give running jobs SHUTDOWN_GRACE
+        seconds, put the rest back at the front of the queue, and deregister."""
         extra = {"worker_id": self.id, "concurrency": self.settings.worker_concurrency}
         log.info("worker started", extra=extra | {"summarizer": self.summarizer.name})
-        reserving = asyncio.create_task(self._reserve_loop(), name="reserve")
+        await self._beat_until_written()
+        loops = [
+            asyncio.create_task(self._reserve_loop(), name="reserve"),
+            asyncio.create_task(self._upkeep_loop(), name="upkeep"),
+        ]
         await self._stopping.wait()
-        reserving.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reserving
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
         await self._drain()
         log.info("worker stopped", extra={"worker_id": self.id})
 
     async def _drain(self) -> None:
         if self._running:
             await asyncio.wait(self._running, timeout=self.settings.shutdown_grace_s)
+        unfinished = list(self._running)
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*unfinished, *self._writes, return_exceptions=True)
+        try:
+            async with asyncio.timeout(HAND_BACK_S):
+                moved = await self._retry_until_written(lambda: self.queue.requeue(self.id, orphan=False))
+        except TimeoutError:
+            # Redis is away: the jobs stay in our processing list, and the first worker
+            # to see our heartbeat lapse puts them back.
+            log.error("could not hand back unfinished jobs; recovery will", extra={"worker_id": self.id})
+            return
+        if unfinished or moved:
+            log.info("handed back unfinished jobs", extra={"worker_id": self.id, "jobs": moved})
+
+    async def _beat_until_written(self) -> None:
+        info = orjson.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started_at": time.time()})
+        await self._retry_until_written(lambda: self.queue.beat(self.id, self.settings.heartbeat_ttl_s, info))
+
+    async def _upkeep_loop(self) -> None:
+        """Heartbeat, recovery of dead workers' jobs, promotion of due retries."""
+        outage = Outage("upkeep")
+        beat_every_s = self.settings.heartbeat_s
+        next_beat = 0.0
+        while True:
+            try:
+                now = time.monotonic()
+                if now >= next_beat:
+                    await self._beat_until_written()
+                    await self._recover_orphans()
+                    next_beat = now + beat_every_s
+                await self.queue.promote_due()
+            except UNAVAILABLE as exc:
+                await outage.hit(exc)
+                self._reachable_since = time.monotonic()
+                continue
+            outage.clear()
+            await asyncio.sleep(min(PROMOTE_EVERY_S, beat_every_s))
+
+    async def _recover_orphans(self) -> None:
+        # After an outage every heartbeat may have lapsed at once; give live workers
+        # a full heartbeat TTL to beat again before calling anyone dead.
+        if time.monotonic() - self._reachable_since < self.settings.heartbeat_ttl_s:
+            return
+        for worker_id in await self.queue.orphaned_workers(self.id):
+            moved = await self.queue.requeue(worker_id, orphan=True)
+            if moved >= 0:
+                log.warning("recovered jobs of a dead worker", extra={"dead_worker": worker_id, "jobs": moved})
 
     async def _reserve_loop(self) -> None:
         outage = Outage("reserve")
@@ -112,14 +184,18 @@ class Worker:
     async def _run(self, job: Reserved) -> None:
         started = time.time()
         job_id = job.message.id
-        log.debug("job started", extra={"job_id": job_id, "attempt": job.attempt})
+        if job.attempt > self.settings.max_attempts:
+            # Its earlier attempts all ended with their worker dead (a crash loop).
+            error = f"gave up after {job.attempt - 1} attempts whose worker died (MAX_ATTEMPTS)"
+            return await self._fail(job, started, error)
         try:
             async with asyncio.timeout(self.settings.job_timeout_s):
                 summary = await self.summarizer.summarize(job.message.text)
         except SummarizerError as exc:
-            await self._fail(job, started, str(exc))
+            await self._after_error(job, started, str(exc), transient=exc.transient, asked_s=exc.retry_after_s)
         except TimeoutError:
-            await self._fail(job, started, f"timed out after {self.settings.job_timeout_s:g} s (JOB_TIMEOUT)")
+            error = f"timed out after {self.settings.job_timeout_s:g} s (JOB_TIMEOUT)"
+            await self._after_error(job, started, error, transient=True)
         except Exception as exc:  # a task boundary: a bug in one job must not stop the worker
             log.exception("job crashed", extra={"job_id": job_id})
             await self._fail(job, started, f"internal error: {type(exc).__name__}: {exc}")
@@ -127,27 +203,47 @@ class Worker:
             now = time.time()
             event = done_event(job_id, summary.text, summary.model, job.message.enqueued_at, started, now)
             await self._write_final(lambda: self.queue.complete(self.id, job, summary.text, summary.model, event))
-            log.info("job done", extra={"job_id": job_id, "run_ms": round((now - started) * 1000, 1)})
+            log.info("job done", extra={"job_id": job_id, "attempt": job.attempt, "run_ms": _ms(now - started)})
+
+    async def _after_error(
+        self, job: Reserved, started: float, error: str, *, transient: bool, asked_s: float | None = None
+    ) -> None:
+        if not transient or job.attempt >= self.settings.max_attempts:
+            suffix = "" if not transient else f" (after {job.attempt} attempts, MAX_ATTEMPTS)"
+            return await self._fail(job, started, error + suffix)
+        settings = self.settings
+        delay_s = backoff_s(job.attempt, settings.retry_base_s, settings.retry_max_s, asked_s)
+        await self._write_final(lambda: self.queue.retry(self.id, job, error, delay_s))
+        extra = {"job_id": job.message.id, "attempt": job.attempt, "delay_s": round(delay_s, 3), "error": error}
+        log.warning("job retried", extra=extra)
 
     async def _fail(self, job: Reserved, started: float, error: str) -> None:
         now = time.time()
         event = failed_event(job.message.id, error, job.message.enqueued_at, started, now)
         await self._write_final(lambda: self.queue.fail(self.id, job, error, event))
-        log.warning("job failed", extra={"job_id": job.message.id, "error": error})
+        log.warning("job failed", extra={"job_id": job.message.id, "attempt": job.attempt, "error": error})
 
-    async def _write_final(self, write: Callable[[], Awaitable[bool]]) -> None:
+    async def _write_final(self, write: Callable[[], Awaitable[object]]) -> None:
         """Write a job's ending, riding out a Redis outage. Shielded: a shutdown that
         cancels the job must not cut its final write in half (the script is atomic,
         but the work would be lost and run again)."""
-        await asyncio.shield(self._retry_until_written(write))
+        task = asyncio.ensure_future(self._retry_until_written(write))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+        await asyncio.shield(task)
 
-    async def _retry_until_written(self, write: Callable[[], Awaitable[bool]]) -> None:
-        outage = Outage("final write")
+    async def _retry_until_written(self, write: Callable[[], Awaitable[T]]) -> T:
+        outage = Outage("write")
         while True:
             try:
-                await write()
+                result = await write()
             except UNAVAILABLE as exc:
                 await outage.hit(exc)
+                self._reachable_since = time.monotonic()
                 continue
             outage.clear()
-            return
+            return result
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)

@@ -1,0 +1,16 @@
+--[[ retry: running -> queued, after a backoff.
+  Records the error, releases the message from the processing list and parks the next
+  attempt in the delayed set until its due time, in one step: a crash leaves the job
+  either still held (recovery requeues it) or delayed, never both and never neither.
+  Idempotent like complete: a job already final is only released.
+  KEYS[1] processing list of the worker   KEYS[2] job hash   KEYS[3] delayed set
+  ARGV[1] message as held                 ARGV[2] message of the next attempt
+  ARGV[3] due time, unix seconds          ARGV[4] error of this attempt
+  Returns 1 delayed | 0 already final ]]
+local rcall = redis.call
+local status = rcall('HGET', KEYS[2], 'status')
+rcall('LREM', KEYS[1], 1, ARGV[1])
+if status == 'done' or status == 'failed' then return 0 end
+rcall('HSET', KEYS[2], 'status', 'queued', 'error', ARGV[4], 'retry_at', ARGV[3])
+rcall('ZADD', KEYS[3], ARGV[3], ARGV[2])
+return 1
