@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,7 +42,7 @@ async def drain(n: int, concurrency: int) -> float:
             "SUMMARIZER": "noop", "WORKER_CONCURRENCY": str(concurrency), "LOG_LEVEL": "WARNING",
         }
         started = time.perf_counter()
-        worker = subprocess.Popen([sys.executable, "-m", "app"], env=env)
+        worker = await asyncio.create_subprocess_exec(sys.executable, "-m", "app", env=env)
         done = 0
         while done < n:
             message = await pubsub.get_message(timeout=30)
@@ -52,7 +51,7 @@ async def drain(n: int, concurrency: int) -> float:
             done += 1
         elapsed = time.perf_counter() - started
         worker.terminate()
-        worker.wait()
+        await worker.wait()
         await pubsub.aclose()
         await redis.aclose()
         server.stop()

@@ -1,0 +1,195 @@
+"""Fault injection with real processes: kill -9 a worker, SIGTERM it, restart Redis under load.
+
+Each test starts its own redis-server and `python -m app` processes, and asserts that
+every accepted job ends in exactly one final record with exactly one event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import aiohttp
+import orjson
+import pytest
+import redis.asyncio as aioredis
+
+from app.protocol import Keys, new_message
+from app.queue import JobQueue
+from tests.helpers import drain_events, eventually
+from tests.redis_server import RedisServer, free_port
+
+Spawn = Callable[..., subprocess.Popen[bytes]]
+Private = tuple[RedisServer, JobQueue, aioredis.client.PubSub]
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator[Spawn]:
+    """Start `python -m app` with extra environment; its log goes to tmp_path/<name>.log."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str, **env: str) -> subprocess.Popen[bytes]:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "GEMINI_", "SUMMARIZER"))}
+        with (tmp_path / f"{name}.log").open("wb") as log:
+            process = subprocess.Popen([sys.executable, "-m", "app"], env=clean | env, stdout=log, stderr=log)
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def worker_env(server: RedisServer, keys: Keys, **extra: str) -> dict[str, str]:
+    return {
+        "ROLE": "worker",
+        "REDIS_URL": server.url,
+        "QUEUE_NAME": keys.queue,
+        "RESULT_CHANNEL": keys.channel,
+        "SUMMARIZER": "sleep",
+        "HEARTBEAT_INTERVAL": "0.5",
+        "LOG_LEVEL": "INFO",
+    } | extra
+
+
+async def accept(queue: JobQueue, n: int) -> list[str]:
+    ids = []
+    for i in range(n):
+        message = new_message(f"job {i}: some text to summarize")
+        await queue.enqueue(message)
+        ids.append(message.id)
+    return ids
+
+
+async def statuses(queue: JobQueue, ids: list[str]) -> Counter[str]:
+    records = [await queue.get_job(job_id) for job_id in ids]
+    return Counter(str(r["status"]) if r else "missing" for r in records)
+
+
+async def assert_each_done_once(queue: JobQueue, ids: list[str], pubsub: aioredis.client.PubSub) -> None:
+    async def all_final() -> bool:
+        return (await statuses(queue, ids))["done"] == len(ids)
+
+    await eventually(all_final, timeout_s=60, what=f"all {len(ids)} jobs done")
+    events = Counter(orjson.loads(e)["id"] for e in await drain_events(pubsub, seconds=1.0))
+    assert {job_id: events[job_id] for job_id in ids} == dict.fromkeys(ids, 1), "each job: exactly one event"
+    assert await queue.redis.llen(queue.keys.queue) == 0
+    assert await queue.redis.zcard(queue.keys.delayed) == 0
+
+
+@pytest.fixture
+async def private(make_redis_server: Callable[..., RedisServer], keys: Keys) -> AsyncIterator[Private]:
+    """A redis-server of the test's own (with AOF), a queue on it, and a subscription to its results."""
+    server = make_redis_server(appendonly=True)
+    redis = aioredis.Redis.from_url(server.url)
+    queue = JobQueue(redis, keys, result_ttl_s=600)
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(keys.channel)
+    await drain_events(pubsub, seconds=0.05)
+    yield server, queue, pubsub
+    await pubsub.aclose()
+    await redis.aclose()
+
+
+async def test_kill_9_with_50_jobs_in_flight_loses_none_and_finishes_none_twice(private: Private, spawn: Spawn) -> None:
+    server, queue, pubsub = private
+    ids = await accept(queue, 50)
+    env = worker_env(server, queue.keys, SLEEP_SUMMARIZER_S="1", WORKER_CONCURRENCY="50")
+    first = spawn("first", **env)
+
+    async def all_running() -> bool:
+        return (await statuses(queue, ids))["running"] == 50
+
+    await eventually(all_running, what="50 jobs running on the first worker")
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    spawn("second", **env)
+    await assert_each_done_once(queue, ids, pubsub)
+    records = [await queue.get_job(job_id) for job_id in ids]
+    assert all(r and r["attempts"] == 2 for r in records), "each was recovered once, counting an attempt"
+
+
+async def test_sigterm_hands_back_jobs_longer_than_the_grace(private: Private, spawn: Spawn, tmp_path: Path) -> None:
+    server, queue, pubsub = private
+    ids = await accept(queue, 20)
+    first = spawn("first", **worker_env(server, queue.keys, SLEEP_SUMMARIZER_S="30", SHUTDOWN_GRACE="0.5"))
+
+    async def all_running() -> bool:
+        return (await statuses(queue, ids))["running"] == 20
+
+    await eventually(all_running, what="20 jobs running")
+    first.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(first.wait, 15) == 0
+    assert await statuses(queue, ids) == Counter({"queued": 20})
+    assert await queue.redis.llen(queue.keys.queue) == 20
+    assert await queue.redis.scard(queue.keys.workers) == 0, "the stopped worker deregistered"
+    assert "handed back unfinished jobs" in (tmp_path / "first.log").read_text()
+    spawn("second", **worker_env(server, queue.keys, SLEEP_SUMMARIZER_S="0.1"))
+    await assert_each_done_once(queue, ids, pubsub)
+
+
+async def test_sigterm_lets_jobs_within_the_grace_finish(private: Private, spawn: Spawn) -> None:
+    server, queue, pubsub = private
+    ids = await accept(queue, 20)
+    worker = spawn("worker", **worker_env(server, queue.keys, SLEEP_SUMMARIZER_S="1", SHUTDOWN_GRACE="20"))
+
+    async def all_running() -> bool:
+        return (await statuses(queue, ids))["running"] == 20
+
+    await eventually(all_running, what="20 jobs running")
+    worker.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(worker.wait, 30) == 0
+    await assert_each_done_once(queue, ids, pubsub)
+
+
+async def test_a_redis_restart_mid_run_loses_no_accepted_job(private: Private, spawn: Spawn, tmp_path: Path) -> None:
+    server, queue, _ = private
+    port = free_port()
+    env = worker_env(server, queue.keys, ROLE="all", PORT=str(port), SLEEP_SUMMARIZER_S="0.3", WORKER_CONCURRENCY="5")
+    service = spawn("service", **env)
+    base = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http:
+        await eventually(lambda: _ready(http, base), timeout_s=30, what="service ready")
+        ids = [await _submit(http, base, f"text {i}") for i in range(30)]
+        await queue.redis.aclose()
+        server.stop()
+        async with http.post(f"{base}/process", json={"text": "during the outage"}) as response:
+            assert (response.status, response.content_type) == (503, "application/problem+json")
+        server.start()  # same port, same AOF directory
+        await asyncio.sleep(1.0)  # the outage lasts a while: workers and API must ride it out, not give up
+        records = [await _job(http, base, job_id) for job_id in ids]
+        assert all(r["status"] in ("queued", "running", "done") for r in records)
+        done = [await _job(http, base, job_id, wait_s=30) for job_id in ids]
+    assert [r["status"] for r in done] == ["done"] * 30
+    assert service.poll() is None
+    log = (tmp_path / "service.log").read_text()
+    assert "Traceback" not in log
+    assert log.count("redis unreachable") <= 12, "one line per outage and loop, not one per attempt"
+
+
+async def _ready(http: aiohttp.ClientSession, base: str) -> bool:
+    try:
+        async with http.get(f"{base}/readyz") as response:
+            return response.status == 200
+    except aiohttp.ClientConnectionError:
+        return False
+
+
+async def _submit(http: aiohttp.ClientSession, base: str, text: str) -> str:
+    async with http.post(f"{base}/process", json={"text": text}) as response:
+        assert response.status == 202
+        return (await response.json())["id"]
+
+
+async def _job(http: aiohttp.ClientSession, base: str, job_id: str, wait_s: float = 0) -> dict[str, object]:
+    async with http.get(f"{base}/jobs/{job_id}?wait={wait_s}") as response:
+        assert response.status == 200, await response.text()
+        return await response.json()
