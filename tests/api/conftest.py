@@ -58,3 +58,4 @@ async def start_service(
         runner.stop()
         await task
         await runner.queue.redis.aclose()
+        await runner.summarizer.aclose()

@@ -193,3 +193,14 @@ async def _job(http: aiohttp.ClientSession, base: str, job_id: str, wait_s: floa
     async with http.get(f"{base}/jobs/{job_id}?wait={wait_s}") as response:
         assert response.status == 200, await response.text()
         return await response.json()
+
+
+async def test_a_long_job_on_a_live_worker_is_never_taken_from_it(private: Private, spawn: Spawn) -> None:
+    server, queue, pubsub = private
+    env = worker_env(server, queue.keys, SLEEP_SUMMARIZER_S="4", HEARTBEAT_INTERVAL="0.2")
+    spawn("a", **env)
+    spawn("b", **env)
+    ids = await accept(queue, 4)  # runs 20x longer than a heartbeat TTL, while both workers scan for orphans
+    await assert_each_done_once(queue, ids, pubsub)
+    records = [await queue.get_job(job_id) for job_id in ids]
+    assert [r["attempts"] for r in records if r] == [1, 1, 1, 1], "a live worker's job was recovered"
