@@ -41,6 +41,17 @@ class Reserved:
     attempt: int
 
 
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """A reserved message, decoded: `message` None means poison (`poison` says why);
+    `replacement` is the completed form of a foreign message, to hold instead of `raw`."""
+
+    raw: bytes
+    message: Message | None
+    poison: str
+    replacement: bytes = b""
+
+
 def _load(name: str) -> str:
     return resources.files("app.lua").joinpath(f"{name}.lua").read_text()
 
@@ -99,29 +110,41 @@ class JobQueue:
             raw = await self.redis.brpoplpush(self.keys.queue, processing, max(1, round(block_s)))
         return [raw] if raw is not None else []
 
-    async def start(self, worker_id: str, raws: list[bytes]) -> list[Reserved]:
-        """Mark reserved messages running (one round trip for the batch). Poison
-        messages go to the dead list, redeliveries of finished jobs are released;
-        neither is returned."""
-        processing, now = self.keys.processing(worker_id), time.time()
-        pipe = self.redis.pipeline(transaction=False)
-        held: list[tuple[bytes, Message] | None] = []
+    @staticmethod
+    def prepare(raws: list[bytes]) -> list[Taken]:
+        """Decode reserved messages once (a foreign message's new id must survive a
+        retried `start`). Pure: no Redis."""
+        taken = []
         for raw in raws:
             try:
                 message, completed = decode_message(raw)
             except PoisonMessage as exc:
-                held.append(None)
-                await self._bury(keys=[processing, self.keys.dead], args=[raw, dead_entry(raw, str(exc))], client=pipe)
+                taken.append(Taken(raw, None, str(exc)))
                 continue
-            replacement = message.encode() if completed else b""
-            held.append((replacement or raw, message))
-            args = [raw, replacement, now, worker_id, message.enqueued_at, len(message.text)]
+            taken.append(Taken(raw, message, "", message.encode() if completed else b""))
+        return taken
+
+    async def start(self, worker_id: str, batch: list[Taken] | list[bytes]) -> list[Reserved]:
+        """Mark reserved messages running, in one round trip for the batch. Poison
+        goes to the dead list and redeliveries of finished jobs are released; neither
+        is returned. Safe to call again with the same prepared batch after a dropped
+        connection (raw messages are prepared here, for callers that do not retry)."""
+        taken = [item if isinstance(item, Taken) else self.prepare([item])[0] for item in batch]
+        processing, now = self.keys.processing(worker_id), time.time()
+        pipe = self.redis.pipeline(transaction=False)
+        for item in taken:
+            if item.message is None:
+                entry = dead_entry(item.raw, item.poison)
+                await self._bury(keys=[processing, self.keys.dead], args=[item.raw, entry], client=pipe)
+                continue
+            message = item.message
+            args = [item.raw, item.replacement, now, worker_id, message.enqueued_at, len(message.text)]
             await self._start(keys=[processing, self.keys.job(message.id)], args=args, client=pipe)
         results = await pipe.execute()
         return [
-            Reserved(raw=entry[0], message=entry[1], attempt=int(attempt))
-            for entry, attempt in zip(held, results, strict=True)
-            if entry is not None and attempt
+            Reserved(raw=item.replacement or item.raw, message=item.message, attempt=int(attempt))
+            for item, attempt in zip(taken, results, strict=True)
+            if item.message is not None and attempt
         ]
 
     async def complete(self, worker_id: str, job: Reserved, summary: str, model: str, event: bytes) -> bool:

@@ -17,7 +17,7 @@ import orjson
 from app.broker import BLOCK_S, UNAVAILABLE
 from app.config import Settings
 from app.protocol import done_event, failed_event
-from app.queue import JobQueue, Reserved
+from app.queue import JobQueue, Reserved, Taken
 from app.summarizers.base import Summarizer, SummarizerError
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class Worker:
         self.id = worker_id or new_worker_id()
         self._running: set[asyncio.Task[None]] = set()
         self._slot_freed = asyncio.Event()
-        self._unstarted: list[bytes] = []  # reserved, but `start` did not get through
+        self._unstarted: list[Taken] = []  # reserved, but `start` did not get through
         self._stopping = asyncio.Event()
         self._reachable_since = time.monotonic()
         self._writes: set[asyncio.Task[object]] = set()  # final writes a cancellation must not cut
@@ -161,9 +161,9 @@ class Worker:
                 await self._slot_freed.wait()
                 continue
             try:
-                raws = self._unstarted or await self.queue.reserve(self.id, free, BLOCK_S)
-                self._unstarted = raws
-                jobs = await self.queue.start(self.id, raws) if raws else []
+                taken = self._unstarted or self.queue.prepare(await self.queue.reserve(self.id, free, BLOCK_S))
+                self._unstarted = taken
+                jobs = await self.queue.start(self.id, taken) if taken else []
                 self._unstarted = []
             except UNAVAILABLE as exc:
                 await outage.hit(exc)

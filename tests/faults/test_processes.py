@@ -74,6 +74,13 @@ async def statuses(queue: JobQueue, ids: list[str]) -> Counter[str]:
     return Counter(str(r["status"]) if r else "missing" for r in records)
 
 
+async def all_running(queue: JobQueue, ids: list[str]) -> None:
+    async def running() -> bool:
+        return (await statuses(queue, ids))["running"] == len(ids)
+
+    await eventually(running, what=f"all {len(ids)} jobs running")
+
+
 async def assert_each_done_once(queue: JobQueue, ids: list[str], pubsub: aioredis.client.PubSub) -> None:
     async def all_final() -> bool:
         return (await statuses(queue, ids))["done"] == len(ids)
@@ -105,10 +112,7 @@ async def test_kill_9_with_50_jobs_in_flight_loses_none_and_finishes_none_twice(
     env = worker_env(server, queue.keys, SLEEP_SUMMARIZER_S="1", WORKER_CONCURRENCY="50")
     first = spawn("first", **env)
 
-    async def all_running() -> bool:
-        return (await statuses(queue, ids))["running"] == 50
-
-    await eventually(all_running, what="50 jobs running on the first worker")
+    await all_running(queue, ids)
     first.send_signal(signal.SIGKILL)
     first.wait()
     spawn("second", **env)
@@ -122,10 +126,7 @@ async def test_sigterm_hands_back_jobs_longer_than_the_grace(private: Private, s
     ids = await accept(queue, 20)
     first = spawn("first", **worker_env(server, queue.keys, SLEEP_SUMMARIZER_S="30", SHUTDOWN_GRACE="0.5"))
 
-    async def all_running() -> bool:
-        return (await statuses(queue, ids))["running"] == 20
-
-    await eventually(all_running, what="20 jobs running")
+    await all_running(queue, ids)
     first.send_signal(signal.SIGTERM)
     assert await asyncio.to_thread(first.wait, 15) == 0
     assert await statuses(queue, ids) == Counter({"queued": 20})
@@ -141,10 +142,7 @@ async def test_sigterm_lets_jobs_within_the_grace_finish(private: Private, spawn
     ids = await accept(queue, 20)
     worker = spawn("worker", **worker_env(server, queue.keys, SLEEP_SUMMARIZER_S="1", SHUTDOWN_GRACE="20"))
 
-    async def all_running() -> bool:
-        return (await statuses(queue, ids))["running"] == 20
-
-    await eventually(all_running, what="20 jobs running")
+    await all_running(queue, ids)
     worker.send_signal(signal.SIGTERM)
     assert await asyncio.to_thread(worker.wait, 30) == 0
     await assert_each_done_once(queue, ids, pubsub)

@@ -142,3 +142,14 @@ async def test_poison_messages_go_to_the_dead_list_with_a_reason(queue: JobQueue
     entry = orjson.loads(dead)
     assert entry["reason"].startswith(reason)
     assert entry["message"] == raw.decode("utf-8", "replace")
+
+
+async def test_a_start_retried_after_a_lost_reply_changes_nothing(queue: JobQueue) -> None:
+    await queue.redis.lpush(queue.keys.queue, b'{"text": "foreign"}', new_message("native").encode())
+    taken = queue.prepare(await queue.reserve(WORKER, 2, block_s=0))
+    first = await queue.start(WORKER, taken)
+    again = await queue.start(WORKER, taken)  # as if the first reply was lost
+    assert again == first
+    assert [job.attempt for job in again] == [1, 1]
+    held = await queue.redis.lrange(queue.keys.processing(WORKER), 0, -1)
+    assert sorted(held) == sorted(job.raw for job in first), "each job held once, under one id"
