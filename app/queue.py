@@ -42,6 +42,16 @@ class Reserved:
 
 
 @dataclass(frozen=True, slots=True)
+class Completion:
+    """A finished job, its summary, and the event that announces it."""
+
+    job: Reserved
+    summary: str
+    model: str
+    event: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Taken:
     """A reserved message, decoded: `message` None means poison (`poison` says why);
     `replacement` is the completed form of a foreign message, to hold instead of `raw`."""
@@ -130,30 +140,42 @@ class JobQueue:
         is returned. Safe to call again with the same prepared batch after a dropped
         connection (raw messages are prepared here, for callers that do not retry)."""
         taken = [item if isinstance(item, Taken) else self.prepare([item])[0] for item in batch]
-        processing, now = self.keys.processing(worker_id), time.time()
+        processing = self.keys.processing(worker_id)
+        runnable = [item for item in taken if item.message is not None]
         pipe = self.redis.pipeline(transaction=False)
         for item in taken:
             if item.message is None:
                 entry = dead_entry(item.raw, item.poison)
                 await self._bury(keys=[processing, self.keys.dead], args=[item.raw, entry], client=pipe)
-                continue
-            message = item.message
-            args = [item.raw, item.replacement, now, worker_id, message.enqueued_at, len(message.text)]
-            await self._start(keys=[processing, self.keys.job(message.id)], args=args, client=pipe)
+        if runnable:
+            keys, args = [processing], [time.time(), worker_id]
+            for item in runnable:
+                message = item.message
+                assert message is not None
+                keys.append(self.keys.job(message.id))
+                args += (item.raw, item.replacement, message.enqueued_at, len(message.text))
+            await self._start(keys=keys, args=args, client=pipe)
         results = await pipe.execute()
+        attempts = results[-1] if runnable else []
         return [
             Reserved(raw=item.replacement or item.raw, message=item.message, attempt=int(attempt))
-            for item, attempt in zip(taken, results, strict=True)
+            for item, attempt in zip(runnable, attempts, strict=True)
             if item.message is not None and attempt
         ]
 
     async def complete(self, worker_id: str, job: Reserved, summary: str, model: str, event: bytes) -> bool:
         """running -> done, released and announced at once. False if it was already final."""
-        code = await self._complete(
-            keys=[self.keys.processing(worker_id), self.keys.job(job.message.id)],
-            args=[job.raw, summary, model, time.time(), self.result_ttl_s, self.keys.channel, event],
-        )
-        return code == 1
+        return await self.complete_many(worker_id, [Completion(job, summary, model, event)]) == 1
+
+    async def complete_many(self, worker_id: str, batch: list[Completion]) -> int:
+        """Complete a batch in one round trip, each job as atomically as `complete`.
+        Returns how many became done (the others were already final)."""
+        keys = [self.keys.processing(worker_id)]
+        args: list[object] = [time.time(), self.result_ttl_s, self.keys.channel]
+        for item in batch:
+            keys.append(self.keys.job(item.job.message.id))
+            args += (item.job.raw, item.summary, item.model, item.event)
+        return int(await self._complete(keys=keys, args=args))
 
     async def fail(self, worker_id: str, job: Reserved, error: str, event: bytes) -> bool:
         """running -> failed, dead-lettered and announced at once. False if it was already final."""

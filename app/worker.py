@@ -14,10 +14,11 @@ from typing import TypeVar
 
 import orjson
 
+from app.batching import GroupCommit
 from app.broker import BLOCK_S, UNAVAILABLE
 from app.config import Settings
 from app.protocol import done_event, failed_event
-from app.queue import JobQueue, Reserved, Taken
+from app.queue import Completion, JobQueue, Reserved, Taken
 from app.summarizers.base import Summarizer, SummarizerError
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class Worker:
         self._stopping = asyncio.Event()
         self._reachable_since = time.monotonic()
         self._writes: set[asyncio.Task[object]] = set()  # final writes a cancellation must not cut
+        self._completions = GroupCommit[Completion](self._complete_batch)
 
     @property
     def in_flight(self) -> int:
@@ -106,7 +108,7 @@ class Worker:
         unfinished = list(self._running)
         for task in unfinished:
             task.cancel()
-        await asyncio.gather(*unfinished, *self._writes, return_exceptions=True)
+        await asyncio.gather(*unfinished, *self._writes, self._completions.flush(), return_exceptions=True)
         try:
             async with asyncio.timeout(HAND_BACK_S):
                 moved = await self._retry_until_written(lambda: self.queue.requeue(self.id, orphan=False))
@@ -202,7 +204,7 @@ class Worker:
         else:
             now = time.time()
             event = done_event(job_id, summary.text, summary.model, job.message.enqueued_at, started, now)
-            await self._write_final(lambda: self.queue.complete(self.id, job, summary.text, summary.model, event))
+            await self._completions.submit(Completion(job, summary.text, summary.model, event))
             log.info("job done", extra={"job_id": job_id, "attempt": job.attempt, "run_ms": _ms(now - started)})
 
     async def _after_error(
@@ -222,6 +224,9 @@ class Worker:
         event = failed_event(job.message.id, error, job.message.enqueued_at, started, now)
         await self._write_final(lambda: self.queue.fail(self.id, job, error, event))
         log.warning("job failed", extra={"job_id": job.message.id, "attempt": job.attempt, "error": error})
+
+    async def _complete_batch(self, batch: list[Completion]) -> None:
+        await self._retry_until_written(lambda: self.queue.complete_many(self.id, batch))
 
     async def _write_final(self, write: Callable[[], Awaitable[object]]) -> None:
         """Write a job's ending, riding out a Redis outage. Shielded: a shutdown that

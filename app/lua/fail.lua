@@ -10,7 +10,7 @@
   Returns 1 failed | 0 already final ]]
 local rcall = redis.call
 local status = rcall('HGET', KEYS[2], 'status')
-rcall('LREM', KEYS[1], 1, ARGV[1])
+rcall('LREM', KEYS[1], -1, ARGV[1])  -- from the old end, where finished jobs sit
 if status == 'done' or status == 'failed' then return 0 end
 rcall('HSET', KEYS[2], 'status', 'failed', 'error', ARGV[2], 'finished_at', ARGV[3])
 rcall('EXPIRE', KEYS[2], ARGV[4])

@@ -9,7 +9,7 @@
   Returns 1 delayed | 0 already final ]]
 local rcall = redis.call
 local status = rcall('HGET', KEYS[2], 'status')
-rcall('LREM', KEYS[1], 1, ARGV[1])
+rcall('LREM', KEYS[1], -1, ARGV[1])  -- from the old end, where finished jobs sit
 if status == 'done' or status == 'failed' then return 0 end
 rcall('HSET', KEYS[2], 'status', 'queued', 'error', ARGV[4], 'retry_at', ARGV[3])
 rcall('ZADD', KEYS[3], ARGV[3], ARGV[2])
