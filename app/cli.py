@@ -14,13 +14,20 @@ from app.protocol import Keys
 from app.queue import JobQueue
 
 
+def _positive(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a positive integer")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description="Operate the summarize queue.")
     commands = parser.add_subparsers(dest="command", required=True)
     dead = commands.add_parser("dead", help="messages that failed for good")
     actions = dead.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="show dead messages, newest first")
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--limit", type=_positive, default=50, help="most entries to show (default 50)")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     for name, verb in (("requeue", "run again as fresh jobs (attempts reset)"), ("purge", "delete")):
         action = actions.add_parser(name, help=f"{verb}: one job by id, or --all")

@@ -245,6 +245,8 @@ class JobQueue:
 
     async def list_dead(self, most: int = 100) -> list[dict[str, object]]:
         """The newest `most` dead-list entries, decoded; `raw` is the entry as stored."""
+        if most <= 0:  # LRANGE 0 -1 would mean "all"
+            return []
         entries = await self.redis.lrange(self.keys.dead, 0, most - 1)
         return [{**orjson.loads(entry), "raw": entry} for entry in entries]
 

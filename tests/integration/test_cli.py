@@ -1,0 +1,148 @@
+"""`python -m app dead list|requeue|purge` as an operator runs it: a subprocess against a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pytest
+import redis.asyncio as aioredis
+
+from app.protocol import Keys, failed_event, new_message
+from app.queue import JobQueue
+from tests.redis_server import RedisServer, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER = "w1"
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+Cli = Callable[..., Awaitable[Run]]
+
+
+async def run_app(url: str, queue_name: str, *args: str) -> Run:
+    env = {**os.environ, "REDIS_URL": url, "QUEUE_NAME": queue_name}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode is not None
+    return Run(process.returncode, out.decode(), err.decode())
+
+
+@pytest.fixture
+def queue(redis: aioredis.Redis, keys: Keys) -> JobQueue:
+    return JobQueue(redis, keys, result_ttl_s=60)
+
+
+@pytest.fixture
+def cli(redis_server: RedisServer, keys: Keys) -> Cli:
+    async def run(*args: str) -> Run:
+        return await run_app(redis_server.url, keys.queue, *args)
+
+    return run
+
+
+async def bury(queue: JobQueue, count: int) -> list[tuple[str, str]]:
+    """Fail `count` fresh jobs; returns (id, reason) of each, oldest first."""
+    for i in range(count):
+        await queue.enqueue(new_message(f"text {i}"))
+    jobs = await queue.start(WORKER, await queue.reserve(WORKER, count, block_s=0))
+    failed = []
+    for i, job in enumerate(jobs):
+        reason = f"model said no {i}"
+        assert await queue.fail(WORKER, job, reason, failed_event(job.message.id, reason, 0.0, 1.0, 2.0))
+        failed.append((job.message.id, reason))
+    return failed
+
+
+async def test_dead_list_prints_id_and_reason_newest_first(queue: JobQueue, cli: Cli) -> None:
+    failed = await bury(queue, 3)
+    run = await cli("dead", "list")
+    assert run.code == 0, run.err
+    assert run.out.splitlines() == [f"{job_id}\t{reason}" for job_id, reason in reversed(failed)]
+    assert "3 dead message(s) shown" in run.err
+
+
+async def test_dead_list_json_prints_one_object_per_line(queue: JobQueue, cli: Cli) -> None:
+    failed = await bury(queue, 2)
+    run = await cli("dead", "list", "--json")
+    assert run.code == 0, run.err
+    entries = [orjson.loads(line) for line in run.out.splitlines()]
+    assert [(e["id"], e["reason"]) for e in entries] == list(reversed(failed))
+    assert all(orjson.loads(e["message"])["id"] == e["id"] and e["failed_at"] > 0 for e in entries)
+
+
+async def test_dead_requeue_by_id_puts_the_job_back(queue: JobQueue, cli: Cli) -> None:
+    (chosen, _), (other, _) = await bury(queue, 2)
+    run = await cli("dead", "requeue", chosen)
+    assert run.code == 0, run.err
+    assert "requeued 1" in run.out
+    assert [e["id"] for e in await queue.list_dead()] == [other]
+    [queued] = await queue.redis.lrange(queue.keys.queue, 0, -1)
+    assert orjson.loads(queued)["id"] == chosen
+    record = await queue.get_job(chosen)
+    assert record is not None
+    assert (record["status"], record["attempts"]) == ("queued", 0)
+
+
+async def test_dead_purge_all_empties_the_list(queue: JobQueue, cli: Cli) -> None:
+    await bury(queue, 3)
+    run = await cli("dead", "purge", "--all")
+    assert run.code == 0, run.err
+    assert "purged 3" in run.out
+    assert await queue.list_dead() == []
+
+
+@pytest.mark.parametrize("action", ["purge", "requeue"])
+async def test_an_unknown_id_exits_1_and_changes_nothing(queue: JobQueue, cli: Cli, action: str) -> None:
+    await bury(queue, 1)
+    run = await cli("dead", action, "unknown-id")
+    assert run.code == 1, run.err
+    assert len(await queue.list_dead()) == 1
+    assert await queue.redis.llen(queue.keys.queue) == 0
+
+
+async def test_dead_requeue_all_skips_a_poison_entry_saying_why(queue: JobQueue, cli: Cli) -> None:
+    [(job_id, _)] = await bury(queue, 1)
+    await queue.redis.lpush(queue.keys.queue, b"not JSON")
+    assert await queue.start(WORKER, await queue.reserve(WORKER, 1, block_s=0)) == []
+    run = await cli("dead", "requeue", "--all")
+    assert run.code == 0, run.err
+    assert "requeued 1" in run.out
+    assert "skipped" in run.err and "not JSON" in run.err
+    [poison] = await queue.list_dead()
+    assert poison["id"] is None
+    assert orjson.loads((await queue.redis.lrange(queue.keys.queue, 0, -1))[0])["id"] == job_id
+
+
+async def test_unreachable_redis_exits_3_naming_the_url(keys: Keys) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    run = await run_app(url, keys.queue, "dead", "list")
+    assert run.code == 3
+    [line] = [line for line in run.err.splitlines() if line.startswith("error:")]
+    assert url in line
+
+
+async def test_a_limit_below_one_is_refused_with_a_usage_error(cli: Cli) -> None:
+    result = await cli("dead", "list", "--limit", "0")
+    assert result.code == 2
+    assert "--limit" in result.err and "'0' is not a positive integer" in result.err
