@@ -107,6 +107,15 @@ class JobQueue:
         if code == 2:
             raise DuplicateRequest(job_id.decode())
 
+    async def enqueue_into(self, pipe: aioredis.client.Pipeline, message: Message) -> None:
+        """Add an enqueue to `pipe`, for a producer sending many jobs in one round trip.
+        Each job is still its own atomic script; the caller executes the pipeline."""
+        await self._enqueue(
+            keys=[self.keys.queue, self.keys.job(message.id)],
+            args=[message.encode(), message.enqueued_at, len(message.text), 0, message.id, self.result_ttl_s],
+            client=pipe,
+        )
+
     async def reserve(self, worker_id: str, most: int, block_s: float) -> list[bytes]:
         """Take up to `most` messages into the worker's processing list: all that a
         backlog offers in one round trip, else block up to `block_s` for the next one."""

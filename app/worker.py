@@ -69,7 +69,8 @@ class Worker:
         self.queue = queue
         self.summarizer = summarizer
         self.id = worker_id or new_worker_id()
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: set[asyncio.Task[None]] = set()  # until the job's ending is written
+        self._calls = 0  # jobs in their summarizer call: what WORKER_CONCURRENCY bounds
         self._slot_freed = asyncio.Event()
         self._unstarted: list[Taken] = []  # reserved, but `start` did not get through
         self._stopping = asyncio.Event()
@@ -157,7 +158,7 @@ class Worker:
     async def _reserve_loop(self) -> None:
         outage = Outage("reserve")
         while True:
-            free = self.settings.worker_concurrency - len(self._running)
+            free = self.settings.worker_concurrency - self._calls
             if free <= 0:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
@@ -175,12 +176,15 @@ class Worker:
                 self._launch(job)
 
     def _launch(self, job: Reserved) -> None:
+        self._calls += 1
         task = asyncio.create_task(self._run(job), name=f"job-{job.message.id}")
         self._running.add(task)
-        task.add_done_callback(self._finished)
+        task.add_done_callback(self._running.discard)
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
+    def _free_slot(self) -> None:
+        # A slot is the model call, not the final write: the next job starts while
+        # this one's ending is still on its way to Redis.
+        self._calls -= 1
         self._slot_freed.set()
 
     async def _run(self, job: Reserved) -> None:
@@ -188,11 +192,15 @@ class Worker:
         job_id = job.message.id
         if job.attempt > self.settings.max_attempts:
             # Its earlier attempts all ended with their worker dead (a crash loop).
+            self._free_slot()
             error = f"gave up after {job.attempt - 1} attempts whose worker died (MAX_ATTEMPTS)"
             return await self._fail(job, started, error)
         try:
-            async with asyncio.timeout(self.settings.job_timeout_s):
-                summary = await self.summarizer.summarize(job.message.text)
+            try:
+                async with asyncio.timeout(self.settings.job_timeout_s):
+                    summary = await self.summarizer.summarize(job.message.text)
+            finally:
+                self._free_slot()
         except SummarizerError as exc:
             await self._after_error(job, started, str(exc), transient=exc.transient, asked_s=exc.retry_after_s)
         except TimeoutError:
