@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator
 import orjson
 from aiohttp import web
 
+from app.batching import GroupCommit
 from app.broker import Broker
 from app.config import Settings
 from app.problems import Problem, problem_middleware
 from app.protocol import FINAL_STATUSES, JOB_ID_RE, Keys, Message, new_message
-from app.queue import DuplicateRequest, JobQueue, QueueFull
+from app.queue import DuplicateRequest, Enqueue, JobQueue, QueueFull
 from app.results import ResultHub
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,8 @@ SETTINGS = web.AppKey("settings", Settings)
 BROKER = web.AppKey("broker", Broker)
 QUEUE = web.AppKey("queue", JobQueue)
 HUB = web.AppKey("hub", ResultHub)
+# Concurrent requests' enqueues share round trips (each job still its own atomic script).
+INTAKE = web.AppKey("intake", GroupCommit[Enqueue, BaseException | None])
 
 MAX_WAIT_S = 60.0
 ALLOWED_FIELDS = frozenset({"text"})
@@ -112,9 +115,9 @@ async def post_process(request: web.Request) -> web.Response:
     idempotency_key = _idempotency_key(request)
     message: Message = new_message(await _read_text(request, settings.max_text_chars))
     try:
-        await request.app[QUEUE].enqueue(
-            message, max_length=settings.max_queue_length, idempotency_key=idempotency_key
-        )
+        refused = await request.app[INTAKE].submit(Enqueue(message, settings.max_queue_length, idempotency_key))
+        if refused is not None:
+            raise refused
     except DuplicateRequest as duplicate:
         return await _replay(request, duplicate.job_id, wait_s)
     except QueueFull:
@@ -185,7 +188,10 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     """The API's Redis client, queue and result hub: opened together, closed together."""
     settings, broker = app[SETTINGS], app[BROKER]
     redis = broker.client()
-    app[QUEUE] = JobQueue(redis, Keys(settings.queue_name, settings.result_channel), result_ttl_s=settings.result_ttl_s)
+    queue = app[QUEUE] = JobQueue(
+        redis, Keys(settings.queue_name, settings.result_channel), result_ttl_s=settings.result_ttl_s
+    )
+    app[INTAKE] = GroupCommit(queue.enqueue_many)
     hub = app[HUB] = ResultHub(redis, settings.result_channel)
     await hub.start()
     await hub.wait_subscribed(timeout_s=5.0)  # serve anyway if Redis is down: readyz says so

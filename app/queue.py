@@ -41,6 +41,27 @@ class Reserved:
     attempt: int
 
 
+def raise_for_enqueue(message: Message, reply: list[object]) -> None:
+    """Map enqueue.lua's reply to its exception (or nothing when queued)."""
+    code, job_id = reply
+    if code == -1:
+        raise QueueFull(message.id)
+    if code == 0:
+        raise JobExists(message.id)
+    if code == 2:
+        assert isinstance(job_id, bytes)
+        raise DuplicateRequest(job_id.decode())
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueue:
+    """One job for `enqueue_many`, with its queue limit and idempotency key."""
+
+    message: Message
+    max_length: int = 0
+    key: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Completion:
     """A finished job, its summary, and the event that announces it."""
@@ -93,28 +114,43 @@ class JobQueue:
     async def enqueue(self, message: Message, *, max_length: int = 0, idempotency_key: str | None = None) -> None:
         """Write the record and push the message in one round trip. Raises QueueFull,
         JobExists or DuplicateRequest (with the earlier job's id), having written nothing."""
+        pipe = self.redis.pipeline(transaction=False)
+        await self.enqueue_into(pipe, message, max_length=max_length, idempotency_key=idempotency_key)
+        [reply] = await pipe.execute()
+        raise_for_enqueue(message, reply)
+
+    async def enqueue_many(self, batch: list[Enqueue]) -> list[BaseException | None]:
+        """Enqueue many jobs in one round trip, each its own atomic script; returns,
+        per job, None or the exception `enqueue` would have raised."""
+        pipe = self.redis.pipeline(transaction=False)
+        for item in batch:
+            await self.enqueue_into(pipe, item.message, max_length=item.max_length, idempotency_key=item.key)
+        replies = await pipe.execute()
+        outcomes: list[BaseException | None] = []
+        for item, reply in zip(batch, replies, strict=True):
+            try:
+                raise_for_enqueue(item.message, reply)
+            except (QueueFull, JobExists, DuplicateRequest) as refused:
+                outcomes.append(refused)
+            else:
+                outcomes.append(None)
+        return outcomes
+
+    async def enqueue_into(
+        self,
+        pipe: aioredis.client.Pipeline,
+        message: Message,
+        *,
+        max_length: int = 0,
+        idempotency_key: str | None = None,
+    ) -> None:
+        """Add an enqueue to `pipe`, for a producer sending many jobs in one round trip.
+        Each job is still its own atomic script; the caller executes the pipeline."""
         keys = [self.keys.queue, self.keys.job(message.id)]
         if idempotency_key is not None:
             keys.append(self.keys.idempotency(idempotency_key))
-        code, job_id = await self._enqueue(
-            keys=keys,
-            args=[message.encode(), message.enqueued_at, len(message.text), max_length, message.id, self.result_ttl_s],
-        )
-        if code == -1:
-            raise QueueFull(self.keys.queue)
-        if code == 0:
-            raise JobExists(message.id)
-        if code == 2:
-            raise DuplicateRequest(job_id.decode())
-
-    async def enqueue_into(self, pipe: aioredis.client.Pipeline, message: Message) -> None:
-        """Add an enqueue to `pipe`, for a producer sending many jobs in one round trip.
-        Each job is still its own atomic script; the caller executes the pipeline."""
-        await self._enqueue(
-            keys=[self.keys.queue, self.keys.job(message.id)],
-            args=[message.encode(), message.enqueued_at, len(message.text), 0, message.id, self.result_ttl_s],
-            client=pipe,
-        )
+        args = [message.encode(), message.enqueued_at, len(message.text), max_length, message.id, self.result_ttl_s]
+        await self._enqueue(keys=keys, args=args, client=pipe)
 
     async def reserve(self, worker_id: str, most: int, block_s: float) -> list[bytes]:
         """Take up to `most` messages into the worker's processing list: all that a

@@ -76,7 +76,7 @@ class Worker:
         self._stopping = asyncio.Event()
         self._reachable_since = time.monotonic()
         self._writes: set[asyncio.Task[object]] = set()  # final writes a cancellation must not cut
-        self._completions = GroupCommit[Completion](self._complete_batch)
+        self._completions = GroupCommit[Completion, None](self._complete_batch)
 
     @property
     def in_flight(self) -> int:
@@ -233,8 +233,9 @@ class Worker:
         await self._write_final(lambda: self.queue.fail(self.id, job, error, event))
         log.warning("job failed", extra={"job_id": job.message.id, "attempt": job.attempt, "error": error})
 
-    async def _complete_batch(self, batch: list[Completion]) -> None:
+    async def _complete_batch(self, batch: list[Completion]) -> list[None]:
         await self._retry_until_written(lambda: self.queue.complete_many(self.id, batch))
+        return [None] * len(batch)
 
     async def _write_final(self, write: Callable[[], Awaitable[object]]) -> None:
         """Write a job's ending, riding out a Redis outage. Shielded: a shutdown that
