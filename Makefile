@@ -41,3 +41,8 @@ ps:
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+bench: $(VENV)/.test ## W1-W5 and memory, beside arq, SAQ and dramatiq in the same run (needs redis-server, wrk)
+	$(BIN)/python -m pip install -q -e ".[test,bench]"
+	command -v wrk >/dev/null || apt-get install -y -qq wrk
+	$(BIN)/python -m bench

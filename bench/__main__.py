@@ -1,0 +1,144 @@
+"""`make bench`: every workload, this project beside its peers in one run, one table of ratios.
+
+Starts its own redis-server (persistence off) on a free port; W1-W3 run for this project
+and for arq (defaults and tuned), SAQ and dramatiq through one harness (bench/peers);
+W4, W5 and memory run for this project (bench/http_bench.py, bench/memory.py). Prints
+the table and writes it as JSON to bench/results/<timestamp>.json.
+
+Usage: python -m bench [--quick]   (--quick: fewer jobs, for a smoke run)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+from bench.http_bench import w4_intake, w5_end_to_end
+from bench.memory import worker_rss_per_job
+from bench.peers import w1_drain, w2_io, w3_latency
+from tests.fakes.gemini_server import Answer, Delay, FakeGemini
+from tests.redis_server import RedisServer
+
+PEERS = ["arq", "arq-tuned", "saq", "dramatiq"]
+RESULTS = Path(__file__).parent / "results"
+
+
+async def measure_queues(url: str, scale: float) -> dict[str, dict[str, object]]:
+    """W1, W2 (100 and 1000 at once) and W3 for us and each peer, in one run on one Redis."""
+    w1, w2, w2_big, w3 = int(20_000 * scale), int(2_000 * scale), int(20_000 * scale), int(500 * scale)
+    table: dict[str, dict[str, object]] = {}
+    for peer in ["ours", *PEERS]:
+        row: dict[str, object] = {}
+        cut = 5 if peer == "arq" else 1  # arq's defaults start <= 10 jobs per 0.5 s poll: fewer jobs, same rate
+        row["W1 jobs/s"] = await w1_drain(peer, url, w1 // cut, 100)
+        row["W2 jobs/s"] = await w2_io(peer, url, w2 // cut, 100, 0.05)
+        if peer != "arq":  # never 1,000 at once with its defaults
+            row["W2 big jobs/s"] = await w2_io(peer, url, w2_big, 1000, 0.05)
+        p50, p99 = await w3_latency(peer, url, w3 // (8 if peer == "arq" else 1))
+        row["W3 p50 ms"], row["W3 p99 ms"] = p50, p99
+        table[peer] = row
+        print(f"{peer:<10} {_fmt(row)}", flush=True)
+    async with FakeGemini(default=Delay(0.05, Answer("A summary."))) as gemini:
+        rate = await w2_io("ours+sdk", url, w2, 100, 0.05, gemini_url=gemini.base_url)
+    table["ours+sdk"] = {"W2 jobs/s": rate}
+    print(f"{'ours+sdk':<10} {_fmt(table['ours+sdk'])}", flush=True)
+    return table
+
+
+def _fmt(row: dict[str, object]) -> str:
+    return "  ".join(f"{k} {v:,.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items())
+
+
+def targets(queues: dict[str, dict[str, object]], http: dict[str, object], memory: dict[str, object]) -> list[dict]:
+    """Each target of the issue, the measured value and whether it is met."""
+    ours = queues["ours"]
+    best_w1 = max(float(queues[p]["W1 jobs/s"]) for p in PEERS)  # type: ignore[arg-type]
+    best_big = max(float(queues[p].get("W2 big jobs/s", 0)) for p in PEERS)  # type: ignore[arg-type]
+    ideal_w2 = 100 / 0.05
+    rows = [
+        ("W1 vs best peer", float(ours["W1 jobs/s"]) / best_w1, ">= 10x"),  # type: ignore[arg-type]
+        ("W2 (100 at once) / ideal", float(ours["W2 jobs/s"]) / ideal_w2, ">= 0.97"),  # type: ignore[arg-type]
+        ("W2 via SDK / ideal", float(queues["ours+sdk"]["W2 jobs/s"]) / ideal_w2, "(info)"),  # type: ignore[arg-type]
+        ("W2 (1000 at once) vs best peer", float(ours["W2 big jobs/s"]) / best_big, ">= 5x"),  # type: ignore[arg-type]
+        ("W3 p50 ms", float(ours["W3 p50 ms"]), "<= 1"),  # type: ignore[arg-type]
+        ("W3 p99 ms", float(ours["W3 p99 ms"]), "<= 3"),  # type: ignore[arg-type]
+        ("W4 service / bare aiohttp", float(http["w4"]["ratio_service_bare"]), ">= 0.70"),  # type: ignore[index]
+        ("memory bytes per in-flight job", float(memory["bytes_per_job"]), "<= 10240 + text"),
+    ]
+    return [{"target": name, "value": value, "goal": goal, "met": _met(value, goal)} for name, value, goal in rows]
+
+
+def _met(value: float, goal: str) -> bool | None:
+    if goal.startswith(">="):
+        return value >= float(goal.split()[1].rstrip("x"))
+    if goal.startswith("<="):
+        return value <= float(goal.split()[1])
+    return None
+
+
+def environment() -> dict[str, object]:
+    versions = {name: _version(name) for name in ("redis", "hiredis", "aiohttp", "arq", "saq", "dramatiq", "uvloop")}
+    return {"python": platform.python_version(), "machine": platform.machine(), "cpus": _cpus(), **versions}
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def _cpus() -> int:
+    return os.cpu_count() or 0
+
+
+async def main(scale: float) -> int:
+    with tempfile.TemporaryDirectory() as workdir:
+        server = RedisServer(Path(workdir))
+        server.start()
+        try:
+            queues = await measure_queues(server.url, scale)
+            http = {"w4": await w4_intake(server.url), "w5": await w5_end_to_end(server.url)}
+            memory = await worker_rss_per_job(server.url)
+        finally:
+            server.stop()
+    report = {"environment": environment(), "queues": queues, "http": http, "memory": memory}
+    report["targets"] = targets(queues, http, memory)
+    print_table(report)
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / time.strftime("%Y%m%d-%H%M%S.json")
+    path.write_text(json.dumps(report, indent=2, default=str))
+    print(f"\nwritten to {path}")
+    return 0
+
+
+def _cell(value: object) -> str:
+    if not isinstance(value, float | int):
+        return "-"
+    return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+
+
+def print_table(report: dict) -> None:
+    print("\n| queue | W1 no-op jobs/s | W2 100x50ms jobs/s | W2 1000x50ms jobs/s | W3 p50 ms | W3 p99 ms |")
+    print("|---|---|---|---|---|---|")
+    for name, row in report["queues"].items():
+        cells = [row.get(k) for k in ("W1 jobs/s", "W2 jobs/s", "W2 big jobs/s", "W3 p50 ms", "W3 p99 ms")]
+        print(f"| {name} | " + " | ".join(_cell(c) for c in cells) + " |")
+    w4, w5, memory = report["http"]["w4"], report["http"]["w5"], report["memory"]
+    print(f"\nW4 intake: {w4}\nW5 end to end: {w5}\nmemory: {memory}")
+    print("\n| target | measured | goal | met |\n|---|---|---|---|")
+    for row in report["targets"]:
+        met = {True: "yes", False: "no", None: "-"}[row["met"]]
+        print(f"| {row['target']} | {row['value']:,.3f} | {row['goal']} | {met} |")
+    print(f"\nenvironment: {report['environment']}")
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(0.1 if "--quick" in sys.argv else 1.0)))
