@@ -83,6 +83,15 @@ class Taken:
     replacement: bytes = b""
 
 
+async def _execute(pipe: aioredis.client.Pipeline) -> list[object]:
+    """Run a pipeline and always give its connection back: a pipeline that failed
+    (Redis down) otherwise keeps its connection until garbage collection."""
+    try:
+        return await pipe.execute()
+    finally:
+        await pipe.reset()
+
+
 def _load(name: str) -> str:
     return resources.files("app.lua").joinpath(f"{name}.lua").read_text()
 
@@ -116,7 +125,7 @@ class JobQueue:
         JobExists or DuplicateRequest (with the earlier job's id), having written nothing."""
         pipe = self.redis.pipeline(transaction=False)
         await self.enqueue_into(pipe, message, max_length=max_length, idempotency_key=idempotency_key)
-        [reply] = await pipe.execute()
+        [reply] = await _execute(pipe)
         raise_for_enqueue(message, reply)
 
     async def enqueue_many(self, batch: list[Enqueue]) -> list[BaseException | None]:
@@ -125,7 +134,7 @@ class JobQueue:
         pipe = self.redis.pipeline(transaction=False)
         for item in batch:
             await self.enqueue_into(pipe, item.message, max_length=item.max_length, idempotency_key=item.key)
-        replies = await pipe.execute()
+        replies = await _execute(pipe)
         outcomes: list[BaseException | None] = []
         for item, reply in zip(batch, replies, strict=True):
             try:
@@ -200,7 +209,7 @@ class JobQueue:
                 keys.append(self.keys.job(message.id))
                 args += (item.raw, item.replacement, message.enqueued_at, len(message.text))
             await self._start(keys=keys, args=args, client=pipe)
-        results = await pipe.execute()
+        results = await _execute(pipe)
         attempts = results[-1] if runnable else []
         return [
             Reserved(raw=item.replacement or item.raw, message=item.message, attempt=int(attempt))
@@ -275,7 +284,7 @@ class JobQueue:
         pipe = self.redis.pipeline(transaction=True)
         pipe.sadd(self.keys.workers, worker_id)
         pipe.set(self.keys.heartbeat(worker_id), info, px=max(1, round(ttl_s * 1000)))
-        await pipe.execute()
+        await _execute(pipe)
 
     async def orphaned_workers(self, me: str) -> list[str]:
         """Registered workers other than `me` whose heartbeat has expired."""
@@ -285,7 +294,7 @@ class JobQueue:
         pipe = self.redis.pipeline(transaction=False)
         for worker_id in others:
             pipe.exists(self.keys.heartbeat(worker_id))
-        alive = await pipe.execute()
+        alive = await _execute(pipe)
         return [worker_id for worker_id, beating in zip(others, alive, strict=True) if not beating]
 
     async def list_dead(self, most: int = 100) -> list[dict[str, object]]:
@@ -321,7 +330,7 @@ class JobQueue:
             pipe = self.redis.pipeline(transaction=True)
             pipe.llen(self.keys.dead)
             pipe.delete(self.keys.dead)
-            count, _ = await pipe.execute()
+            count, _ = await _execute(pipe)
             return int(count)
         dropped = 0
         for entry in await self.redis.lrange(self.keys.dead, 0, -1):

@@ -39,16 +39,17 @@ from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import TypeVar
 
 import aiohttp
 import orjson
 import redis.asyncio as aioredis
 
+from bench.peers._process import PeerError, WorkerProcess, WorkerSpec
+
 T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[1]  # the repo root: children run `python -m app` / `-m bench...` from it
-STOP_GRACE_S = 5.0  # SIGTERM, then SIGKILL after this
 READY_TIMEOUT_S = 30.0  # a process answering /readyz (or a worker registered) after start
 LOG_TAIL_CHARS = 3000
 WRK_TIMEOUT = "30s"  # wrk's per-request timeout: a slow answer is measured, not counted as an error
@@ -60,8 +61,7 @@ W5_QUEUE = "bench_w5"
 RESULT_LINE = "WRK_RESULT "
 
 
-class BenchError(RuntimeError):
-    """A benchmark step failed: a process died, an answer was wrong, or a wait ran out."""
+BenchError = PeerError  # one error type for every bench failure
 
 
 def sample_text(chars: int) -> str:
@@ -111,83 +111,12 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _open_log() -> IO[bytes]:
-    return tempfile.TemporaryFile(prefix="bench-child-", suffix=".log")
-
-
-class Child:
-    """`async with Child(name, argv, env) as child:` runs one process in its own session for the block, its
-    output kept in a temp file; leaving the block kills its whole process group, on every path."""
+class Child(WorkerProcess):
+    """`async with Child(name, argv, env) as child:` runs one process in its own session for the block and
+    kills its whole process group on leaving it, on every path (the peers' WorkerProcess)."""
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str], *, stop_signal: int = signal.SIGTERM):
-        self.name = name
-        self.argv = argv
-        self.env = env
-        self.stop_signal = stop_signal
-        self._process: asyncio.subprocess.Process | None = None
-        self._log: IO[bytes] | None = None
-
-    @property
-    def pid(self) -> int:
-        assert self._process is not None
-        return self._process.pid
-
-    async def __aenter__(self) -> Child:
-        self._log = _open_log()
-        try:
-            self._process = await asyncio.create_subprocess_exec(
-                *self.argv,
-                cwd=ROOT,
-                env=os.environ | {"PYTHONPATH": str(ROOT)} | self.env,
-                start_new_session=True,
-                stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
-            )
-        except BaseException:
-            self._log.close()
-            raise
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        try:
-            await self.stop()
-        finally:
-            if self._log is not None:
-                self._log.close()
-
-    def tail(self) -> str:
-        if self._log is None:
-            return ""
-        self._log.flush()
-        size = self._log.seek(0, os.SEEK_END)
-        self._log.seek(max(0, size - LOG_TAIL_CHARS))
-        return self._log.read().decode(errors="replace")
-
-    def check_alive(self) -> None:
-        """Raise BenchError, with the end of the process's output, if it has exited."""
-        assert self._process is not None
-        if self._process.returncode is not None:
-            raise BenchError(f"{self.name} exited with {self._process.returncode}; its output ends:\n{self.tail()}")
-
-    def _signal_group(self, sig: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, sig)
-
-    async def stop(self) -> None:
-        """Send stop_signal to the group, SIGKILL it after STOP_GRACE_S, and SIGKILL anything left behind."""
-        process = self._process
-        if process is None:
-            return
-        try:
-            if process.returncode is None and self.stop_signal != signal.SIGKILL:
-                self._signal_group(self.stop_signal)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(process.wait(), STOP_GRACE_S)
-        finally:
-            self._signal_group(signal.SIGKILL)
-            if process.returncode is None:
-                await process.wait()
+        super().__init__(name, WorkerSpec(argv=argv, env=env), stop_signal=stop_signal)
 
 
 def app_process(name: str, redis_url: str, queue: str, *, stop_signal: int = signal.SIGTERM, **env: str) -> Child:

@@ -49,9 +49,10 @@ def _signal_group(pid: int, sig: int) -> None:
 class WorkerProcess:
     """`async with WorkerProcess(name, spec) as worker:` runs the worker for the block and kills it on every path."""
 
-    def __init__(self, name: str, spec: WorkerSpec) -> None:
+    def __init__(self, name: str, spec: WorkerSpec, *, stop_signal: int = signal.SIGTERM) -> None:
         self.name = name
         self.spec = spec
+        self.stop_signal = stop_signal
         self._process: asyncio.subprocess.Process | None = None
         self._log: IO[bytes] | None = None
 
@@ -80,6 +81,11 @@ class WorkerProcess:
             if self._log is not None:
                 self._log.close()
 
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "start it with `async with` first"
+        return self._process.pid
+
     def tail(self) -> str:
         return _read_tail(self._log) if self._log is not None else ""
 
@@ -91,13 +97,13 @@ class WorkerProcess:
             raise PeerError(f"{self.name} worker exited with {code}; its output ends:\n{self.tail()}")
 
     async def stop(self) -> None:
-        """SIGTERM the worker's group, SIGKILL it after STOP_GRACE_S, and SIGKILL any child left behind."""
+        """Send stop_signal to the worker's group, SIGKILL it after STOP_GRACE_S, and SIGKILL any child left."""
         process = self._process
         if process is None:
             return
         try:
-            if process.returncode is None:
-                _signal_group(process.pid, signal.SIGTERM)
+            if process.returncode is None and self.stop_signal != signal.SIGKILL:
+                _signal_group(process.pid, self.stop_signal)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(process.wait(), STOP_GRACE_S)
         finally:
