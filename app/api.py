@@ -129,12 +129,18 @@ async def post_process(request: web.Request) -> web.Response:
             {"Retry-After": "5"},
         ) from None
     log.info("job accepted", extra={"job_id": message.id, "text_chars": len(message.text)})
-    location = {"Location": f"/jobs/{message.id}"}
+    return await _accepted(request, message.id, wait_s)
+
+
+async def _accepted(request: web.Request, job_id: str, wait_s: float, status: str = "queued") -> web.Response:
+    """202 with the job's id and status, or 200 with the whole job when it ends within `wait_s`."""
+    location = {"Location": f"/jobs/{job_id}"}
     if wait_s > 0:
-        record = await wait_for_final(request, message.id, wait_s)
+        record = await wait_for_final(request, job_id, wait_s)
         if record is not None and record["status"] in FINAL_STATUSES:
             return _json(record, 200, location)
-    return _json({"id": message.id, "status": "queued"}, 202, location)
+        status = str(record["status"]) if record is not None else status
+    return _json({"id": job_id, "status": status}, 202, location)
 
 
 def _idempotency_key(request: web.Request) -> str | None:
@@ -147,12 +153,10 @@ def _idempotency_key(request: web.Request) -> str | None:
 
 async def _replay(request: web.Request, job_id: str, wait_s: float) -> web.Response:
     """The answer to a repeated Idempotency-Key: the first request's job, not a new one."""
-    location = {"Location": f"/jobs/{job_id}"}
-    record = await wait_for_final(request, job_id, wait_s) if wait_s > 0 else await request.app[QUEUE].get_job(job_id)
-    if record is not None and record["status"] in FINAL_STATUSES and wait_s > 0:
-        return _json(record, 200, location)
-    status = record["status"] if record is not None else "queued"
-    return _json({"id": job_id, "status": status}, 202, location)
+    if wait_s > 0:
+        return await _accepted(request, job_id, wait_s)
+    record = await request.app[QUEUE].get_job(job_id)
+    return await _accepted(request, job_id, wait_s, str(record["status"]) if record is not None else "queued")
 
 
 async def get_job(request: web.Request) -> web.Response:

@@ -76,10 +76,7 @@ class Worker:
         self._reachable_since = time.monotonic()
         self._writes: set[asyncio.Task[object]] = set()  # final writes a cancellation must not cut
         self._completions = GroupCommit[Completion, None](self._complete_batch)
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._running)
+        self._info = orjson.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started_at": time.time()})
 
     def stop(self) -> None:
         """Stop taking jobs; `run` then drains, hands back what is left, and returns."""
@@ -90,7 +87,7 @@ class Worker:
         seconds, put the rest back at the front of the queue, and deregister."""
         extra = {"worker_id": self.id, "concurrency": self.settings.worker_concurrency}
         log.info("worker started", extra=extra | {"summarizer": self.summarizer.name})
-        await self._beat_until_written()
+        await self._retry_until_written(self._beat)
         loops = [
             asyncio.create_task(self._reserve_loop(), name="reserve"),
             asyncio.create_task(self._upkeep_loop(), name="upkeep"),
@@ -120,9 +117,8 @@ class Worker:
         if unfinished or moved:
             log.info("handed back unfinished jobs", extra={"worker_id": self.id, "jobs": moved})
 
-    async def _beat_until_written(self) -> None:
-        info = orjson.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started_at": time.time()})
-        await self._retry_until_written(lambda: self.queue.beat(self.id, self.settings.heartbeat_ttl_s, info))
+    async def _beat(self) -> None:
+        await self.queue.beat(self.id, self.settings.heartbeat_ttl_s, self._info)
 
     async def _upkeep_loop(self) -> None:
         """Heartbeat, recovery of dead workers' jobs, promotion of due retries."""
@@ -132,8 +128,8 @@ class Worker:
         while True:
             try:
                 now = time.monotonic()
-                if now >= next_beat:
-                    await self._beat_until_written()
+                if now >= next_beat:  # an outage is this loop's own to ride out, with the rest of upkeep
+                    await self._beat()
                     await self._recover_orphans()
                     next_beat = now + beat_every_s
                 await self.queue.promote_due()

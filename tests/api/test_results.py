@@ -115,3 +115,16 @@ async def test_a_crashing_job_fails_alone(start_service: StartService, settings:
     assert "RuntimeError" in crashed["error"]
     fine = await (await service.client.post("/process?wait=10", json={"text": "calm"})).json()
     assert (fine["status"], fine["summary"]) == ("done", "fine")
+
+
+async def test_many_waiters_share_one_subscription(start_service: StartService, settings: Settings) -> None:
+    service = await start_service(settings, SleepSummarizer(2))
+    waits = [asyncio.create_task(service.client.post("/process?wait=20", json={"text": f"w{i}"})) for i in range(50)]
+
+    async def all_running() -> bool:
+        return await service.redis.scard(service.keys.workers) == 1 and len(await service.job_keys()) == 50
+
+    await eventually(all_running, what="50 jobs accepted")
+    [(_, subscribers)] = await service.redis.pubsub_numsub(service.keys.channel)
+    assert subscribers == 1, "each waiting request opened its own subscription"
+    assert {r.status for r in await asyncio.gather(*waits)} == {200}
