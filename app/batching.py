@@ -17,7 +17,8 @@ class GroupCommit(Generic[T, R]):
 
     `submit` returns its item's result once written (`write` returns one result per
     item, in order). The write runs in its own task, so a cancelled submitter cannot
-    cut a batch in half; `flush` waits for all of them.
+    cut a batch in half (its item stays queued and is written; only its future is
+    cancelled, and the writer skips it); `flush` waits for all of them.
     """
 
     def __init__(self, write: Callable[[list[T]], Awaitable[list[R]]], max_batch: int = 500) -> None:
@@ -31,7 +32,7 @@ class GroupCommit(Generic[T, R]):
         self._pending.append((item, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all(), name="group-commit")
-        return await asyncio.shield(future)
+        return await future
 
     async def flush(self) -> None:
         """Wait until everything submitted so far is written."""

@@ -19,7 +19,7 @@ from app.broker import BLOCK_S, UNAVAILABLE
 from app.config import Settings
 from app.protocol import done_event, failed_event
 from app.queue import Completion, JobQueue, Reserved, Taken
-from app.summarizers.base import Summarizer, SummarizerError
+from app.summarizers.base import Summarizer, SummarizerError, Summary
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,10 @@ class Worker:
         self._reachable_since = time.monotonic()
         self._writes: set[asyncio.Task[object]] = set()  # final writes a cancellation must not cut
         self._completions = GroupCommit[Completion, None](self._complete_batch)
+        # Model calls by deadline: one sweeper instead of a timer per job. Every job gets
+        # the same JOB_TIMEOUT, so insertion order is deadline order.
+        self._deadlines: dict[asyncio.Task[None], float] = {}
+        self._expired: set[asyncio.Task[None]] = set()
         self._info = orjson.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started_at": time.time()})
 
     def stop(self) -> None:
@@ -91,6 +95,7 @@ class Worker:
         loops = [
             asyncio.create_task(self._reserve_loop(), name="reserve"),
             asyncio.create_task(self._upkeep_loop(), name="upkeep"),
+            asyncio.create_task(self._deadline_loop(), name="deadlines"),
         ]
         await self._stopping.wait()
         for task in loops:
@@ -150,6 +155,34 @@ class Worker:
             if moved >= 0:
                 log.warning("recovered jobs of a dead worker", extra={"dead_worker": worker_id, "jobs": moved})
 
+    async def _deadline_loop(self) -> None:
+        """Cancel model calls past JOB_TIMEOUT (at most one sweep late)."""
+        every_s = min(0.1, self.settings.job_timeout_s / 10)
+        while True:
+            await asyncio.sleep(every_s)
+            now = time.monotonic()
+            for task, deadline in self._deadlines.items():
+                if deadline > now:
+                    break  # the rest are later
+                if task not in self._expired:
+                    self._expired.add(task)
+                    task.cancel()
+
+    async def _call_model(self, text: str) -> Summary:
+        """The summarizer call, bounded by JOB_TIMEOUT (TimeoutError) through the sweeper."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._deadlines[task] = time.monotonic() + self.settings.job_timeout_s
+        try:
+            return await self.summarizer.summarize(text)
+        except asyncio.CancelledError:
+            if task in self._expired and task.uncancel() == 0:
+                raise TimeoutError from None
+            raise  # a shutdown, not (only) the deadline
+        finally:
+            del self._deadlines[task]
+            self._expired.discard(task)
+
     async def _reserve_loop(self) -> None:
         """Fill free slots. Starting a batch runs beside the next reservation, so under
         load a freed slot waits for one round trip, not two."""
@@ -199,8 +232,7 @@ class Worker:
             return await self._fail(job, started, error)
         try:
             try:
-                async with asyncio.timeout(self.settings.job_timeout_s):
-                    summary = await self.summarizer.summarize(job.message.text)
+                summary = await self._call_model(job.message.text)
             finally:
                 self._free_slot()
         except SummarizerError as exc:
