@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from app.protocol import Message, done_event, failed_event, new_message
-from app.queue import JobExists, JobQueue, QueueFull
+from app.queue import DuplicateRequest, Enqueue, JobExists, JobQueue, QueueFull
 from tests.helpers import drain_events
 
 WORKER = "w1"
@@ -39,6 +39,32 @@ async def test_enqueue_at_the_length_limit_writes_nothing(queue: JobQueue) -> No
         await queue.enqueue(rejected, max_length=2)
     assert await queue.redis.llen(queue.keys.queue) == 2
     assert await queue.get_job(rejected.id) is None
+
+
+async def test_a_batch_decides_each_job_as_enqueue_would(queue: JobQueue) -> None:
+    """One script call for the batch; each job in order: queued, already there, a
+    repeated idempotency key, or over the queue limit, and only the queued are pushed."""
+    existing = new_message("already here")
+    await queue.enqueue(existing)
+    first, again, repeat, fits, over = (new_message(f"job {i}") for i in range(5))
+    outcomes = await queue.enqueue_many(
+        [
+            Enqueue(first, max_length=4, key="k1"),
+            Enqueue(existing, max_length=4),
+            Enqueue(again, max_length=4),
+            Enqueue(repeat, max_length=4, key="k1"),
+            Enqueue(fits, max_length=4),
+            Enqueue(over, max_length=4),
+        ]
+    )
+    assert outcomes[0] is None and outcomes[2] is None and outcomes[4] is None
+    assert isinstance(outcomes[1], JobExists)
+    assert isinstance(outcomes[3], DuplicateRequest) and outcomes[3].job_id == first.id
+    assert isinstance(outcomes[5], QueueFull)
+    queued = await queue.redis.lrange(queue.keys.queue, 0, -1)
+    assert sorted(queued) == sorted(m.encode() for m in (existing, first, again, fits))
+    assert await queue.get_job(repeat.id) is None
+    assert await queue.get_job(over.id) is None
 
 
 async def test_reserve_takes_a_backlog_in_one_batch_oldest_first(queue: JobQueue) -> None:
