@@ -77,9 +77,9 @@ class Worker:
         self._writes: set[asyncio.Task[object]] = set()  # final writes a cancellation must not cut
         self._completions = GroupCommit[Completion, None](self._complete_batch)
         # Model calls by deadline: one sweeper instead of a timer per job. Every job gets
-        # the same JOB_TIMEOUT, so insertion order is deadline order.
+        # the same JOB_TIMEOUT, so insertion order is deadline order. The sweeper removes
+        # the calls it cancels: a call no longer listed here was cancelled for its deadline.
         self._deadlines: dict[asyncio.Task[None], float] = {}
-        self._expired: set[asyncio.Task[None]] = set()
         self._info = orjson.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started_at": time.time()})
 
     def stop(self) -> None:
@@ -161,12 +161,12 @@ class Worker:
         while True:
             await asyncio.sleep(every_s)
             now = time.monotonic()
-            for task, deadline in self._deadlines.items():
+            while self._deadlines:
+                task, deadline = next(iter(self._deadlines.items()))
                 if deadline > now:
                     break  # the rest are later
-                if task not in self._expired:
-                    self._expired.add(task)
-                    task.cancel()
+                del self._deadlines[task]
+                task.cancel()
 
     async def _call_model(self, text: str) -> Summary:
         """The summarizer call, bounded by JOB_TIMEOUT (TimeoutError) through the sweeper."""
@@ -176,12 +176,11 @@ class Worker:
         try:
             return await self.summarizer.summarize(text)
         except asyncio.CancelledError:
-            if task in self._expired and task.uncancel() == 0:
+            if task not in self._deadlines and task.uncancel() == 0:
                 raise TimeoutError from None
             raise  # a shutdown, not (only) the deadline
         finally:
-            del self._deadlines[task]
-            self._expired.discard(task)
+            self._deadlines.pop(task, None)
 
     async def _reserve_loop(self) -> None:
         """Fill free slots. Starting a batch runs beside the next reservation, so under

@@ -42,7 +42,7 @@ async def test_enqueue_at_the_length_limit_writes_nothing(queue: JobQueue) -> No
 
 
 async def test_a_batch_decides_each_job_as_enqueue_would(queue: JobQueue) -> None:
-    """One script call for the batch; each job in order: queued, already there, a
+    """One round trip for the batch; each job in order: queued, already there, a
     repeated idempotency key, or over the queue limit, and only the queued are pushed."""
     existing = new_message("already here")
     await queue.enqueue(existing)
