@@ -10,9 +10,13 @@ from collections.abc import AsyncIterator
 import orjson
 from aiohttp import web
 
+from app.appkeys import BROKER, HUB, INTAKE, QUEUE, SETTINGS
 from app.batching import GroupCommit
 from app.broker import Broker
 from app.config import Settings
+from app.events import job_events
+from app.options import FIELDS as OPTION_FIELDS
+from app.options import InvalidOption, Options, parse_options
 from app.problems import Problem, problem_middleware
 from app.protocol import FINAL_STATUSES, JOB_ID_RE, Keys, Message, new_message
 from app.queue import DuplicateRequest, Enqueue, JobQueue, QueueFull
@@ -20,15 +24,9 @@ from app.results import ResultHub
 
 log = logging.getLogger(__name__)
 
-SETTINGS = web.AppKey("settings", Settings)
-BROKER = web.AppKey("broker", Broker)
-QUEUE = web.AppKey("queue", JobQueue)
-HUB = web.AppKey("hub", ResultHub)
-# Concurrent requests' enqueues share round trips (each job still its own atomic script).
-INTAKE = web.AppKey("intake", GroupCommit[Enqueue, BaseException | None])
 
 MAX_WAIT_S = 60.0
-ALLOWED_FIELDS = frozenset({"text"})
+ALLOWED_FIELDS = frozenset({"text", *OPTION_FIELDS})
 
 
 def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -48,7 +46,7 @@ def _wait_seconds(request: web.Request) -> float:
     return wait_s
 
 
-async def _read_text(request: web.Request, max_chars: int) -> str:
+async def _read_job(request: web.Request, max_chars: int) -> tuple[str, Options]:
     if request.content_type != "application/json" and not request.content_type.endswith("+json"):
         raise Problem(
             415,
@@ -65,16 +63,20 @@ async def _read_text(request: web.Request, max_chars: int) -> str:
         raise Problem(422, "invalid-body", "Unprocessable Content", 'expected a JSON object like {"text": "..."}')
     unknown = sorted(set(data) - ALLOWED_FIELDS)
     if unknown:
-        raise Problem(
-            422, "unknown-field", "Unprocessable Content", f"unknown field(s) {unknown}: the accepted field is 'text'"
-        )
-    return _validate_text(data.get("text"), max_chars)
+        accepted = ", ".join(repr(name) for name in ("text", *OPTION_FIELDS))
+        detail = f"unknown field(s) {unknown}: the accepted fields are {accepted}"
+        raise Problem(422, "unknown-field", "Unprocessable Content", detail)
+    text = _validate_text(data.get("text"), max_chars)
+    try:
+        return text, parse_options(data)
+    except InvalidOption as exc:
+        raise Problem(422, "invalid-option", "Unprocessable Content", str(exc), extra={"field": exc.name}) from None
 
 
 def _validate_text(text: object, max_chars: int) -> str:
     title = "Unprocessable Content"
     if text is None:
-        raise Problem(422, "missing-text", title, "the field 'text' is required: send {\"text\": \"...\"}")
+        raise Problem(422, "missing-text", title, 'the field \'text\' is required: send {"text": "..."}')
     if not isinstance(text, str):
         raise Problem(422, "invalid-text", title, f"'text' must be a string, not {_json_type(text)}")
     if not text.strip():
@@ -113,7 +115,7 @@ async def post_process(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     wait_s = _wait_seconds(request)
     idempotency_key = _idempotency_key(request)
-    message: Message = new_message(await _read_text(request, settings.max_text_chars))
+    message: Message = new_message(*await _read_job(request, settings.max_text_chars))
     try:
         refused = await request.app[INTAKE].submit(Enqueue(message, settings.max_queue_length, idempotency_key))
         if refused is not None:
@@ -174,6 +176,10 @@ async def get_job(request: web.Request) -> web.Response:
     return _json(record)
 
 
+async def stats(request: web.Request) -> web.Response:
+    return _json(await request.app[QUEUE].stats())
+
+
 async def healthz(request: web.Request) -> web.Response:
     return _json({"status": "ok"})
 
@@ -196,7 +202,7 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
         redis, Keys(settings.queue_name, settings.result_channel), result_ttl_s=settings.result_ttl_s
     )
     app[INTAKE] = GroupCommit(queue.enqueue_many)
-    hub = app[HUB] = ResultHub(redis, settings.result_channel)
+    hub = app[HUB] = ResultHub(redis, queue.keys.channel, queue.keys.progress_channel)
     await hub.start()
     await hub.wait_subscribed(timeout_s=5.0)  # serve anyway if Redis is down: readyz says so
     yield
@@ -219,6 +225,8 @@ def create_app(settings: Settings, broker: Broker | None = None) -> web.Applicat
     app.on_shutdown.append(_wake_waiters)
     app.router.add_post("/process", post_process)
     app.router.add_get("/jobs/{job_id}", get_job)
+    app.router.add_get("/jobs/{job_id}/events", job_events)
+    app.router.add_get("/stats", stats)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

@@ -40,6 +40,11 @@ class Settings:
     gemini_api_key: str | None = field(default=None, repr=False)
     gemini_model: str = "gemini-flash-latest"
     gemini_base_url: str | None = None
+    gemini_rpm: int = 0  # requests per minute across all workers; 0 = no limit
+    gemini_tpm: int = 0  # tokens per minute across all workers; 0 = no limit
+    gemini_price_input_per_m: float | None = None  # USD per million prompt tokens
+    gemini_price_output_per_m: float | None = None  # USD per million output tokens
+    result_cache_ttl_s: int = 3600  # 0 = no result cache
     sleep_summarizer_s: float = 0.05
     job_timeout_s: float = 120.0
     max_attempts: int = 3
@@ -151,6 +156,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         gemini_api_key=api_key,
         gemini_model=_parse(env, "GEMINI_MODEL", "gemini-flash-latest", _name, "a model name"),
         gemini_base_url=env.get("GEMINI_BASE_URL", "").strip() or None,
+        gemini_rpm=_parse(env, "GEMINI_RPM", 0, _int_in(0, 10**8), "0 (no limit) or requests per minute"),
+        gemini_tpm=_parse(env, "GEMINI_TPM", 0, _int_in(0, 10**12), "0 (no limit) or tokens per minute"),
+        gemini_price_input_per_m=_parse(
+            env, "GEMINI_PRICE_INPUT_PER_M", None, _float_in(0, 10**6), "USD per million tokens, 0 or more"
+        ),
+        gemini_price_output_per_m=_parse(
+            env, "GEMINI_PRICE_OUTPUT_PER_M", None, _float_in(0, 10**6), "USD per million tokens, 0 or more"
+        ),
+        result_cache_ttl_s=_parse(env, "RESULT_CACHE_TTL", 3600, _int_in(0, 365 * 86_400), "0 (off) or seconds"),
         sleep_summarizer_s=_parse(env, "SLEEP_SUMMARIZER_S", 0.05, _float_in(0, 3600), "seconds 0-3600"),
         job_timeout_s=_parse(env, "JOB_TIMEOUT", 120.0, _float_in(0.001, 86_400), f"{positive} of seconds"),
         max_attempts=_parse(env, "MAX_ATTEMPTS", 3, _int_in(1, 100), "an integer 1-100"),

@@ -18,10 +18,17 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Problem(Exception):
-    """A client-visible error. `kind` names it (`type` is /problems/<kind>)."""
+    """A client-visible error. `kind` names it (`type` is /problems/<kind>); `extra` holds
+    extension members (RFC 9457), such as the name of the field that was wrong."""
 
     def __init__(
-        self, status: int, kind: str, title: str, detail: str, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        kind: str,
+        title: str,
+        detail: str,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -29,6 +36,7 @@ class Problem(Exception):
         self.title = title
         self.detail = detail
         self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
 
 
 def problem_response(problem: Problem, instance: str) -> web.Response:
@@ -38,6 +46,7 @@ def problem_response(problem: Problem, instance: str) -> web.Response:
         "status": problem.status,
         "detail": problem.detail,
         "instance": instance,
+        **problem.extra,
     }
     return web.Response(
         status=problem.status, body=orjson.dumps(body), content_type=PROBLEM_JSON, headers=problem.headers

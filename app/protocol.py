@@ -12,6 +12,8 @@ from typing import Final
 
 import orjson
 
+from app.options import NO_OPTIONS, InvalidOption, Options, parse_options
+
 # A job id other producers may choose: printable, no spaces, short enough to be a key.
 JOB_ID_RE: Final = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
@@ -64,9 +66,42 @@ class Keys:
     def heartbeat(self, worker_id: str) -> str:
         return f"{self.tag}:worker:{worker_id}"
 
+    @property
+    def usage(self) -> str:
+        return f"{self.tag}:usage"
+
+    @property
+    def progress_channel(self) -> str:
+        return f"{self.channel}:progress"
+
+    def stream(self, job_id: str) -> str:
+        return f"{self.tag}:stream:{job_id}"
+
+    def cache(self, digest: str) -> str:
+        return f"{self.tag}:cache:{digest}"
+
+    def cache_lock(self, digest: str) -> str:
+        return f"{self.tag}:cache-lock:{digest}"
+
     def idempotency(self, key: str) -> str:
         # Hashed: the client's key may be long or hold any bytes; ours stays short and safe.
         return f"{self.tag}:idem:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+@dataclass(frozen=True, slots=True)
+class LimiterKeys:
+    """A model's shared quota: one schedule for every worker of every queue calling it.
+    Their own hash tag keeps the limiter's script on one slot."""
+
+    model: str
+
+    @property
+    def schedule(self) -> str:
+        return f"{{gemini:{self.model}}}:limit"
+
+    @property
+    def cool_down(self) -> str:
+        return f"{{gemini:{self.model}}}:cool-down"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +112,18 @@ class Message:
     text: str
     attempt: int = 0
     enqueued_at: float = 0.0
+    options: Options = NO_OPTIONS
 
     def encode(self) -> bytes:
-        return orjson.dumps(
-            {"id": self.id, "text": self.text, "attempt": self.attempt, "enqueued_at": self.enqueued_at}
-        )
+        data: dict[str, object] = {
+            "id": self.id,
+            "text": self.text,
+            "attempt": self.attempt,
+            "enqueued_at": self.enqueued_at,
+        }
+        if self.options:
+            data["options"] = self.options.to_dict()
+        return orjson.dumps(data)
 
 
 class PoisonMessage(ValueError):
@@ -92,8 +134,8 @@ def new_job_id() -> str:
     return uuid.uuid4().hex
 
 
-def new_message(text: str) -> Message:
-    return Message(id=new_job_id(), text=text, attempt=0, enqueued_at=time.time())
+def new_message(text: str, options: Options = NO_OPTIONS) -> Message:
+    return Message(id=new_job_id(), text=text, attempt=0, enqueued_at=time.time(), options=options)
 
 
 def decode_message(raw: bytes) -> tuple[Message, bool]:
@@ -119,7 +161,21 @@ def decode_message(raw: bytes) -> tuple[Message, bool]:
         raise PoisonMessage(f"bad attempt {attempt!r}: expected a non-negative integer")
     if not isinstance(enqueued_at, (int, float)) or isinstance(enqueued_at, bool):
         enqueued_at, completed = time.time(), True
-    return Message(id=job_id, text=text, attempt=attempt, enqueued_at=float(enqueued_at)), completed
+    message = Message(
+        id=job_id, text=text, attempt=attempt, enqueued_at=float(enqueued_at), options=_options(data.get("options"))
+    )
+    return message, completed
+
+
+def _options(raw: object) -> Options:
+    if raw is None:
+        return NO_OPTIONS
+    if not isinstance(raw, dict):
+        raise PoisonMessage(f"bad options {raw!r}: expected a JSON object")
+    try:
+        return parse_options(raw)
+    except InvalidOption as exc:
+        raise PoisonMessage(f"bad options: {exc}") from None
 
 
 def dead_entry(raw: bytes, reason: str, job_id: str | None = None) -> bytes:
@@ -129,17 +185,27 @@ def dead_entry(raw: bytes, reason: str, job_id: str | None = None) -> bytes:
     )
 
 
-def done_event(job_id: str, summary: str, model: str, enqueued_at: float, started_at: float, now: float) -> bytes:
-    return orjson.dumps(
-        {
-            "id": job_id,
-            "status": Status.DONE.value,
-            "summary": summary,
-            "model": model,
-            "queued_s": round(started_at - enqueued_at, 6),
-            "run_s": round(now - started_at, 6),
-        }
-    )
+def done_event(
+    job_id: str,
+    summary: str,
+    model: str,
+    enqueued_at: float,
+    started_at: float,
+    now: float,
+    extra: dict[str, object] | None = None,
+) -> bytes:
+    """`extra`: what the model layer adds (usage, cost, cached, truncated), as in the record."""
+    event: dict[str, object] = {
+        "id": job_id,
+        "status": Status.DONE.value,
+        "summary": summary,
+        "model": model,
+        "queued_s": round(started_at - enqueued_at, 6),
+        "run_s": round(now - started_at, 6),
+    }
+    if extra:
+        event.update(extra)
+    return orjson.dumps(event)
 
 
 def failed_event(job_id: str, error: str, enqueued_at: float, started_at: float, now: float) -> bytes:
@@ -154,7 +220,10 @@ def failed_event(job_id: str, error: str, enqueued_at: float, started_at: float,
     )
 
 
-_NUMERIC_FIELDS: Final = frozenset({"attempts", "enqueued_at", "started_at", "finished_at", "text_chars"})
+_INT_FIELDS: Final = frozenset({"attempts", "text_chars", "prompt_tokens", "output_tokens"})
+_FLOAT_FIELDS: Final = frozenset({"enqueued_at", "started_at", "finished_at", "retry_at", "cost_usd"})
+_BOOL_FIELDS: Final = frozenset({"cached", "truncated"})
+_LIST_FIELDS: Final = frozenset({"unhonoured_options"})
 
 
 def decode_record(job_id: str, fields: dict[bytes, bytes]) -> dict[str, object]:
@@ -162,9 +231,14 @@ def decode_record(job_id: str, fields: dict[bytes, bytes]) -> dict[str, object]:
     record: dict[str, object] = {"id": job_id}
     for key, value in fields.items():
         name, text = key.decode(), value.decode("utf-8", "replace")
-        if name in _NUMERIC_FIELDS:
-            number = float(text)
-            record[name] = int(number) if name in ("attempts", "text_chars") else number
+        if name in _INT_FIELDS:
+            record[name] = int(float(text))
+        elif name in _FLOAT_FIELDS:
+            record[name] = float(text)
+        elif name in _BOOL_FIELDS:
+            record[name] = text == "1"
+        elif name in _LIST_FIELDS:
+            record[name] = text.split(",") if text else []
         else:
             record[name] = text
     return record

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from importlib import resources
 from typing import TYPE_CHECKING
 
 import orjson
 import redis.asyncio as aioredis
 
+from app import lua
 from app.protocol import Keys, Message, PoisonMessage, dead_entry, decode_message, decode_record
 
 if TYPE_CHECKING:
@@ -64,12 +64,25 @@ class Enqueue:
 
 @dataclass(frozen=True, slots=True)
 class Completion:
-    """A finished job, its summary, and the event that announces it."""
+    """A finished job, its record's fields (summary, model, usage; name, value, ...), and
+    the event that announces it."""
 
     job: Reserved
-    summary: str
-    model: str
+    fields: tuple[str | bytes | int | float, ...]
     event: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """A piece of a job's summary as the model writes it."""
+
+    job_id: str
+    attempt: int
+    text: str
+
+
+# Progress streams hold at most about this many pieces; the done event has the whole summary.
+STREAM_CAP = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +105,6 @@ async def _execute(pipe: aioredis.client.Pipeline) -> list[object]:
         await pipe.reset()
 
 
-def _load(name: str) -> str:
-    return resources.files("app.lua").joinpath(f"{name}.lua").read_text()
-
-
 class JobQueue:
     """One queue's transitions over one redis client. Holds no job state itself."""
 
@@ -116,9 +125,10 @@ class JobQueue:
         self._promote_due = self._script("promote_due")
         self._requeue = self._script("requeue")
         self._requeue_dead = self._script("requeue_dead")
+        self._progress = self._script("progress")
 
     def _script(self, name: str) -> AsyncScript:
-        return self.redis.register_script(_load(name))
+        return lua.register(self.redis, name)
 
     async def enqueue(self, message: Message, *, max_length: int = 0, idempotency_key: str | None = None) -> None:
         """Write the record and push the message in one round trip. Raises QueueFull,
@@ -219,17 +229,73 @@ class JobQueue:
 
     async def complete(self, worker_id: str, job: Reserved, summary: str, model: str, event: bytes) -> bool:
         """running -> done, released and announced at once. False if it was already final."""
-        return await self.complete_many(worker_id, [Completion(job, summary, model, event)]) == 1
+        completion = Completion(job, ("summary", summary, "model", model), event)
+        return await self.complete_many(worker_id, [completion]) == 1
 
     async def complete_many(self, worker_id: str, batch: list[Completion]) -> int:
         """Complete a batch in one round trip, each job as atomically as `complete`.
         Returns how many became done (the others were already final)."""
-        keys = [self.keys.processing(worker_id)]
+        keys = [self.keys.processing(worker_id), self.keys.usage]
         args: list[object] = [time.time(), self.result_ttl_s, self.keys.channel]
         for item in batch:
             keys.append(self.keys.job(item.job.message.id))
-            args += (item.job.raw, item.summary, item.model, item.event)
+            args += (item.job.raw, item.event, len(item.fields) // 2, *item.fields)
         return int(await self._complete(keys=keys, args=args))
+
+    async def add_progress_many(self, batch: list[Delta]) -> list[None]:
+        """Append pieces of summaries to their jobs' streams, in one round trip, and wake
+        the listeners of those jobs."""
+        keys, args = [], [STREAM_CAP, self.result_ttl_s, self.keys.progress_channel]
+        for delta in batch:
+            keys.append(self.keys.stream(delta.job_id))
+            args += (delta.job_id, delta.attempt, delta.text)
+        await self._progress(keys=keys, args=args)
+        return [None] * len(batch)
+
+    async def job_and_progress(
+        self, job_id: str, after: str
+    ) -> tuple[dict[str, object] | None, list[tuple[str, int, str]]]:
+        """The job record and the pieces of its summary after stream id `after` ("-" for
+        all), in one round trip: read in that order, so a final record comes with every
+        piece (the worker writes them all before the job's ending)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.keys.job(job_id))
+            pipe.xrange(self.keys.stream(job_id), "-" if after == "-" else f"({after}", "+")
+            fields, entries = await pipe.execute()
+        record = decode_record(job_id, fields) if fields else None
+        pieces = [
+            (entry_id.decode(), int(values[b"attempt"]), values[b"delta"].decode("utf-8", "replace"))
+            for entry_id, values in entries
+        ]
+        return record, pieces
+
+    async def stats(self) -> dict[str, object]:
+        """How many jobs are where, the live workers, and the model usage totals."""
+        workers = sorted(m.decode() for m in await self.redis.smembers(self.keys.workers))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.llen(self.keys.queue)
+            pipe.zcard(self.keys.delayed)
+            pipe.llen(self.keys.dead)
+            pipe.hgetall(self.keys.usage)
+            for worker_id in workers:
+                pipe.llen(self.keys.processing(worker_id))
+                pipe.exists(self.keys.heartbeat(worker_id))
+            depth, delayed, dead, usage, *held = await pipe.execute()
+        totals = {"prompt_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "cached_jobs": 0}
+        for key, value in usage.items():
+            name = key.decode()
+            totals[name] = float(value) if name == "cost_usd" else int(value)
+        return {
+            "queued": depth,
+            "processing": sum(held[0::2]),
+            "delayed": delayed,
+            "dead": dead,
+            "workers": [
+                {"id": worker_id, "processing": count, "alive": bool(alive)}
+                for worker_id, count, alive in zip(workers, held[0::2], held[1::2], strict=True)
+            ],
+            "usage": totals,
+        }
 
     async def fail(self, worker_id: str, job: Reserved, error: str, event: bytes) -> bool:
         """running -> failed, dead-lettered and announced at once. False if it was already final."""

@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 
 class ResultHub:
-    """Routes `job_result` events to the coroutines waiting for those job ids.
+    """Routes `job_result` events (and, for progress listeners, `job_result:progress`
+    wake-ups) to the coroutines waiting for those job ids.
 
     A subscription costs a connection, so there is one per process, not one per
     request (as SAQ's PubSubMultiplexer). Pub/Sub is only a wake-up: a waiter
@@ -27,10 +28,13 @@ class ResultHub:
     disconnected are gone.
     """
 
-    def __init__(self, redis: aioredis.Redis, channel: str) -> None:
+    def __init__(self, redis: aioredis.Redis, channel: str, progress_channel: str) -> None:
         self._redis = redis
         self._channel = channel
+        self._progress_channel = progress_channel.encode()
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+        # Listeners that also want each piece of progress (SSE); woken by both channels.
+        self._listeners: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self.closing = False
@@ -47,39 +51,51 @@ class ResultHub:
                 await self._task
 
     @contextlib.asynccontextmanager
-    async def waiter(self, job_id: str) -> AsyncIterator[asyncio.Event]:
-        """An event set when `job_id` may have changed: register, then read the record, then wait."""
+    async def waiter(self, job_id: str, *, progress: bool = False) -> AsyncIterator[asyncio.Event]:
+        """An event set when `job_id` may have ended (or, with `progress`, written more of its
+        summary): register, then read the record, then wait."""
         event = asyncio.Event()
-        self._waiters[job_id].add(event)
+        registry = self._listeners if progress else self._waiters
+        registry[job_id].add(event)
         try:
             yield event
         finally:
-            waiting = self._waiters.get(job_id)
+            waiting = registry.get(job_id)
             if waiting is not None:
                 waiting.discard(event)
                 if not waiting:
-                    del self._waiters[job_id]
+                    del registry[job_id]
 
     def wake_all(self) -> None:
-        for waiting in self._waiters.values():
-            for event in waiting:
+        for registry in (self._waiters, self._listeners):
+            for waiting in registry.values():
+                for event in waiting:
+                    event.set()
+
+    def _wake(self, job_id: str, *, ended: bool) -> None:
+        for event in self._listeners.get(job_id, ()):
+            event.set()
+        if ended:
+            for event in self._waiters.get(job_id, ()):
                 event.set()
 
-    def _dispatch(self, data: bytes) -> None:
+    def _dispatch(self, channel: bytes, data: bytes) -> None:
+        if channel == self._progress_channel:
+            self._wake(data.decode("utf-8", "replace"), ended=False)
+            return
         try:
             job_id = orjson.loads(data)["id"]
         except (orjson.JSONDecodeError, KeyError, TypeError):
             log.warning("result event ignored: not a job event", extra={"event_bytes": len(data)})
             return
-        for event in self._waiters.get(job_id, ()):
-            event.set()
+        self._wake(job_id, ended=True)
 
     async def _listen(self) -> None:
         backoff_s = 0.1
         while True:
             pubsub = self._redis.pubsub()
             try:
-                await pubsub.subscribe(self._channel)
+                await pubsub.subscribe(self._channel, self._progress_channel)
                 if backoff_s > 0.1:
                     log.info("result subscription restored", extra={"channel": self._channel})
                 backoff_s = 0.1
@@ -102,7 +118,7 @@ class ResultHub:
             if message is None:
                 continue
             if message["type"] == "message":
-                self._dispatch(message["data"])
+                self._dispatch(message["channel"], message["data"])
             elif message["type"] == "subscribe":
                 # Confirmed, at start or after redis-py re-subscribed on its own following
                 # a dropped connection: events from now on arrive, but any sent while we

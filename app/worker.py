@@ -16,10 +16,13 @@ import orjson
 
 from app.batching import GroupCommit
 from app.broker import BLOCK_S, UNAVAILABLE
+from app.cache import ResultCache
 from app.config import Settings
+from app.limiter import RateLimiter
+from app.model import ModelLayer, Prices, outcome
 from app.protocol import done_event, failed_event
-from app.queue import Completion, JobQueue, Reserved, Taken
-from app.summarizers.base import Summarizer, SummarizerError, Summary
+from app.queue import Completion, Delta, JobQueue, Reserved, Taken
+from app.summarizers.base import Emit, Summarizer, SummarizerError, Summary
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,10 @@ class Worker:
         self._reachable_since = time.monotonic()
         self._writes: set[asyncio.Task[object]] = set()  # final writes a cancellation must not cut
         self._completions = GroupCommit[Completion, None](self._complete_batch)
+        # Pieces of summaries as they are written, from every job at once, share round trips.
+        self._progress = GroupCommit[Delta, None](queue.add_progress_many)
+        self.model = _model_layer(settings, queue, summarizer)
+        self._prices = Prices(settings.gemini_price_input_per_m, settings.gemini_price_output_per_m)
         # Model calls by deadline: one sweeper instead of a timer per job. Every job gets
         # the same JOB_TIMEOUT, so insertion order is deadline order. The sweeper removes
         # the calls it cancels: a call no longer listed here was cancelled for its deadline.
@@ -110,7 +117,9 @@ class Worker:
         unfinished = list(self._running)
         for task in unfinished:
             task.cancel()
-        await asyncio.gather(*unfinished, *self._writes, self._completions.flush(), return_exceptions=True)
+        await asyncio.gather(
+            *unfinished, *self._writes, self._completions.flush(), self._progress.flush(), return_exceptions=True
+        )
         try:
             async with asyncio.timeout(HAND_BACK_S):
                 moved = await self._retry_until_written(lambda: self.queue.requeue(self.id, orphan=False))
@@ -168,13 +177,13 @@ class Worker:
                 del self._deadlines[task]
                 task.cancel()
 
-    async def _call_model(self, text: str) -> Summary:
+    async def _timed(self, call: Awaitable[Summary]) -> Summary:
         """The summarizer call, bounded by JOB_TIMEOUT (TimeoutError) through the sweeper."""
         task = asyncio.current_task()
         assert task is not None
         self._deadlines[task] = time.monotonic() + self.settings.job_timeout_s
         try:
-            return await self.summarizer.summarize(text)
+            return await call
         except asyncio.CancelledError:
             if task not in self._deadlines and task.uncancel() == 0:
                 raise TimeoutError from None
@@ -231,7 +240,8 @@ class Worker:
             return await self._fail(job, started, error)
         try:
             try:
-                summary = await self._call_model(job.message.text)
+                message = job.message
+                summary = await self.model.summarize(message.text, message.options, self._emitter(job), self._timed)
             finally:
                 self._free_slot()
         except SummarizerError as exc:
@@ -244,9 +254,23 @@ class Worker:
             await self._fail(job, started, f"internal error: {type(exc).__name__}: {exc}")
         else:
             now = time.time()
-            event = done_event(job_id, summary.text, summary.model, job.message.enqueued_at, started, now)
-            await self._completions.submit(Completion(job, summary.text, summary.model, event))
+            fields, facts = outcome(summary, self._prices)
+            event = done_event(job_id, summary.text, summary.model, job.message.enqueued_at, started, now, facts)
+            await self._completions.submit(Completion(job, fields, event))
             log.info("job done", extra={"job_id": job_id, "attempt": job.attempt, "run_ms": _ms(now - started)})
+
+    def _emitter(self, job: Reserved) -> Emit:
+        """Where the job's summary goes piece by piece: its progress stream. Best effort:
+        the record is the result, so a piece Redis cannot take is dropped, not retried."""
+        job_id, attempt = job.message.id, job.attempt
+
+        async def emit(text: str) -> None:
+            try:
+                await self._progress.submit(Delta(job_id, attempt, text))
+            except UNAVAILABLE as exc:
+                log.debug("progress dropped: redis unreachable", extra={"job_id": job_id, "error": repr(exc)})
+
+        return emit
 
     async def _after_error(
         self, job: Reserved, started: float, error: str, *, transient: bool, asked_s: float | None = None
@@ -290,6 +314,18 @@ class Worker:
                 continue
             outage.clear()
             return result
+
+
+def _model_layer(settings: Settings, queue: JobQueue, summarizer: Summarizer) -> ModelLayer:
+    limiter = None
+    if summarizer.rate_limited_model:
+        limiter = RateLimiter(queue.redis, summarizer.rate_limited_model, settings.gemini_rpm, settings.gemini_tpm)
+    cache = None
+    if settings.result_cache_ttl_s and summarizer.cache_id:
+        # The lock outlives the holder's longest call, so a live holder keeps it to the end.
+        lock_ttl_s = settings.job_timeout_s + 60
+        cache = ResultCache(queue.redis, queue.keys, settings.result_cache_ttl_s, lock_ttl_s)
+    return ModelLayer(summarizer, limiter, cache)
 
 
 def _ms(seconds: float) -> float:

@@ -1,26 +1,42 @@
 --[[ complete: running -> done, for a batch of finished jobs.
-  For each job: records the summary, starts the record's TTL, releases the message
-  and announces the result, all in one step: a crash can neither leave a done job on
-  a processing list (where recovery would run it again) nor release a job without
-  its record. Idempotent: a job already final is only released, and publishes
-  nothing, so a job has exactly one final record and one event.
-  KEYS[1] processing list of the worker   KEYS[1+i] job hash of the i-th job
+  For each job: records the summary, starts the record's TTL, releases the message,
+  adds the job's usage to the queue's totals and announces the result, all in one step:
+  a crash can neither leave a done job on a processing list (where recovery would run it
+  again) nor release a job without its record, nor count its tokens twice. Idempotent: a
+  job already final is only released, and publishes and counts nothing, so a job has
+  exactly one final record and one event.
+  KEYS[1] processing list of the worker   KEYS[2] usage totals hash
+  KEYS[2+i] job hash of the i-th job
   ARGV[1] finished_at, unix seconds       ARGV[2] record TTL, seconds
   ARGV[3] result channel
-  then 4 per job i (j = 3 + 4(i-1)):
-  ARGV[j+1] message as held   ARGV[j+2] summary   ARGV[j+3] model   ARGV[j+4] event JSON
+  then per job: the message as held, the event JSON, a count n, and n field/value pairs
+  for the record (summary, model, and the model layer's prompt_tokens, output_tokens,
+  cost_usd, cached, truncated, unhonoured_options when it has them)
+  Totals: prompt_tokens, output_tokens and cost_usd are summed; cached=1 counts cached_jobs.
   Returns the number of jobs that became done (the rest were already final) ]]
 local rcall = redis.call
-local done = 0
-for i = 1, #KEYS - 1 do
-  local job, j = KEYS[i + 1], 3 + 4 * (i - 1)
+local done, a = 0, 4
+for i = 3, #KEYS do
+  local job, raw, event = KEYS[i], ARGV[a], ARGV[a + 1]
+  local first, last = a + 3, a + 2 + 2 * tonumber(ARGV[a + 2])
+  a = last + 1
   local status = rcall('HGET', job, 'status')
-  rcall('LREM', KEYS[1], -1, ARGV[j + 1])  -- from the old end, where finished jobs sit
+  rcall('LREM', KEYS[1], -1, raw)  -- from the old end, where finished jobs sit
   if status ~= 'done' and status ~= 'failed' then
-    rcall('HSET', job, 'status', 'done', 'summary', ARGV[j + 2], 'model', ARGV[j + 3], 'finished_at', ARGV[1])
+    rcall('HSET', job, 'status', 'done', 'finished_at', ARGV[1], unpack(ARGV, first, last))
     rcall('HDEL', job, 'error')
     rcall('EXPIRE', job, ARGV[2])
-    rcall('PUBLISH', ARGV[3], ARGV[j + 4])
+    for f = first, last, 2 do
+      local name, value = ARGV[f], ARGV[f + 1]
+      if name == 'prompt_tokens' or name == 'output_tokens' then
+        rcall('HINCRBY', KEYS[2], name, value)
+      elseif name == 'cost_usd' then
+        rcall('HINCRBYFLOAT', KEYS[2], name, value)
+      elseif name == 'cached' and value == '1' then
+        rcall('HINCRBY', KEYS[2], 'cached_jobs', 1)
+      end
+    end
+    rcall('PUBLISH', ARGV[3], event)
     done = done + 1
   end
 end

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from itertools import islice, pairwise
 from operator import mul
 
-from app.summarizers.base import SummarizerError, Summary
+from app.options import Options
+from app.summarizers.base import Emit, SummarizerError, Summary
 
 MODEL = "extractive-textrank"
 DEFAULT_MAX_CHARS = 600
@@ -46,9 +47,7 @@ def _word_set(words: str) -> frozenset[str]:
 
 
 # Abbreviations that are (nearly) never the last word of a sentence: a name or example follows.
-_NEVER_FINAL = _word_set(
-    "mr mrs ms dr prof rev hon gen col capt lt sgt sen rep gov mt ft e.g i.e cf vs viz approx"
-)
+_NEVER_FINAL = _word_set("mr mrs ms dr prof rev hon gen col capt lt sgt sen rep gov mt ft e.g i.e cf vs viz approx")
 # These end a sentence sometimes ("... pens, etc. Then we left.") and sometimes not ("U.S. Senate").
 _AMBIGUOUS = _word_set("etc inc ltd co corp jr sr st al ph.d")
 # "No. 5", "Fig. 2": a number follows, so the sentence goes on.
@@ -198,11 +197,15 @@ def _textrank(rows: list[list[float]]) -> list[float]:
 # ---------------------------------------------------------------- summary
 
 
-def summarize_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+def summarize_text(
+    text: str, max_chars: int = DEFAULT_MAX_CHARS, max_words: int | None = None, form: str | None = None
+) -> str:
     """The text's most central sentences, in document order, within about a quarter of its length.
 
-    At least one sentence is kept; nothing longer than `max_chars` is returned. Text of one or two
-    sentences comes back as is (stripped) when it fits.
+    At least one sentence is kept; nothing longer than `max_chars` (or `max_words` words) is
+    returned. Text of one or two sentences comes back as is (stripped) when it fits. `form`
+    "bullets" puts each sentence on a line of its own starting with "- "; "paragraph" joins
+    them with spaces; None keeps the text's own line breaks.
     """
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
@@ -210,28 +213,47 @@ def summarize_text(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     sentences = list(islice(_iter_sentences(stripped), MAX_SENTENCES))
     if not sentences:
         return ""
-    if len(sentences) <= 2 and len(stripped) <= max_chars:
+    words = max_words or len(stripped)  # a text has fewer words than characters
+    if form is None and len(sentences) <= 2 and len(stripped) <= max_chars and _words(stripped) <= words:
         return stripped
     scores = _textrank(_transition_rows([_tokens(sentence) for sentence in sentences]))
     # Rounding lets scores equal up to float noise tie, and ties go to the earlier sentence.
     ranked = sorted(range(len(sentences)), key=lambda i: (-round(scores[i], 9), i))
     top = sentences[ranked[0]]
-    if len(top) > max_chars:
-        return _truncate(top, max_chars)
+    if len(top) > max_chars or _words(top) > words:
+        return _format([_truncate(_first_words(top, words), max_chars)], form)
     budget = min(max_chars, max(int(len(stripped) * DEFAULT_RATIO), len(top)))
-    return _join([sentences[i] for i in _fill(ranked, sentences, budget)])
+    return _format([sentences[i] for i in _fill(ranked, sentences, budget, words)], form)
 
 
-def _fill(ranked: list[int], sentences: list[str], budget: int) -> list[int]:
-    """Take sentences best first while they fit the budget; return their indexes in document order."""
+def _fill(ranked: list[int], sentences: list[str], budget: int, max_words: int) -> list[int]:
+    """Take sentences best first while they fit the budgets; return their indexes in document order."""
     chosen: list[int] = []
-    used = -1  # the first sentence needs no separator
+    used, words = -1, 0  # the first sentence needs no separator
     for index in ranked:
-        cost = len(sentences[index]) + 1
-        if used + cost <= budget:
+        cost, count = len(sentences[index]) + 1, _words(sentences[index])
+        if used + cost <= budget and words + count <= max_words:
             chosen.append(index)
             used += cost
+            words += count
     return sorted(chosen)
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _first_words(sentence: str, count: int) -> str:
+    words = sentence.split()
+    return sentence if len(words) <= count else " ".join(words[:count]) + "\u2026"
+
+
+def _format(sentences: list[str], form: str | None) -> str:
+    if form == "bullets":
+        return "\n".join(f"- {sentence}" for sentence in sentences)
+    if form == "paragraph":
+        return " ".join(sentences)
+    return _join(sentences)
 
 
 def _join(sentences: list[str]) -> str:
@@ -252,6 +274,8 @@ def _separator(sentence: str) -> str:
 
 def _truncate(sentence: str, limit: int) -> str:
     """Cut `sentence` to `limit` characters on a word boundary, ending with an ellipsis."""
+    if len(sentence) <= limit:
+        return sentence
     cut = sentence[: limit - 1]
     if not sentence[len(cut)].isspace():
         head, space, _ = cut.rpartition(" ")
@@ -260,21 +284,29 @@ def _truncate(sentence: str, limit: int) -> str:
 
 
 class ExtractiveSummarizer:
-    """Summarizes with TextRank on the local CPU: no network, no model, same input same output."""
+    """Summarizes with TextRank on the local CPU: no network, no model, same input same output.
+    It picks sentences of the text, so it cannot write in another language."""
 
     name: str = "extractive"
+    cache_id = None  # as fast as a cache lookup
+    rate_limited_model = None
 
     def __init__(self, max_chars: int = DEFAULT_MAX_CHARS) -> None:
         self.max_chars = max_chars
 
-    async def summarize(self, text: str) -> Summary:
+    async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
         if not text.strip():
             raise SummarizerError("text is empty", transient=False)
         # TextRank is pure-Python CPU work (tens of milliseconds on a long text). On the event loop it
         # would stall every other job, lease renewal and HTTP request this process serves; in a thread
         # the loop keeps running (the GIL is handed back to it every few milliseconds).
-        summary = await asyncio.to_thread(summarize_text, text, self.max_chars)
-        return Summary(text=summary, model=MODEL)
+        summary = await asyncio.to_thread(summarize_text, text, self.max_chars, options.max_words, options.format)
+        await emit(summary)  # written all at once: one delta
+        unhonoured = ("language",) if options.language is not None else ()
+        return Summary(text=summary, model=MODEL, unhonoured=unhonoured)
+
+    def estimate_tokens(self, text: str, options: Options) -> int:
+        return 0
 
     async def aclose(self) -> None:
         return None

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass, field
 
 import aiohttp
 from google import genai
 from google.genai import errors, types
 
-from app.summarizers.base import SummarizerError, Summary
+from app.options import Options
+from app.summarizers.base import Emit, SummarizerError, Summary
+from app.summarizers.prompt import PROMPT_VERSION, system_instruction
 
 DEFAULT_MODEL = "gemini-flash-latest"
-PROMPT_VERSION = "v1"
-SYSTEM_INSTRUCTION = (
-    "You summarize texts. Write a faithful, concise summary of the text the user sends, "
-    "in the same language as that text. Use only facts stated in the text: add no facts, "
-    "opinions or interpretations that are not in it. Reply with the summary only."
-)
+# Output tokens expected when the client set no max_words: the limiter's estimate before the call.
+DEFAULT_OUTPUT_TOKENS = 400
 
 # Finish reasons that mean the model refused or was cut off by policy; asking again gives the same.
 _REFUSALS = frozenset({"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII"})
@@ -25,8 +24,19 @@ _RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 _MAX_SERVER_TEXT = 300  # error bodies from proxies can be whole HTML pages
 
 
+@dataclass
+class _Answer:
+    """What the chunks of one streamed answer add up to."""
+
+    pieces: list[str] = field(default_factory=list)
+    candidates: bool = False
+    finish_reason: str = ""
+    usage: types.GenerateContentResponseUsageMetadata | None = None
+    model_version: str | None = None
+
+
 class GeminiSummarizer:
-    """One summarize() is exactly one generateContent call; the job queue owns retries."""
+    """One summarize() is exactly one streamed generateContent call; the job queue owns retries."""
 
     name = "gemini"
 
@@ -39,26 +49,32 @@ class GeminiSummarizer:
         self._timeout_s = timeout_s
         self._session: aiohttp.ClientSession | None = None
         self._client: genai.Client | None = None
-        self._config = types.GenerateContentConfig(
-            system_instruction=SYSTEM_INSTRUCTION,
-            # Both loops could make extra model calls behind our back; neither is used here.
-            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
-            automatic_continuation=False,
-        )
+        self.cache_id = f"gemini:{model}:{PROMPT_VERSION}"
+        self.rate_limited_model = model
 
-    async def summarize(self, text: str) -> Summary:
+    async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
         models = self._ensure_client().aio.models
+        answer = _Answer()
         try:
-            response = await models.generate_content(model=self._model, contents=text, config=self._config)
+            stream = await models.generate_content_stream(model=self._model, contents=text, config=_config(options))
+            async for chunk in stream:
+                await self._take(chunk, answer, emit)
         except errors.APIError as exc:
             raise self._from_api_error(exc) from exc
         except TimeoutError as exc:  # aiohttp's total timeout; also covers its ServerTimeoutError
             raise self._error(f"gemini did not answer within {self._timeout_s:g}s", transient=True) from exc
         except aiohttp.ClientError as exc:
             raise self._error(f"gemini request failed: {type(exc).__name__}: {exc}", transient=True) from exc
-        except json.JSONDecodeError as exc:  # the SDK lets a non-JSON body (a proxy's page) escape as this
-            raise self._error(f"gemini sent a body that is not JSON: {exc}", transient=True) from exc
-        return self._to_summary(response)
+        except (json.JSONDecodeError, errors.UnknownApiResponseError) as exc:  # a proxy's page, not the API's JSON
+            raise self._error(
+                f"gemini sent a body that is not JSON: {str(exc)[:_MAX_SERVER_TEXT]}", transient=True
+            ) from exc
+        return self._to_summary(answer)
+
+    def estimate_tokens(self, text: str, options: Options) -> int:
+        # About 4 characters per token for the prompt; the output by what was asked for.
+        prompt = (len(system_instruction(options)) + len(text)) // 4 + 1
+        return prompt + (options.max_words * 2 if options.max_words else DEFAULT_OUTPUT_TOKENS)
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -87,19 +103,41 @@ class GeminiSummarizer:
             self._client = genai.Client(api_key=self._api_key, vertexai=False, http_options=options)
         return self._client
 
-    def _to_summary(self, response: types.GenerateContentResponse) -> Summary:
-        feedback = response.prompt_feedback
+    async def _take(self, chunk: types.GenerateContentResponse, answer: _Answer, emit: Emit) -> None:
+        feedback = chunk.prompt_feedback
         if feedback is not None and feedback.block_reason is not None:
             raise self._error(f"gemini blocked the prompt: {_label(feedback.block_reason)}", transient=False)
-        if not response.candidates:
+        answer.usage = chunk.usage_metadata or answer.usage
+        answer.model_version = chunk.model_version or answer.model_version
+        if not chunk.candidates:
+            return
+        answer.candidates = True
+        candidate = chunk.candidates[0]
+        if candidate.finish_reason is not None:
+            answer.finish_reason = _label(candidate.finish_reason)
+        parts = candidate.content.parts if candidate.content is not None else None
+        delta = "".join(part.text for part in parts or () if part.text and not part.thought)
+        if delta:
+            answer.pieces.append(delta)
+            await emit(delta)
+
+    def _to_summary(self, answer: _Answer) -> Summary:
+        reason = answer.finish_reason or "none"
+        if not answer.candidates:
             raise self._error("gemini returned no candidates", transient=False)
-        reason = _label(response.candidates[0].finish_reason)
         if reason in _REFUSALS:
             raise self._error(f"gemini stopped the answer: finish_reason {reason}", transient=False)
-        text = (response.text or "").strip()
+        text = "".join(answer.pieces).strip()
         if not text:
             raise self._error(f"gemini returned an empty answer (finish_reason {reason})", transient=False)
-        return Summary(text=text, model=response.model_version or self._model)
+        usage = answer.usage
+        return Summary(
+            text=text,
+            model=answer.model_version or self._model,
+            prompt_tokens=(usage.prompt_token_count or 0) if usage else None,
+            output_tokens=((usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)) if usage else None,
+            truncated=reason == "MAX_TOKENS",  # the text so far is kept, marked as cut off
+        )
 
     def _from_api_error(self, exc: errors.APIError) -> SummarizerError:
         # 408 is the HTTP status for "try again": transient like 429 and 5xx.
@@ -108,13 +146,25 @@ class GeminiSummarizer:
             f"gemini HTTP {exc.code} {exc.status}: {str(exc.message)[:_MAX_SERVER_TEXT]}",
             transient=transient,
             retry_after_s=_retry_after(exc) if transient else None,
+            quota=exc.code == 429,
         )
 
-    def _error(self, message: str, *, transient: bool, retry_after_s: float | None = None) -> SummarizerError:
+    def _error(
+        self, message: str, *, transient: bool, retry_after_s: float | None = None, quota: bool = False
+    ) -> SummarizerError:
         # Error texts come partly from the server and the transport; never let the key through.
         if self._api_key:
             message = message.replace(self._api_key, "[redacted]")
-        return SummarizerError(message, transient=transient, retry_after_s=retry_after_s)
+        return SummarizerError(message, transient=transient, retry_after_s=retry_after_s, quota=quota)
+
+
+def _config(options: Options) -> types.GenerateContentConfig:
+    return types.GenerateContentConfig(
+        system_instruction=system_instruction(options),
+        # Both loops could make extra model calls behind our back; neither is used here.
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+        automatic_continuation=False,
+    )
 
 
 def _label(value: object) -> str:

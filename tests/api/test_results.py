@@ -8,8 +8,9 @@ import time
 import orjson
 
 from app.config import Settings
-from app.summarizers.base import Summary
-from app.summarizers.testing import SleepSummarizer
+from app.options import Options
+from app.summarizers.base import Emit, Summary
+from app.summarizers.testing import NoopSummarizer, SleepSummarizer
 from tests.api.conftest import StartService
 from tests.conftest import with_
 from tests.helpers import drain_events, eventually
@@ -94,18 +95,15 @@ async def test_poison_messages_are_dead_lettered_and_the_worker_goes_on(
     assert all(reasons)
 
 
-class ExplodingSummarizer:
+class ExplodingSummarizer(NoopSummarizer):
     """Crashes on texts that say so: a bug in one job must not take the worker down."""
 
     name = "exploding"
 
-    async def summarize(self, text: str) -> Summary:
+    async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
         if "boom" in text:
             raise RuntimeError("kaboom")
         return Summary(text="fine", model="test")
-
-    async def aclose(self) -> None:
-        return None
 
 
 async def test_a_crashing_job_fails_alone(start_service: StartService, settings: Settings) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -15,18 +16,21 @@ JsonDict = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A 200 answer. `text=None` means the default summary; "" means a candidate with no parts."""
+    """A 200 answer. `text=None` means the default summary; "" means a candidate with no parts.
+    Streamed, the text comes in `chunks` pieces (split between words), `chunk_delay_s` apart."""
 
     text: str | None = None
     finish_reason: str = "STOP"
     model_version: str | None = "gemini-fake-001"  # None leaves the field out
+    chunks: int = 3
+    chunk_delay_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class Blocked:
-    """A 200 answer with no candidates: the prompt itself was blocked."""
+    """A 200 answer with no candidates: the prompt itself was blocked (None: no reason given)."""
 
-    reason: str = "SAFETY"
+    reason: str | None = "SAFETY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,7 @@ class Call:
     body: JsonDict
     api_key: str | None
     at: float  # time.monotonic() on arrival
+    stream: bool = False
 
     @property
     def prompt(self) -> str:
@@ -97,9 +102,15 @@ class Call:
         parts = self.body.get("systemInstruction", {}).get("parts", [])
         return "".join(part.get("text", "") for part in parts)
 
+    @property
+    def prompt_tokens(self) -> int:
+        """What the fake counts (and reports in usageMetadata) for this call's prompt: 4 characters a token."""
+        return max(1, len(self.prompt + self.system_instruction) // 4)
+
 
 class FakeGemini:
-    """Serves POST /{api_version}/models/{model}:generateContent on 127.0.0.1, on a free port.
+    """Serves POST /{api_version}/models/{model}:generateContent and :streamGenerateContent
+    (Server-Sent Events, as the SDK asks with alt=sse) on 127.0.0.1, on a free port.
 
     Scripted behaviours are used one per call, in order; after that every call gets `default`.
     """
@@ -123,6 +134,7 @@ class FakeGemini:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/{api_version}/models/{model}:generateContent", self._generate_content)
+        app.router.add_post("/{api_version}/models/{model}:streamGenerateContent", self._generate_content)
         # Cancel a handler when its client disconnects, so Delay/Hang do not outlive the request.
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -142,30 +154,29 @@ class FakeGemini:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
-    async def _generate_content(self, request: web.Request) -> web.Response:
+    async def _generate_content(self, request: web.Request) -> web.StreamResponse:
         arrived = time.monotonic()
         call = Call(
             model=request.match_info["model"],
             body=await request.json(),
             api_key=request.headers.get("x-goog-api-key"),
             at=arrived,
+            stream=request.path.endswith(":streamGenerateContent"),
         )
         self.calls.append(call)
         behaviour = self._script.popleft() if self._script else self.default
-        return await self._respond(behaviour, call)
+        return await self._respond(behaviour, call, request)
 
-    async def _respond(self, behaviour: Behaviour, call: Call) -> web.Response:
+    async def _respond(self, behaviour: Behaviour, call: Call, request: web.Request) -> web.StreamResponse:
         match behaviour:
             case Delay(seconds, then):
                 await asyncio.sleep(seconds)
-                return await self._respond(then, call)
+                return await self._respond(then, call, request)
             case Hang():
                 await self._stopping.wait()
                 return _error(503, "The server is shutting down.")
-            case Answer():
-                return web.json_response(_answer_body(behaviour, call))
-            case Blocked(reason):
-                return web.json_response(_blocked_body(reason, call))
+            case Answer() | Blocked():
+                return await _ok(behaviour, call, request)
             case RateLimited():
                 return _rate_limited(behaviour)
             case ServerError(code):
@@ -182,8 +193,13 @@ def default_summary(prompt: str) -> str:
     return "SUMMARY: " + prompt[:60]
 
 
+def answer_tokens(answer: str) -> int:
+    """What the fake counts (and reports) for an answer's text: 4 characters a token."""
+    return len(answer) // 4
+
+
 def _usage(call: Call, answer: str) -> JsonDict:
-    prompt_tokens = max(1, len(call.prompt + call.system_instruction) // 4)
+    prompt_tokens = call.prompt_tokens
     answer_tokens = len(answer) // 4
     return {
         "promptTokenCount": prompt_tokens,
@@ -207,12 +223,50 @@ def _answer_body(answer: Answer, call: Call) -> JsonDict:
     return body
 
 
-def _blocked_body(reason: str, call: Call) -> JsonDict:
-    return {
-        "promptFeedback": {"blockReason": reason},
-        "usageMetadata": _usage(call, ""),
-        "modelVersion": "gemini-fake-001",
-    }
+async def _ok(behaviour: Answer | Blocked, call: Call, request: web.Request) -> web.StreamResponse:
+    if isinstance(behaviour, Blocked):
+        body = _blocked_body(behaviour.reason, call)
+        return await _send_events(request, [body], 0.0) if call.stream else web.json_response(body)
+    return await _stream(request, behaviour, call) if call.stream else web.json_response(_answer_body(behaviour, call))
+
+
+def _pieces(text: str, count: int) -> list[str]:
+    """`text` in `count` consecutive pieces (fewer for a short text), split after spaces."""
+    words = text.split(" ")
+    size = max(1, -(-len(words) // max(1, count)))
+    groups = [words[i : i + size] for i in range(0, len(words), size)]
+    return [" ".join(group) + (" " if n < len(groups) - 1 else "") for n, group in enumerate(groups)] or [""]
+
+
+async def _stream(request: web.Request, answer: Answer, call: Call) -> web.StreamResponse:
+    """The answer as the real API streams it: a chunk per piece, the finish reason and usage on the last."""
+    full = _answer_body(answer, call)
+    text = default_summary(call.prompt) if answer.text is None else answer.text
+    chunks = []
+    for piece in _pieces(text, answer.chunks):
+        content = {"role": "model", "parts": [{"text": piece}]} if piece else {"role": "model"}
+        chunks.append({"candidates": [{"content": content, "index": 0}], "modelVersion": full.get("modelVersion")})
+    chunks[-1]["candidates"][0]["finishReason"] = answer.finish_reason
+    chunks[-1]["usageMetadata"] = full["usageMetadata"]
+    return await _send_events(request, chunks, answer.chunk_delay_s)
+
+
+async def _send_events(request: web.Request, chunks: list[JsonDict], delay_s: float) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await response.prepare(request)
+    for n, chunk in enumerate(chunks):
+        if n and delay_s:
+            await asyncio.sleep(delay_s)
+        await response.write(b"data: " + json.dumps(chunk).encode() + b"\r\n\r\n")
+    await response.write_eof()
+    return response
+
+
+def _blocked_body(reason: str | None, call: Call) -> JsonDict:
+    body: JsonDict = {"usageMetadata": _usage(call, ""), "modelVersion": "gemini-fake-001"}
+    if reason is not None:
+        body["promptFeedback"] = {"blockReason": reason}
+    return body
 
 
 def _rate_limited(behaviour: RateLimited) -> web.Response:

@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from app.summarizers.base import SummarizerError
+from app.options import NO_OPTIONS, Options
+from app.summarizers.base import SummarizerError, no_emit
 from app.summarizers.extractive import ExtractiveSummarizer, split_sentences, summarize_text
 
 SPLIT_CASES = [
@@ -184,23 +185,50 @@ def test_a_100k_char_text_completes() -> None:
 async def test_summarizer_returns_a_summary() -> None:
     summarizer = ExtractiveSummarizer()
     assert summarizer.name == "extractive"
-    summary = await summarizer.summarize(ARTICLE)
+    pieces: list[str] = []
+
+    async def collect(delta: str) -> None:
+        pieces.append(delta)
+
+    summary = await summarizer.summarize(ARTICLE, NO_OPTIONS, collect)
     assert summary.model == "extractive-textrank"
     assert summary.text == summarize_text(ARTICLE)
+    assert pieces == [summary.text]  # streamed as one piece
+    assert summary.unhonoured == ()
     await summarizer.aclose()
+
+
+async def test_max_words_and_bullets_are_honoured_and_language_is_reported_as_not() -> None:
+    options = Options(max_words=25, format="bullets", language="fr")
+    summary = await ExtractiveSummarizer().summarize(ARTICLE, options, no_emit)
+    lines = summary.text.split("\n")
+    assert all(line.startswith("- ") for line in lines)
+    assert len(summary.text.replace("- ", "").split()) <= 25
+    assert summary.unhonoured == ("language",)
+
+
+def test_max_words_cuts_a_single_long_sentence_at_a_word() -> None:
+    text = " ".join(f"word{i}" for i in range(40)) + "."
+    summary = summarize_text(text, max_words=10)
+    assert summary == " ".join(f"word{i}" for i in range(10)) + "\u2026"
+
+
+def test_paragraph_joins_lines_with_spaces() -> None:
+    text = "Title line\nThe first sentence is here. The second one follows.\nAnother line of text ends it."
+    assert "\n" not in summarize_text(text, form="paragraph")
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t\n"])
 async def test_blank_text_is_a_permanent_error(text: str) -> None:
     with pytest.raises(SummarizerError, match="text is empty") as raised:
-        await ExtractiveSummarizer().summarize(text)
+        await ExtractiveSummarizer().summarize(text, NO_OPTIONS, no_emit)
     assert raised.value.transient is False
 
 
 async def test_summarize_does_not_block_the_event_loop() -> None:
     # If summarize ran TextRank on the loop, the task would finish in its first step, before this
     # coroutine got the loop back; off the loop, this coroutine keeps running while the work is done.
-    task = asyncio.create_task(ExtractiveSummarizer().summarize(_long_text(50_000)))
+    task = asyncio.create_task(ExtractiveSummarizer().summarize(_long_text(50_000), NO_OPTIONS, no_emit))
     turns = 0
     while not task.done():
         turns += 1

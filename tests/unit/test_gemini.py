@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.summarizers.base import SummarizerError
-from app.summarizers.gemini import SYSTEM_INSTRUCTION, GeminiSummarizer
+from app.options import NO_OPTIONS, Options
+from app.summarizers.base import SummarizerError, Summary, no_emit
+from app.summarizers.gemini import GeminiSummarizer
+from app.summarizers.prompt import system_instruction
 from tests.fakes.gemini_server import (
     Answer,
     BadRequest,
@@ -18,6 +20,7 @@ from tests.fakes.gemini_server import (
     Hang,
     RateLimited,
     ServerError,
+    answer_tokens,
     default_summary,
 )
 
@@ -39,35 +42,80 @@ async def summarizer(fake: FakeGemini) -> AsyncIterator[GeminiSummarizer]:
     await gemini.aclose()
 
 
+async def summarize(summarizer: GeminiSummarizer, options: Options = NO_OPTIONS) -> Summary:
+    return await summarizer.summarize(TEXT, options, no_emit)
+
+
 async def failure(summarizer: GeminiSummarizer) -> SummarizerError:
     """The SummarizerError one summarize() raises, checked to keep the API key out."""
     with pytest.raises(SummarizerError) as caught:
-        await summarizer.summarize(TEXT)
+        await summarize(summarizer)
     assert API_KEY not in str(caught.value)
     return caught.value
 
 
 async def test_summary_is_the_servers_text_and_model_version(summarizer: GeminiSummarizer) -> None:
-    summary = await summarizer.summarize(TEXT)
+    summary = await summarize(summarizer)
     assert summary.text == default_summary(TEXT).strip()
     assert summary.model == "gemini-fake-001"
+    assert not summary.truncated
+
+
+async def test_the_answer_is_streamed_in_order_and_the_pieces_make_the_summary(
+    fake: FakeGemini, summarizer: GeminiSummarizer
+) -> None:
+    fake.script(Answer(text="One fox. Two dogs. Three birds sing in the trees.", chunks=4))
+    pieces: list[str] = []
+
+    async def collect(delta: str) -> None:
+        pieces.append(delta)
+
+    summary = await summarizer.summarize(TEXT, NO_OPTIONS, collect)
+    assert len(pieces) == 4
+    assert "".join(pieces) == summary.text == "One fox. Two dogs. Three birds sing in the trees."
+    assert fake.calls[0].stream
+
+
+async def test_usage_is_what_the_model_reported(fake: FakeGemini, summarizer: GeminiSummarizer) -> None:
+    summary = await summarize(summarizer)
+    [call] = fake.calls
+    assert summary.prompt_tokens == call.prompt_tokens
+    assert summary.output_tokens == answer_tokens(default_summary(TEXT))
+
+
+async def test_max_tokens_keeps_the_text_and_marks_it_truncated(
+    fake: FakeGemini, summarizer: GeminiSummarizer
+) -> None:
+    fake.script(Answer(text="A fox jumps over", finish_reason="MAX_TOKENS"))
+    summary = await summarize(summarizer)
+    assert (summary.text, summary.truncated) == ("A fox jumps over", True)
 
 
 async def test_model_falls_back_to_the_configured_one(fake: FakeGemini, summarizer: GeminiSummarizer) -> None:
     fake.script(Answer(text="  A fox jumps.\n", model_version=None))
-    summary = await summarizer.summarize(TEXT)
+    summary = await summarize(summarizer)
     assert (summary.text, summary.model) == ("A fox jumps.", MODEL)
 
 
 async def test_request_carries_model_key_text_and_system_instruction(
     fake: FakeGemini, summarizer: GeminiSummarizer
 ) -> None:
-    await summarizer.summarize(TEXT)
+    await summarize(summarizer)
     [call] = fake.calls
     assert call.model == MODEL
     assert call.api_key == API_KEY
     assert call.prompt == TEXT
-    assert call.system_instruction == SYSTEM_INSTRUCTION
+    assert call.system_instruction == system_instruction(NO_OPTIONS)
+    assert "same language as the text" in call.system_instruction
+
+
+async def test_options_change_the_prompt_the_model_receives(fake: FakeGemini, summarizer: GeminiSummarizer) -> None:
+    await summarize(summarizer, Options(max_words=40, format="bullets", language="pt-BR"))
+    instruction = fake.calls[0].system_instruction
+    assert "at most 40 words" in instruction
+    assert "bulleted list" in instruction
+    assert "'pt-BR'" in instruction
+    assert "same language" not in instruction
 
 
 async def test_429_is_transient_with_retry_delay_and_not_retried_by_the_sdk(
@@ -76,6 +124,7 @@ async def test_429_is_transient_with_retry_delay_and_not_retried_by_the_sdk(
     fake.script(RateLimited(retry_delay="2s"))
     error = await failure(summarizer)
     assert error.transient
+    assert error.quota
     assert error.retry_after_s == 2
     assert len(fake.calls) == 1
 
@@ -89,6 +138,7 @@ async def test_500_is_transient(fake: FakeGemini, summarizer: GeminiSummarizer) 
     fake.script(ServerError(500))
     error = await failure(summarizer)
     assert error.transient
+    assert not error.quota
     assert error.retry_after_s is None
     assert len(fake.calls) == 1
 
@@ -107,6 +157,7 @@ async def test_error_messages_never_echo_the_key(fake: FakeGemini, summarizer: G
     ("behaviour", "reason"),
     [
         (Blocked("SAFETY"), "blocked the prompt: SAFETY"),
+        (Blocked(None), "no candidates"),
         (Answer(text="", finish_reason="SAFETY"), "finish_reason SAFETY"),
         (Answer(text="", finish_reason="RECITATION"), "finish_reason RECITATION"),
         (Answer(text="   "), "empty answer"),

@@ -1,0 +1,18 @@
+"""The aiohttp application's shared resources, by key (set up in api._redis_ctx)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from app.batching import GroupCommit
+from app.broker import Broker
+from app.config import Settings
+from app.queue import Enqueue, JobQueue
+from app.results import ResultHub
+
+SETTINGS = web.AppKey("settings", Settings)
+BROKER = web.AppKey("broker", Broker)
+QUEUE = web.AppKey("queue", JobQueue)
+HUB = web.AppKey("hub", ResultHub)
+# Concurrent requests' enqueues share round trips (each job still its own atomic script).
+INTAKE = web.AppKey("intake", GroupCommit[Enqueue, BaseException | None])

@@ -1,0 +1,8 @@
+--[[ cache_unlock: release the single-flight lock of a cache entry, if still ours.
+  Compare and delete in one step: a lock that expired and was taken by another worker
+  is not released by the slow first owner.
+  KEYS[1] lock key
+  ARGV[1] owner token
+  Returns 1 released | 0 not ours (expired, or taken by another) ]]
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0

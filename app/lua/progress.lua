@@ -1,0 +1,17 @@
+--[[ progress: append pieces of summaries to their jobs' streams, and say so.
+  Each piece goes to its job's stream (capped, expiring with the record) and a wake-up
+  with the job id goes to the progress channel, in one step, so a listener that is woken
+  always finds the piece. The stream is the record of progress; Pub/Sub only wakes.
+  KEYS[i] stream of the i-th piece's job
+  ARGV[1] stream cap (entries, approximate)   ARGV[2] stream TTL, seconds
+  ARGV[3] progress channel
+  then 3 per piece i (j = 3 + 3(i-1)): ARGV[j+1] job id   ARGV[j+2] attempt   ARGV[j+3] text
+  Returns the number of pieces appended ]]
+local rcall = redis.call
+for i = 1, #KEYS do
+  local j = 3 + 3 * (i - 1)
+  rcall('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*', 'attempt', ARGV[j + 2], 'delta', ARGV[j + 3])
+  rcall('EXPIRE', KEYS[i], ARGV[2])
+  rcall('PUBLISH', ARGV[3], ARGV[j + 1])
+end
+return #KEYS
