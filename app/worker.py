@@ -97,6 +97,7 @@ class Worker:
         """Take and run jobs until `stop()`; then give running jobs SHUTDOWN_GRACE
         seconds, put the rest back at the front of the queue, and deregister."""
         extra = {"worker_id": self.id, "concurrency": self.settings.worker_concurrency}
+        await self.summarizer.start()
         log.info("worker started", extra=extra | {"summarizer": self.summarizer.name})
         await self._retry_until_written(self._beat)
         loops = [

@@ -1,11 +1,13 @@
-"""Small waiting helpers: wait for a condition with a deadline, never sleep and hope."""
+"""Small helpers: wait for a condition with a deadline (never sleep and hope); read Server-Sent Events."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+from aiohttp import ClientResponse
 
 
 async def drain_events(pubsub: aioredis.client.PubSub, seconds: float) -> list[bytes]:
@@ -27,3 +29,32 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 10
         if loop.time() > deadline:
             raise AssertionError(f"{what} did not hold within {timeout_s} s")
         await asyncio.sleep(0.01)
+
+
+@dataclass(frozen=True, slots=True)
+class SseEvent:
+    id: str | None
+    event: str
+    data: str
+
+
+async def read_events(response: ClientResponse, most: int | None = None) -> list[SseEvent]:
+    """Server-Sent Events from `response` as the EventSource spec parses them, until the
+    stream ends or `most` events have come."""
+    events: list[SseEvent] = []
+    fields: dict[str, str] = {}
+    async for raw in response.content:
+        line = raw.decode().rstrip("\r\n")
+        if line.startswith(":"):
+            continue  # a comment: aiohttp-sse's keep-alive ping
+        if line:
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            fields[name] = f"{fields[name]}\n{value}" if name == "data" and name in fields else value
+            continue
+        if fields:
+            events.append(SseEvent(fields.get("id"), fields.get("event", "message"), fields.get("data", "")))
+            fields = {}
+            if most is not None and len(events) >= most:
+                break
+    return events

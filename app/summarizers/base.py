@@ -65,6 +65,10 @@ class Summarizer(Protocol):
     cache_id: str | None
     rate_limited_model: str | None
 
+    async def start(self) -> None:
+        """Open what the first call needs (clients, connections), before the worker takes jobs."""
+        ...
+
     async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
         """Summarize `text`, sending the summary's text to `emit` as it is written;
         raise SummarizerError when it cannot."""

@@ -294,6 +294,9 @@ class ExtractiveSummarizer:
     def __init__(self, max_chars: int = DEFAULT_MAX_CHARS) -> None:
         self.max_chars = max_chars
 
+    async def start(self) -> None:
+        return None
+
     async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
         if not text.strip():
             raise SummarizerError("text is empty", transient=False)

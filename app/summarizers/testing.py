@@ -16,6 +16,9 @@ class NoopSummarizer:
     cache_id = None
     rate_limited_model = None
 
+    async def start(self) -> None:
+        return None
+
     async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
         return Summary(text=text[:80], model="noop")
 

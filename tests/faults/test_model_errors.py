@@ -22,7 +22,9 @@ async def gemini() -> AsyncIterator[FakeGemini]:
 
 async def start(start_service: StartService, settings: Settings, gemini: FakeGemini, **changes: object) -> Service:
     settings = with_(settings, max_attempts=3, retry_base_s=0.05, retry_max_s=0.2, **changes)
-    summarizer = GeminiSummarizer(api_key="k", model="gemini-flash-latest", base_url=gemini.base_url, timeout_s=30)
+    # A model of its own: the shared quota's keys are per model, and other tests' 429s must not hold this one.
+    model = f"gemini-{settings.queue_name}"
+    summarizer = GeminiSummarizer(api_key="k", model=model, base_url=gemini.base_url, timeout_s=30)
     return await start_service(settings, summarizer)
 
 

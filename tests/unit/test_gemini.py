@@ -83,9 +83,7 @@ async def test_usage_is_what_the_model_reported(fake: FakeGemini, summarizer: Ge
     assert summary.output_tokens == answer_tokens(default_summary(TEXT))
 
 
-async def test_max_tokens_keeps_the_text_and_marks_it_truncated(
-    fake: FakeGemini, summarizer: GeminiSummarizer
-) -> None:
+async def test_max_tokens_keeps_the_text_and_marks_it_truncated(fake: FakeGemini, summarizer: GeminiSummarizer) -> None:
     fake.script(Answer(text="A fox jumps over", finish_reason="MAX_TOKENS"))
     summary = await summarize(summarizer)
     assert (summary.text, summary.truncated) == ("A fox jumps over", True)

@@ -35,8 +35,18 @@ def test_a_foreign_message_keeps_its_own_id() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"", b"null", b"{", b'"text"', b'{"text": null}', b'{"text": ""}', b'{"id": 5, "text": "t"}',
-     b'{"text": "t", "attempt": -1}', b'{"text": "t", "attempt": true}', b'{"id": "' + b"x" * 200 + b'", "text": "t"}'],
+    [
+        b"",
+        b"null",
+        b"{",
+        b'"text"',
+        b'{"text": null}',
+        b'{"text": ""}',
+        b'{"id": 5, "text": "t"}',
+        b'{"text": "t", "attempt": -1}',
+        b'{"text": "t", "attempt": true}',
+        b'{"id": "' + b"x" * 200 + b'", "text": "t"}',
+    ],
 )
 def test_poison_is_refused_with_a_reason(raw: bytes) -> None:
     with pytest.raises(PoisonMessage) as caught:
