@@ -140,7 +140,7 @@ class Worker:
         outage = Outage("upkeep")
         beat_every_s = self.settings.heartbeat_s
         next_beat = 0.0
-        while True:
+        while not self._stopping.is_set():  # as well as cancelled: redis-py can swallow a cancellation
             try:
                 now = time.monotonic()
                 if now >= next_beat:  # an outage is this loop's own to ride out, with the rest of upkeep
@@ -196,7 +196,7 @@ class Worker:
         """Fill free slots. Starting a batch runs beside the next reservation, so under
         load a freed slot waits for one round trip, not two."""
         outage = Outage("reserve")
-        while True:
+        while not self._stopping.is_set():  # as well as cancelled: redis-py can swallow a cancellation
             free = self.settings.worker_concurrency - self._calls
             if free <= 0:
                 self._slot_freed.clear()

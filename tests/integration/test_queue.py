@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from app.protocol import Message, done_event, failed_event, new_message
-from app.queue import DuplicateRequest, Enqueue, JobExists, JobQueue, QueueFull
+from app.queue import Completion, Delta, DuplicateRequest, Enqueue, JobExists, JobQueue, QueueFull
 from tests.helpers import drain_events
 
 WORKER = "w1"
@@ -109,6 +109,38 @@ async def test_complete_records_releases_and_publishes_once(queue: JobQueue) -> 
     events = await drain_events(pubsub, seconds=0.5)
     assert [orjson.loads(e)["id"] for e in events] == [message.id]
     await pubsub.aclose()
+
+
+async def test_usage_is_recorded_with_the_job_and_counted_in_the_totals_once(queue: JobQueue) -> None:
+    messages = [new_message("paid"), new_message("cached")]
+    for message in messages:
+        await queue.enqueue(message)
+    paid, cached = await queue.start(WORKER, await queue.reserve(WORKER, 2, block_s=0))
+    usage = ("prompt_tokens", 120, "output_tokens", 30, "cost_usd", 0.000111, "cached", 0, "truncated", 1)
+    batch = [
+        Completion(paid, ("summary", "s", "model", "m", *usage), b"{}"),
+        Completion(cached, ("summary", "s", "model", "m", "prompt_tokens", 0, "output_tokens", 0, "cached", 1), b"{}"),
+    ]
+    assert await queue.complete_many(WORKER, batch) == 2
+    assert await queue.complete_many(WORKER, batch) == 0  # a retried write changes nothing
+    record = await queue.get_job(paid.message.id)
+    assert record is not None
+    assert (record["prompt_tokens"], record["output_tokens"], record["cost_usd"]) == (120, 30, 0.000111)
+    assert (record["cached"], record["truncated"]) == (False, True)
+    stats = await queue.stats()
+    assert stats["usage"] == {"prompt_tokens": 120, "output_tokens": 30, "cost_usd": 0.000111, "cached_jobs": 1}
+
+
+async def test_progress_pieces_are_read_back_in_order_after_an_id(queue: JobQueue) -> None:
+    message = new_message("streamed")
+    await queue.enqueue(message)
+    await queue.add_progress_many([Delta(message.id, 1, piece) for piece in ("One ", "two ", "three.")])
+    record, pieces = await queue.job_and_progress(message.id, "-")
+    assert record is not None and record["status"] == "queued"
+    assert [(attempt, text) for _, attempt, text in pieces] == [(1, "One "), (1, "two "), (1, "three.")]
+    _, rest = await queue.job_and_progress(message.id, pieces[0][0])
+    assert [text for _, _, text in rest] == ["two ", "three."]
+    assert 0 < await queue.redis.ttl(queue.keys.stream(message.id)) <= 60
 
 
 async def test_fail_records_the_error_and_dead_letters_the_message(queue: JobQueue) -> None:

@@ -52,6 +52,10 @@ def test_the_api_key_is_never_in_the_settings_repr() -> None:
         ({"LOG_LEVEL": "loud"}, ["LOG_LEVEL='loud'", "INFO"]),
         ({"QUEUE_NAME": "a{b}"}, ["QUEUE_NAME='a{b}'"]),
         ({"MAX_ATTEMPTS": "0"}, ["MAX_ATTEMPTS='0'"]),
+        ({"GEMINI_RPM": "-5"}, ["GEMINI_RPM='-5'", "requests per minute"]),
+        ({"GEMINI_TPM": "many"}, ["GEMINI_TPM='many'", "tokens per minute"]),
+        ({"GEMINI_PRICE_INPUT_PER_M": "$1"}, ["GEMINI_PRICE_INPUT_PER_M='$1'", "USD per million"]),
+        ({"RESULT_CACHE_TTL": "-1"}, ["RESULT_CACHE_TTL='-1'", "0 (off)"]),
     ],
 )
 def test_a_bad_value_names_the_variable_the_value_and_what_is_allowed(env: dict[str, str], words: list[str]) -> None:

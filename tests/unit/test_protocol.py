@@ -5,19 +5,35 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from app.protocol import Keys, PoisonMessage, decode_message, new_message
+from app.options import Options
+from app.protocol import Keys, LimiterKeys, PoisonMessage, decode_message, new_message
 
 
 def test_every_key_of_a_queue_shares_its_hash_tag() -> None:
     keys = Keys("job_queue", "job_result")
     tagged = [keys.workers, keys.delayed, keys.dead, keys.job("x"), keys.processing("w"), keys.heartbeat("w")]
+    tagged += [keys.usage, keys.stream("x"), keys.cache("d"), keys.cache_lock("d")]
     assert all(key.startswith("{job_queue}:") for key in tagged)
     assert keys.queue == "job_queue"  # the original design's name, which hashes to the same slot
+
+
+def test_a_models_quota_keys_share_their_own_tag() -> None:
+    keys = LimiterKeys("gemini-2.5-flash")
+    assert {keys.schedule.partition("}")[0], keys.cool_down.partition("}")[0]} == {"{gemini:gemini-2.5-flash"}
 
 
 def test_a_message_round_trips() -> None:
     message = new_message("hello")
     assert decode_message(message.encode()) == (message, False)
+    assert b"options" not in message.encode()  # only when asked for
+
+
+def test_options_travel_in_the_message_in_standard_form() -> None:
+    message = new_message("hello", Options(max_words=50, format="bullets", language="pt-BR"))
+    assert orjson.loads(message.encode())["options"] == {"max_words": 50, "format": "bullets", "language": "pt-BR"}
+    assert decode_message(message.encode()) == (message, False)
+    foreign, _ = decode_message(b'{"text": "t", "options": {"language": "en_us"}}')
+    assert foreign.options == Options(language="en-US")
 
 
 def test_a_foreign_message_with_only_text_is_completed() -> None:
@@ -46,6 +62,10 @@ def test_a_foreign_message_keeps_its_own_id() -> None:
         b'{"text": "t", "attempt": -1}',
         b'{"text": "t", "attempt": true}',
         b'{"id": "' + b"x" * 200 + b'", "text": "t"}',
+        b'{"text": "t", "options": []}',
+        b'{"text": "t", "options": {"max_words": 3}}',
+        b'{"text": "t", "options": {"format": "poem"}}',
+        b'{"text": "t", "options": {"language": "klingonese"}}',
     ],
 )
 def test_poison_is_refused_with_a_reason(raw: bytes) -> None:
