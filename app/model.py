@@ -43,24 +43,26 @@ class Prices:
 
 
 def outcome(summary: Summary, prices: Prices) -> tuple[tuple[str | int | float, ...], dict[str, object]]:
-    """A done job's record fields (name, value, ...) and the same facts for its event."""
+    """A done job's record fields (name, value, ...) and the facts its event adds. The
+    record holds `cached` and `truncated` only when true (decode_record fills in false)."""
+    fields: tuple[str | int | float, ...] = ("summary", summary.text, "model", summary.model)
     facts: dict[str, object] = {"cached": summary.cached, "truncated": summary.truncated}
+    if summary.cached:
+        fields += ("cached", 1)
+    if summary.truncated:
+        fields += ("truncated", 1)
     if summary.prompt_tokens is not None:
-        facts["prompt_tokens"] = summary.prompt_tokens
-        facts["output_tokens"] = summary.output_tokens or 0
-    cost = None if summary.cached else prices.cost(summary)
-    if cost is not None:
-        facts["cost_usd"] = cost
+        output_tokens = summary.output_tokens or 0
+        facts["prompt_tokens"], facts["output_tokens"] = summary.prompt_tokens, output_tokens
+        fields += ("prompt_tokens", summary.prompt_tokens, "output_tokens", output_tokens)
+        cost = None if summary.cached else prices.cost(summary)
+        if cost is not None:
+            facts["cost_usd"] = cost
+            fields += ("cost_usd", cost)
     if summary.unhonoured:
         facts["unhonoured_options"] = list(summary.unhonoured)
-    fields: list[str | int | float] = ["summary", summary.text, "model", summary.model]
-    for name, value in facts.items():
-        if isinstance(value, bool):
-            value = int(value)
-        elif isinstance(value, list):
-            value = ",".join(value)
-        fields += (name, value)
-    return tuple(fields), facts
+        fields += ("unhonoured_options", ",".join(summary.unhonoured))
+    return fields, facts
 
 
 class ModelLayer:
@@ -74,10 +76,17 @@ class ModelLayer:
         self._cache = cache if summarizer.cache_id else None
         self._flights: dict[str, asyncio.Future[Summary]] = {}
 
-    async def summarize(self, text: str, options: Options, emit: Emit, timed: Timed) -> Summary:
+    def summarize(self, text: str, options: Options, emit: Emit, timed: Timed) -> Awaitable[Summary]:
+        """The summary of `text`; a plain function so that, with neither cache nor quota
+        (the cheap summarizers), a job pays no extra coroutine for this layer."""
         if self._cache is None:
-            return await self._call(text, options, emit, timed)
-        assert self.summarizer.cache_id is not None
+            if self._limiter is None:
+                return timed(self.summarizer.summarize(text, options, emit))
+            return self._call(text, options, emit, timed)
+        return self._cached(text, options, emit, timed)
+
+    async def _cached(self, text: str, options: Options, emit: Emit, timed: Timed) -> Summary:
+        assert self._cache is not None and self.summarizer.cache_id is not None
         digest = ResultCache.digest(self.summarizer.cache_id, options, text)
         while (flight := self._flights.get(digest)) is not None:
             try:

@@ -241,4 +241,7 @@ def decode_record(job_id: str, fields: dict[bytes, bytes]) -> dict[str, object]:
             record[name] = text.split(",") if text else []
         else:
             record[name] = text
+    if record.get("status") == Status.DONE.value:  # stored only when true
+        record.setdefault("cached", False)
+        record.setdefault("truncated", False)
     return record

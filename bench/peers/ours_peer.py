@@ -114,5 +114,11 @@ class OursPeer(Peer):
             "SLEEP_SUMMARIZER_S": str(self._delay_s or 0),
         }
         if self._gemini_url is not None:
-            env |= {"SUMMARIZER": "gemini", "GEMINI_API_KEY": "bench", "GEMINI_BASE_URL": self._gemini_url}
+            # The jobs share one text: with the result cache on, one call would answer them all.
+            env |= {
+                "SUMMARIZER": "gemini",
+                "GEMINI_API_KEY": "bench",
+                "GEMINI_BASE_URL": self._gemini_url,
+                "RESULT_CACHE_TTL": "0",
+            }
         return WorkerSpec(argv=[sys.executable, "-m", "app"], env=env)
