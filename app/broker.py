@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import hiredis
 import redis.asyncio as aioredis
@@ -13,6 +14,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT
 
 from app.config import Settings
+
+if TYPE_CHECKING:
+    from app.cluster import SlotRoute
 
 # Redis failures that mean "not reachable now", as opposed to a bug in a command.
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError, OSError)
@@ -25,6 +29,15 @@ SOCKET_TIMEOUT_S = 5.0
 # than this buys no throughput from one process; a burst waits for one instead.
 MAX_CONNECTIONS = 64
 POOL_WAIT_S = 5.0
+_POOL_OPTIONS: dict[str, Any] = {
+    "max_connections": MAX_CONNECTIONS,
+    "timeout": POOL_WAIT_S,
+    "socket_connect_timeout": 2.0,
+    "socket_timeout": SOCKET_TIMEOUT_S,
+    "health_check_interval": 15,
+    "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
+    "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+}
 
 
 class HiredisPackingConnection(aioredis.Connection):
@@ -45,6 +58,7 @@ class Broker:
 
     settings: Settings
     _server: object | None = field(default=None, init=False)
+    _route: SlotRoute | None = field(default=None, init=False)
 
     @property
     def embedded(self) -> bool:
@@ -56,20 +70,27 @@ class Broker:
         if self.embedded:
             return self._fake_client()
         assert self.settings.redis_url is not None
+        if self.settings.redis_cluster:
+            return self._cluster_client()
         # A bounded pool that makes a burst queue for a connection instead of
         # failing with "Too many connections" (redis-py's plain pool stops at 100).
-        pool = aioredis.BlockingConnectionPool.from_url(
-            self.settings.redis_url,
-            max_connections=MAX_CONNECTIONS,
-            timeout=POOL_WAIT_S,
-            socket_connect_timeout=2.0,
-            socket_timeout=SOCKET_TIMEOUT_S,
-            health_check_interval=15,
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
-            retry_on_error=[RedisConnectionError, RedisTimeoutError],
-        )
+        pool = aioredis.BlockingConnectionPool.from_url(self.settings.redis_url, **_POOL_OPTIONS)
         if pool.connection_class is aioredis.Connection:  # plain TCP; TLS and unix sockets keep their own
             pool.connection_class = HiredisPackingConnection
+        return aioredis.Redis.from_pool(pool)
+
+    def _cluster_client(self) -> aioredis.Redis:
+        """A client of the cluster node that owns the queue's hash slot (see app/cluster.py)."""
+        from app.cluster import SlotConnection, SlotRoute, parse_cluster_url
+
+        assert self.settings.redis_url is not None
+        seeds, credentials = parse_cluster_url(self.settings.redis_url)
+        if self._route is None:  # one lookup of the slot's owner for every client of the process
+            self._route = SlotRoute(seeds, self.settings.queue_name, {**credentials, "socket_connect_timeout": 2.0})
+        host, port = seeds[0]
+        pool = aioredis.BlockingConnectionPool(
+            connection_class=SlotConnection, route=self._route, host=host, port=port, **credentials, **_POOL_OPTIONS
+        )
         return aioredis.Redis.from_pool(pool)
 
     def _fake_client(self) -> aioredis.Redis:

@@ -32,6 +32,7 @@ class Settings:
 
     role: Role = Role.ALL
     redis_url: str | None = None  # None: the embedded in-process broker (ROLE=all only)
+    redis_cluster: bool = False  # REDIS_URL names seed nodes of a Redis Cluster
     port: int = 3000
     queue_name: str = "job_queue"
     result_channel: str = "job_result"
@@ -114,6 +115,12 @@ def _one_of(choices: tuple[str, ...], *, upper: bool = False) -> Callable[[str],
     return convert
 
 
+def _flag(raw: str) -> bool:
+    if raw.lower() not in ("0", "1", "true", "false", "yes", "no"):
+        raise ValueError(raw)
+    return raw.lower() in ("1", "true", "yes")
+
+
 def _name(raw: str) -> str:
     if any(c.isspace() for c in raw) or "{" in raw or "}" in raw:
         raise ValueError(raw)
@@ -123,8 +130,9 @@ def _name(raw: str) -> str:
 def _redis_url(env: Mapping[str, str], role: Role) -> str | None:
     url = env.get("REDIS_URL", "").strip()
     if url:
-        if not url.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError(f"REDIS_URL={url!r} is not valid: expected redis://, rediss:// or unix:// URL")
+        if not url.startswith(("redis://", "rediss://", "unix://", "redis+cluster://")):
+            expected = "a redis://, rediss://, unix:// or redis+cluster://host:port[,host:port] URL"
+            raise ConfigError(f"REDIS_URL={url!r} is not valid: expected {expected}")
         return url
     host = env.get("REDIS_HOST", "").strip().strip('"')
     if host or env.get("REDIS_PORT", "").strip():
@@ -145,9 +153,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     summarizer = _parse(env, "SUMMARIZER", default_summarizer, _one_of(SUMMARIZERS), ", ".join(SUMMARIZERS))
     if summarizer == "gemini" and not api_key:
         raise ConfigError("SUMMARIZER='gemini' needs GEMINI_API_KEY: set the key, or SUMMARIZER=extractive")
+    redis_url = _redis_url(env, role)
+    cluster = _parse(env, "REDIS_CLUSTER", False, _flag, "0 or 1") or (redis_url or "").startswith("redis+cluster://")
+    if cluster and not (redis_url or "").startswith(("redis://", "redis+cluster://")):
+        raise ConfigError(f"REDIS_CLUSTER=1 needs a redis:// URL of a cluster node, not {redis_url!r}")
     return Settings(
         role=role,
-        redis_url=_redis_url(env, role),
+        redis_url=redis_url,
+        redis_cluster=cluster,
         port=_parse(env, "PORT", 3000, _int_in(1, 65535), "a port number 1-65535"),
         queue_name=_parse(env, "QUEUE_NAME", "job_queue", _name, "a name without spaces or braces"),
         result_channel=_parse(env, "RESULT_CHANNEL", "job_result", _name, "a name without spaces or braces"),

@@ -8,7 +8,7 @@ import logging
 import redis.asyncio as aioredis
 
 from app import lua
-from app.protocol import LimiterKeys
+from app.protocol import Keys
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +21,10 @@ class RateLimiter:
     With both limits 0 it still holds calls back during a 429 cool-down.
     """
 
-    def __init__(self, redis: aioredis.Redis, model: str, rpm: int = 0, tpm: int = 0) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: Keys, model: str, rpm: int = 0, tpm: int = 0) -> None:
         self._redis = redis
-        self._keys = LimiterKeys(model)
+        self._model = model
+        self._schedule, self._cooling = keys.limit(model), keys.cool_down(model)
         self._ms_per_request = 60_000 / rpm if rpm else 0.0
         self._ms_per_token = 60_000 / tpm if tpm else 0.0
         self._reserve = lua.register(redis, "limit_reserve")
@@ -35,7 +36,7 @@ class RateLimiter:
         while True:
             wait_ms = int(
                 await self._reserve(
-                    keys=[self._keys.schedule, self._keys.cool_down],
+                    keys=[self._schedule, self._cooling],
                     args=[self._ms_per_request, self._ms_per_token, tokens],
                 )
             )
@@ -44,7 +45,7 @@ class RateLimiter:
             await asyncio.sleep(wait_ms / 1000)
             waited += wait_ms / 1000
             # A 429 may have started a cool-down while we slept for our slot.
-            cooling_ms = int(await self._redis.pttl(self._keys.cool_down))
+            cooling_ms = int(await self._redis.pttl(self._cooling))
             if cooling_ms <= 0:
                 return waited
 
@@ -52,13 +53,13 @@ class RateLimiter:
         """Correct the token schedule by what the call really used."""
         if self._ms_per_token and used != estimated:
             async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hincrbyfloat(self._keys.schedule, "tokens", (used - estimated) * self._ms_per_token)
-                pipe.pexpire(self._keys.schedule, 60_000, nx=True)  # if it had expired, this made it anew
+                pipe.hincrbyfloat(self._schedule, "tokens", (used - estimated) * self._ms_per_token)
+                pipe.pexpire(self._schedule, 60_000, nx=True)  # if it had expired, this made it anew
                 await pipe.execute()
 
     async def cool_down(self, seconds: float) -> None:
         """Hold every worker's next call back `seconds` (never shortening a longer cool-down)."""
         ms = max(1, round(seconds * 1000))
-        if await self._cool_down(keys=[self._keys.cool_down], args=[ms]):
-            extra = {"model": self._keys.model, "cool_down_s": seconds}
+        if await self._cool_down(keys=[self._cooling], args=[ms]):
+            extra = {"model": self._model, "cool_down_s": seconds}
             log.warning("model quota hit; every worker waits", extra=extra)

@@ -83,25 +83,17 @@ class Keys:
     def cache_lock(self, digest: str) -> str:
         return f"{self.tag}:cache-lock:{digest}"
 
+    def limit(self, model: str) -> str:
+        """A model's shared call schedule. Per queue, like every key, so a queue keeps to
+        one hash slot (one Redis Cluster node); queues sharing a quota split it in settings."""
+        return f"{self.tag}:limit:{model}"
+
+    def cool_down(self, model: str) -> str:
+        return f"{self.tag}:cool-down:{model}"
+
     def idempotency(self, key: str) -> str:
         # Hashed: the client's key may be long or hold any bytes; ours stays short and safe.
         return f"{self.tag}:idem:{hashlib.sha256(key.encode()).hexdigest()}"
-
-
-@dataclass(frozen=True, slots=True)
-class LimiterKeys:
-    """A model's shared quota: one schedule for every worker of every queue calling it.
-    Their own hash tag keeps the limiter's script on one slot."""
-
-    model: str
-
-    @property
-    def schedule(self) -> str:
-        return f"{{gemini:{self.model}}}:limit"
-
-    @property
-    def cool_down(self) -> str:
-        return f"{{gemini:{self.model}}}:cool-down"
 
 
 @dataclass(frozen=True, slots=True)

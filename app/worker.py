@@ -320,7 +320,8 @@ class Worker:
 def _model_layer(settings: Settings, queue: JobQueue, summarizer: Summarizer) -> ModelLayer:
     limiter = None
     if summarizer.rate_limited_model:
-        limiter = RateLimiter(queue.redis, summarizer.rate_limited_model, settings.gemini_rpm, settings.gemini_tpm)
+        model, rpm, tpm = summarizer.rate_limited_model, settings.gemini_rpm, settings.gemini_tpm
+        limiter = RateLimiter(queue.redis, queue.keys, model, rpm, tpm)
     cache = None
     if settings.result_cache_ttl_s and summarizer.cache_id:
         # The lock outlives the holder's longest call, so a live holder keeps it to the end.

@@ -33,11 +33,14 @@ def require_binary(name: str) -> str:
 class RedisServer:
     """One redis-server process. AOF is optional so a restart can prove persistence."""
 
-    def __init__(self, workdir: Path, *, appendonly: bool = False, port: int | None = None) -> None:
+    def __init__(
+        self, workdir: Path, *, appendonly: bool = False, port: int | None = None, extra: tuple[str, ...] = ()
+    ) -> None:
         self.binary = require_binary("redis-server")
         self.workdir = workdir
         self.appendonly = appendonly
         self.port = port or free_port()
+        self.extra = extra
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -48,7 +51,7 @@ class RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir)]
         args += ["--save", "", "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "always"]
-        args += ["--logfile", str(self.workdir / "redis.log")]
+        args += ["--logfile", str(self.workdir / "redis.log"), *self.extra]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait_ready()
 
@@ -77,3 +80,46 @@ class RedisServer:
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
+
+
+class RedisCluster:
+    """Three masters, no replicas, every slot covered: made with redis-cli --cluster create."""
+
+    def __init__(self, workdir: Path, masters: int = 3) -> None:
+        options = ("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000")
+        self.nodes = [RedisServer(workdir / f"node{i}", extra=options) for i in range(masters)]
+
+    @property
+    def url(self) -> str:
+        """A seed URL naming only the first node: the client must find the rest."""
+        return f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
+
+    def start(self) -> None:
+        cli = require_binary("redis-cli")
+        for node in self.nodes:
+            node.start()
+        addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
+        subprocess.run(
+            [cli, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+        deadline = time.monotonic() + 20
+        while not all(self._info(node).startswith(b"cluster_state:ok") for node in self.nodes):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test cluster did not reach cluster_state:ok in 20 s")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.kill()
+
+    def cli(self, node: RedisServer, *args: str) -> str:
+        done = subprocess.run(
+            [require_binary("redis-cli"), "-p", str(node.port), *args], check=True, capture_output=True, timeout=30
+        )
+        return done.stdout.decode()
+
+    def _info(self, node: RedisServer) -> bytes:
+        return self.cli(node, "CLUSTER", "INFO").encode()

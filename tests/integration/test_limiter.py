@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from app.limiter import RateLimiter
-from app.protocol import LimiterKeys
+from app.protocol import Keys
 
 
 @pytest.fixture
@@ -18,12 +18,14 @@ def model() -> str:
     return f"model-{uuid.uuid4().hex[:8]}"
 
 
-async def booked_ms(redis: aioredis.Redis, model: str, field: str) -> float:
-    return float(await redis.hget(LimiterKeys(model).schedule, field))
+async def booked_ms(redis: aioredis.Redis, keys: Keys, model: str, field: str) -> float:
+    return float(await redis.hget(keys.limit(model), field))
 
 
-async def test_concurrent_callers_get_distinct_slots_one_interval_apart(any_redis: aioredis.Redis, model: str) -> None:
-    limiter = RateLimiter(any_redis, model, rpm=1200)  # one call per 50 ms
+async def test_concurrent_callers_get_distinct_slots_one_interval_apart(
+    any_redis: aioredis.Redis, keys: Keys, model: str
+) -> None:
+    limiter = RateLimiter(any_redis, keys, model, rpm=1200)  # one call per 50 ms
     waited = sorted(await asyncio.gather(*(limiter.acquire(10) for _ in range(5))))
     assert waited[0] == 0
     # Each caller slept until its own slot: 50 ms after the one before (to the ms the script rounds to).
@@ -31,21 +33,21 @@ async def test_concurrent_callers_get_distinct_slots_one_interval_apart(any_redi
 
 
 async def test_tokens_are_booked_at_the_estimate_and_settled_to_what_was_used(
-    any_redis: aioredis.Redis, model: str
+    any_redis: aioredis.Redis, keys: Keys, model: str
 ) -> None:
-    limiter = RateLimiter(any_redis, model, tpm=60_000)  # 1 ms per token
+    limiter = RateLimiter(any_redis, keys, model, tpm=60_000)  # 1 ms per token
     await limiter.acquire(500)
-    booked = await booked_ms(any_redis, model, "tokens")
+    booked = await booked_ms(any_redis, keys, model, "tokens")
     await limiter.settle(estimated=500, used=200)
-    assert await booked_ms(any_redis, model, "tokens") == pytest.approx(booked - 300)
+    assert await booked_ms(any_redis, keys, model, "tokens") == pytest.approx(booked - 300)
 
 
 async def test_a_cool_down_holds_calls_back_and_a_shorter_one_does_not_cut_it(
-    any_redis: aioredis.Redis, model: str
+    any_redis: aioredis.Redis, keys: Keys, model: str
 ) -> None:
-    limiter = RateLimiter(any_redis, model)  # no limits: only cool-downs
+    limiter = RateLimiter(any_redis, keys, model)  # no limits: only cool-downs
     assert await limiter.acquire(1) == 0
     await limiter.cool_down(0.3)
     await limiter.cool_down(0.05)
-    assert await any_redis.pttl(LimiterKeys(model).cool_down) > 200
+    assert await any_redis.pttl(keys.cool_down(model)) > 200
     assert await limiter.acquire(1) >= 0.25

@@ -6,20 +6,16 @@ import orjson
 import pytest
 
 from app.options import Options
-from app.protocol import Keys, LimiterKeys, PoisonMessage, decode_message, new_message
+from app.protocol import Keys, PoisonMessage, decode_message, new_message
 
 
 def test_every_key_of_a_queue_shares_its_hash_tag() -> None:
     keys = Keys("job_queue", "job_result")
     tagged = [keys.workers, keys.delayed, keys.dead, keys.job("x"), keys.processing("w"), keys.heartbeat("w")]
     tagged += [keys.usage, keys.stream("x"), keys.cache("d"), keys.cache_lock("d")]
+    tagged += [keys.limit("m"), keys.cool_down("m")]
     assert all(key.startswith("{job_queue}:") for key in tagged)
     assert keys.queue == "job_queue"  # the original design's name, which hashes to the same slot
-
-
-def test_a_models_quota_keys_share_their_own_tag() -> None:
-    keys = LimiterKeys("gemini-2.5-flash")
-    assert {keys.schedule.partition("}")[0], keys.cool_down.partition("}")[0]} == {"{gemini:gemini-2.5-flash"}
 
 
 def test_a_message_round_trips() -> None:

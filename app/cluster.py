@@ -1,0 +1,123 @@
+"""Redis Cluster: every key of a queue shares one hash slot, so a queue lives on one node.
+
+The queue's client talks to the node that owns that slot as to a single Redis (pipelines,
+Lua scripts, MULTI, Pub/Sub, which a cluster broadcasts to every node), and follows the
+slot: a MOVED reply or a node that stops answering makes the next connection ask the
+cluster again (CLUSTER SLOTS), so a failover or a resharding costs a retry, not an outage.
+redis-py's RedisCluster client cannot be used instead: it refuses scripts in pipelines,
+and batching many jobs' scripts into one round trip is where this queue's speed comes from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import unquote
+
+import redis.asyncio as aioredis
+from redis.crc import key_slot
+from redis.exceptions import AskError, ClusterDownError, MovedError, TryAgainError
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from app.broker import HiredisPackingConnection
+
+Address = tuple[str, int]
+
+
+def parse_cluster_url(url: str) -> tuple[list[Address], dict[str, str]]:
+    """Seed nodes and credentials of `redis+cluster://[user:password@]host:port[,host:port...]`
+    (or a plain redis:// URL with REDIS_CLUSTER=1)."""
+    rest = url.split("://", 1)[1].split("/", 1)[0]
+    userinfo, _, hosts = rest.rpartition("@")
+    credentials = {}
+    if userinfo:
+        username, _, password = userinfo.partition(":")
+        credentials = {k: unquote(v) for k, v in (("username", username), ("password", password)) if v}
+    seeds = []
+    for node in hosts.split(","):
+        host, colon, port = node.strip().rpartition(":")
+        if not colon:
+            host, port = port, "6379"
+        seeds.append((host or "localhost", int(port)))
+    return seeds, credentials
+
+
+class SlotRoute:
+    """Which node owns one hash slot, asked of the cluster when not known."""
+
+    def __init__(self, seeds: list[Address], key: str, client_kwargs: dict[str, Any]) -> None:
+        self.slot = key_slot(key.encode())
+        self._seeds = list(seeds)
+        self._client_kwargs = client_kwargs  # password, timeouts: what a seed connection needs
+        self._owner: Address | None = None
+        self._lock = asyncio.Lock()
+
+    async def owner(self) -> Address:
+        if self._owner is None:
+            async with self._lock:  # one lookup for a burst of new connections
+                if self._owner is None:
+                    self._owner = await self._discover()
+        return self._owner
+
+    def moved(self, address: Address) -> None:
+        self._owner = address
+
+    def forget(self) -> None:
+        self._owner = None
+
+    async def _discover(self) -> Address:
+        errors = []
+        for host, port in self._seeds:
+            try:
+                async with aioredis.Redis(host=host, port=port, **self._client_kwargs) as seed:
+                    ranges = await seed.execute_command("CLUSTER", "SLOTS")
+            except (RedisConnectionError, OSError) as exc:
+                errors.append(f"{host}:{port}: {exc}")
+                continue
+            owner = self._owner_in(ranges, default_host=host)
+            if owner is not None:
+                return owner
+            errors.append(f"{host}:{port}: no node serves slot {self.slot}")
+        raise RedisConnectionError(f"no cluster node told who owns slot {self.slot}: {'; '.join(errors)}")
+
+    def _owner_in(self, ranges: list[Any], default_host: str) -> Address | None:
+        owner = None
+        for start, end, master, *_replicas in ranges:
+            host = (master[0].decode() if isinstance(master[0], bytes) else master[0]) or default_host
+            address = (host, int(master[1]))
+            if address not in self._seeds:  # every master is a seed for the next lookup
+                self._seeds.append(address)
+            if int(start) <= self.slot <= int(end):
+                owner = address
+        return owner
+
+
+class SlotConnection(HiredisPackingConnection):
+    """A connection to whichever node owns the route's slot at the time it connects."""
+
+    def __init__(self, *, route: SlotRoute, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.route = route
+
+    async def _connect(self) -> None:
+        self.host, self.port = await self.route.owner()
+        try:
+            await super()._connect()
+        except (OSError, TimeoutError):
+            self.route.forget()  # a failover may have given the slot to another node
+            raise
+
+    async def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().read_response(*args, **kwargs)
+        except MovedError as moved:
+            self.route.moved((moved.host, moved.port))
+            # A connection error: redis-py drops this connection and retries on a new one,
+            # which connects to the new owner. Nothing ran on the old one (it refused).
+            raise RedisConnectionError(f"hash slot {moved.slot_id} moved to {moved.host}:{moved.port}") from moved
+        except (AskError, TryAgainError, ClusterDownError) as passing:
+            # The slot is being migrated, or the cluster is failing over: nothing ran. As an
+            # outage, the caller backs off and tries again until the slot has settled (then
+            # MOVED points to its new owner). A queue's scripts need all its keys on one node,
+            # so following a per-command ASK would not help.
+            raise RedisConnectionError(f"cluster busy with slot {self.route.slot}: {passing}") from passing
