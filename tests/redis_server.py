@@ -82,12 +82,27 @@ class RedisServer:
         self.stop(signal.SIGKILL)
 
 
+def free_cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free and valid too."""
+    while True:
+        port = free_port()
+        if port + 10_000 <= 65_535:
+            try:
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port + 10_000))
+            except OSError:
+                continue
+            return port
+
+
 class RedisCluster:
     """Three masters, no replicas, every slot covered: made with redis-cli --cluster create."""
 
     def __init__(self, workdir: Path, masters: int = 3) -> None:
         options = ("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000")
-        self.nodes = [RedisServer(workdir / f"node{i}", extra=options) for i in range(masters)]
+        self.nodes = [
+            RedisServer(workdir / f"node{i}", port=free_cluster_port(), extra=options) for i in range(masters)
+        ]
 
     @property
     def url(self) -> str:
@@ -95,6 +110,13 @@ class RedisCluster:
         return f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
 
     def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()  # no node outlives a failed start
+            raise
+
+    def _start(self) -> None:
         cli = require_binary("redis-cli")
         for node in self.nodes:
             node.start()
