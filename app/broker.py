@@ -51,6 +51,17 @@ class HiredisPackingConnection(aioredis.Connection):
         return [hiredis.pack_command(args)]
 
 
+class _SentinelRedis(aioredis.Redis):
+    """A master's client that also closes its connections to the sentinels."""
+
+    sentinels: list[aioredis.Redis]
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await super().aclose(close_connection_pool)
+        for sentinel in getattr(self, "sentinels", ()):
+            await sentinel.aclose()
+
+
 @dataclass
 class Broker:
     """Where a process finds Redis. One per process; `client()` hands out clients
@@ -72,6 +83,8 @@ class Broker:
         assert self.settings.redis_url is not None
         if self.settings.redis_cluster:
             return self._cluster_client()
+        if self.settings.redis_url.startswith("redis+sentinel://"):
+            return self._sentinel_client()
         # A bounded pool that makes a burst queue for a connection instead of
         # failing with "Too many connections" (redis-py's plain pool stops at 100).
         pool = aioredis.BlockingConnectionPool.from_url(self.settings.redis_url, **_POOL_OPTIONS)
@@ -81,10 +94,10 @@ class Broker:
 
     def _cluster_client(self) -> aioredis.Redis:
         """A client of the cluster node that owns the queue's hash slot (see app/cluster.py)."""
-        from app.cluster import SlotConnection, SlotRoute, parse_cluster_url
+        from app.cluster import SlotConnection, SlotRoute, parse_hosts_url
 
         assert self.settings.redis_url is not None
-        seeds, credentials = parse_cluster_url(self.settings.redis_url)
+        seeds, credentials = parse_hosts_url(self.settings.redis_url)
         if self._route is None:  # one lookup of the slot's owner for every client of the process
             self._route = SlotRoute(seeds, self.settings.queue_name, {**credentials, "socket_connect_timeout": 2.0})
         host, port = seeds[0]
@@ -92,6 +105,23 @@ class Broker:
             connection_class=SlotConnection, route=self._route, host=host, port=port, **credentials, **_POOL_OPTIONS
         )
         return aioredis.Redis.from_pool(pool)
+
+    def _sentinel_client(self) -> aioredis.Redis:
+        """A client of the master that Sentinel names; after a failover its connections
+        go to the new master (redis-py's SentinelConnectionPool)."""
+        from redis.asyncio.sentinel import Sentinel
+
+        from app.cluster import parse_hosts_url
+
+        assert self.settings.redis_url is not None
+        sentinels, credentials = parse_hosts_url(self.settings.redis_url)
+        path = self.settings.redis_url.split("://", 1)[1].partition("/")[2].split("/")
+        service, db = path[0], int(path[1]) if len(path) > 1 and path[1] else 0
+        sentinel = Sentinel(sentinels, sentinel_kwargs={"socket_timeout": 2.0})
+        options = {k: v for k, v in _POOL_OPTIONS.items() if k not in ("max_connections", "timeout")}
+        client = sentinel.master_for(service, redis_class=_SentinelRedis, db=db, **credentials, **options)
+        client.sentinels = sentinel.sentinels
+        return client
 
     def _fake_client(self) -> aioredis.Redis:
         import fakeredis  # embedded mode only: the real roles never import it

@@ -24,9 +24,9 @@ from app.broker import HiredisPackingConnection
 Address = tuple[str, int]
 
 
-def parse_cluster_url(url: str) -> tuple[list[Address], dict[str, str]]:
-    """Seed nodes and credentials of `redis+cluster://[user:password@]host:port[,host:port...]`
-    (or a plain redis:// URL with REDIS_CLUSTER=1)."""
+def parse_hosts_url(url: str) -> tuple[list[Address], dict[str, str]]:
+    """The hosts and credentials of `redis+cluster://[user:password@]host:port[,host:port...]`
+    (seed nodes; or a plain redis:// URL with REDIS_CLUSTER=1), or of redis+sentinel:// (sentinels)."""
     rest = url.split("://", 1)[1].split("/", 1)[0]
     userinfo, _, hosts = rest.rpartition("@")
     credentials = {}

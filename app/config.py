@@ -130,8 +130,11 @@ def _name(raw: str) -> str:
 def _redis_url(env: Mapping[str, str], role: Role) -> str | None:
     url = env.get("REDIS_URL", "").strip()
     if url:
-        if not url.startswith(("redis://", "rediss://", "unix://", "redis+cluster://")):
-            expected = "a redis://, rediss://, unix:// or redis+cluster://host:port[,host:port] URL"
+        if not url.startswith(("redis://", "rediss://", "unix://", "redis+cluster://", "redis+sentinel://")):
+            expected = (
+                "a redis://, rediss://, unix://, redis+cluster://host:port[,host:port] or "
+                "redis+sentinel://host:port[,host:port]/service URL"
+            )
             raise ConfigError(f"REDIS_URL={url!r} is not valid: expected {expected}")
         return url
     host = env.get("REDIS_HOST", "").strip().strip('"')
@@ -154,6 +157,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if summarizer == "gemini" and not api_key:
         raise ConfigError("SUMMARIZER='gemini' needs GEMINI_API_KEY: set the key, or SUMMARIZER=extractive")
     redis_url = _redis_url(env, role)
+    if (redis_url or "").startswith("redis+sentinel://") and not redis_url.split("://", 1)[1].partition("/")[2]:
+        raise ConfigError(f"REDIS_URL={redis_url!r} names no service: expected redis+sentinel://host:port/service")
     cluster = _parse(env, "REDIS_CLUSTER", False, _flag, "0 or 1") or (redis_url or "").startswith("redis+cluster://")
     if cluster and not (redis_url or "").startswith(("redis://", "redis+cluster://")):
         raise ConfigError(f"REDIS_CLUSTER=1 needs a redis:// URL of a cluster node, not {redis_url!r}")
