@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from app.cluster import parse_hosts_url
 from app.config import ConfigError, Role, load_settings
 
 
@@ -33,6 +34,20 @@ def test_redis_url_wins_over_host_and_port() -> None:
     assert load_settings(env).redis_url == "redis://a:1/2"
 
 
+def test_a_cluster_is_named_by_its_url_scheme_or_by_redis_cluster() -> None:
+    assert load_settings({"REDIS_URL": "redis+cluster://a:7000,b:7001"}).redis_cluster
+    assert load_settings({"REDIS_URL": "redis://a:7000", "REDIS_CLUSTER": "1"}).redis_cluster
+    assert not load_settings({"REDIS_URL": "redis://a:7000"}).redis_cluster
+
+
+def test_cluster_and_sentinel_urls_give_hosts_and_credentials() -> None:
+    assert parse_hosts_url("redis+cluster://user:p%40ss@a:7000,b") == (
+        [("a", 7000), ("b", 6379)],
+        {"username": "user", "password": "p@ss"},
+    )
+    assert parse_hosts_url("redis+sentinel://s1:26379,s2:26380/main/2") == ([("s1", 26379), ("s2", 26380)], {})
+
+
 def test_the_api_key_is_never_in_the_settings_repr() -> None:
     assert "sekrit" not in repr(load_settings({"GEMINI_API_KEY": "sekrit"}))
 
@@ -56,6 +71,9 @@ def test_the_api_key_is_never_in_the_settings_repr() -> None:
         ({"GEMINI_TPM": "many"}, ["GEMINI_TPM='many'", "tokens per minute"]),
         ({"GEMINI_PRICE_INPUT_PER_M": "$1"}, ["GEMINI_PRICE_INPUT_PER_M='$1'", "USD per million"]),
         ({"RESULT_CACHE_TTL": "-1"}, ["RESULT_CACHE_TTL='-1'", "0 (off)"]),
+        ({"REDIS_CLUSTER": "maybe"}, ["REDIS_CLUSTER='maybe'", "0 or 1"]),
+        ({"REDIS_URL": "unix:///r.sock", "REDIS_CLUSTER": "1"}, ["REDIS_CLUSTER=1", "redis://"]),
+        ({"REDIS_URL": "redis+sentinel://s:26379"}, ["names no service", "/service"]),
     ],
 )
 def test_a_bad_value_names_the_variable_the_value_and_what_is_allowed(env: dict[str, str], words: list[str]) -> None:
