@@ -24,6 +24,10 @@ def main() -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    if sys.argv[1:] == ["healthcheck"]:  # a container HEALTHCHECK: quick, quiet, no event loop
+        from app.health import healthcheck
+
+        return healthcheck(settings)
     setup_logging(log_level_number(settings), settings.log_format)
     if len(sys.argv) > 1:  # an operator command; no arguments runs the service
         from app.cli import run_cli

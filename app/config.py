@@ -34,6 +34,7 @@ class Settings:
     redis_url: str | None = None  # None: the embedded in-process broker (ROLE=all only)
     redis_cluster: bool = False  # REDIS_URL names seed nodes of a Redis Cluster
     port: int = 3000
+    metrics_port: int = 9400  # a worker's own HTTP port: /healthz (and /metrics); 0 = none
     queue_name: str = "job_queue"
     result_channel: str = "job_result"
     worker_concurrency: int = 50
@@ -167,6 +168,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_url=redis_url,
         redis_cluster=cluster,
         port=_parse(env, "PORT", 3000, _int_in(1, 65535), "a port number 1-65535"),
+        metrics_port=_parse(env, "METRICS_PORT", 9400, _int_in(0, 65535), "0 (none) or a port number 1-65535"),
         queue_name=_parse(env, "QUEUE_NAME", "job_queue", _name, "a name without spaces or braces"),
         result_channel=_parse(env, "RESULT_CHANNEL", "job_result", _name, "a name without spaces or braces"),
         worker_concurrency=_parse(env, "WORKER_CONCURRENCY", 50, _int_in(1, 10_000), "an integer 1-10000"),

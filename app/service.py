@@ -11,6 +11,7 @@ from aiohttp import web
 from app.api import create_app
 from app.broker import Broker
 from app.config import Role, Settings
+from app.health import probe_app
 from app.protocol import Keys
 from app.queue import JobQueue
 from app.summarizers import build_summarizer
@@ -46,6 +47,22 @@ async def _start_api(settings: Settings, broker: Broker) -> web.AppRunner:
     return runner
 
 
+async def _start_probe(settings: Settings, worker: Worker) -> web.AppRunner | None:
+    """A worker's own HTTP port: /healthz for container healthchecks. A port in use (several
+    workers on one host) costs the probe, not the worker: its jobs matter more."""
+    runner = web.AppRunner(probe_app(lambda: worker.healthy), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, port=settings.metrics_port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        detail = "give each worker on a host its own METRICS_PORT, or 0 for none"
+        log.error("worker probe not started", extra={"port": settings.metrics_port, "error": str(exc), "fix": detail})
+        return None
+    log.info("worker probe listening", extra={"url": f"http://localhost:{settings.metrics_port}/healthz"})
+    return runner
+
+
 async def run(settings: Settings) -> None:
     """Serve the role until a signal; then stop taking work and shut down in order."""
     stop = asyncio.Event()
@@ -53,7 +70,7 @@ async def run(settings: Settings) -> None:
     _announce(settings)
     broker = Broker(settings)
     runner = await _start_api(settings, broker) if settings.role in (Role.API, Role.ALL) else None
-    worker_task, redis, summarizer = None, None, None
+    worker_task, redis, summarizer, probe = None, None, None, None
     if settings.role in (Role.WORKER, Role.ALL):
         redis = broker.client()
         queue = JobQueue(
@@ -64,6 +81,8 @@ async def run(settings: Settings) -> None:
         )
         summarizer = build_summarizer(settings)
         worker = Worker(settings, queue, summarizer)
+        if settings.role is Role.WORKER and settings.metrics_port:
+            probe = await _start_probe(settings, worker)
         worker_task = asyncio.create_task(worker.run(), name="worker")
         stop_waiter = asyncio.create_task(stop.wait())
         await asyncio.wait([worker_task, stop_waiter], return_when=asyncio.FIRST_COMPLETED)
@@ -72,8 +91,9 @@ async def run(settings: Settings) -> None:
     else:
         await stop.wait()
     log.info("shutting down")
-    if runner is not None:
-        await runner.cleanup()
+    for server in (runner, probe):
+        if server is not None:
+            await server.cleanup()
     if summarizer is not None:
         await summarizer.aclose()
     if redis is not None:

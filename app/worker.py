@@ -77,6 +77,7 @@ class Worker:
         self._slot_freed = asyncio.Event()
         self._stopping = asyncio.Event()
         self._reachable_since = time.monotonic()
+        self._beaten_at = -float("inf")
         self._writes: set[asyncio.Task[object]] = set()  # final writes a cancellation must not cut
         self._completions = GroupCommit[Completion, None](self._complete_batch)
         # Pieces of summaries as they are written, from every job at once, share round trips.
@@ -134,6 +135,12 @@ class Worker:
 
     async def _beat(self) -> None:
         await self.queue.beat(self.id, self.settings.heartbeat_ttl_s, self._info)
+        self._beaten_at = time.monotonic()
+
+    @property
+    def healthy(self) -> bool:
+        """Its heartbeat is current: the loop runs and Redis takes its writes."""
+        return time.monotonic() - self._beaten_at < self.settings.heartbeat_ttl_s
 
     async def _upkeep_loop(self) -> None:
         """Heartbeat, recovery of dead workers' jobs, promotion of due retries."""

@@ -39,6 +39,7 @@ async def drain(n: int, concurrency: int) -> float:
         await pubsub.subscribe(keys.channel)
         env = os.environ | {
             "ROLE": "worker", "REDIS_URL": server.url, "QUEUE_NAME": keys.queue, "RESULT_CHANNEL": keys.channel,
+            "METRICS_PORT": "0",
             "SUMMARIZER": "noop", "WORKER_CONCURRENCY": str(concurrency), "LOG_LEVEL": "WARNING",
         }
         started = time.perf_counter()

@@ -77,7 +77,7 @@ async def worker_rss_per_job(redis_url: str, jobs: int = 2000, delay_s: float = 
     keys = Keys(QUEUE, f"{QUEUE}_results")
     text = sample_text(TEXT_CHARS)
     async with bench_db(redis_url) as redis:
-        env = {"ROLE": "worker", "SUMMARIZER": "sleep", "SLEEP_SUMMARIZER_S": f"{delay_s:g}"}
+        env = {"ROLE": "worker", "METRICS_PORT": "0", "SUMMARIZER": "sleep", "SLEEP_SUMMARIZER_S": f"{delay_s:g}"}
         # SIGKILL at the end: on SIGTERM its running jobs would get SHUTDOWN_GRACE to finish.
         worker = app_process(
             "worker", redis_url, QUEUE, stop_signal=signal.SIGKILL, **env, WORKER_CONCURRENCY=str(jobs)

@@ -107,6 +107,7 @@ class OursPeer(Peer):
     def worker_spec(self, concurrency: int) -> WorkerSpec:
         env = {
             "ROLE": "worker",
+            "METRICS_PORT": "0",
             "REDIS_URL": self.redis_url,
             "WORKER_CONCURRENCY": str(concurrency),
             "LOG_LEVEL": "WARNING",

@@ -57,6 +57,7 @@ def worker_env(server: RedisServer, keys: Keys, **extra: str) -> dict[str, str]:
         "SUMMARIZER": "sleep",
         "HEARTBEAT_INTERVAL": "0.5",
         "LOG_LEVEL": "INFO",
+        "METRICS_PORT": "0",  # several workers share this host; the probe has a test of its own
     } | extra
 
 
@@ -202,3 +203,27 @@ async def test_a_long_job_on_a_live_worker_is_never_taken_from_it(private: Priva
     await assert_each_done_once(queue, ids, pubsub)
     records = [await queue.get_job(job_id) for job_id in ids]
     assert [r["attempts"] for r in records if r] == [1, 1, 1, 1], "a live worker's job was recovered"
+
+
+def healthcheck(env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "GEMINI_", "SUMMARIZER"))}
+    command = [sys.executable, "-m", "app", "healthcheck"]
+    return subprocess.run(command, env=clean | env, capture_output=True, timeout=30)
+
+
+async def test_a_workers_healthcheck_follows_its_heartbeat(private: Private, spawn: Spawn) -> None:
+    server, queue, _ = private
+    env = worker_env(server, queue.keys, METRICS_PORT=str(free_port()))
+    spawn("worker", **env)
+
+    async def healthy() -> bool:
+        return (await asyncio.to_thread(healthcheck, env)).returncode == 0
+
+    await eventually(healthy, what="the worker's healthcheck passing")
+    server.kill()  # it cannot beat any more: after its heartbeat TTL (1.5 s) it is unhealthy
+
+    async def unhealthy() -> bool:
+        return (await asyncio.to_thread(healthcheck, env)).returncode == 1
+
+    await eventually(unhealthy, what="the worker's healthcheck failing without Redis")
+    assert b"Connection refused" not in (await asyncio.to_thread(healthcheck, env)).stderr  # it answered: 503
