@@ -1,11 +1,31 @@
-# First working form; hardened (multi-stage, healthchecks, hadolint) in a later step.
-FROM python:3.12-slim
-ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1 LOG_FORMAT=json
-WORKDIR /srv
+# Two stages: the build installs the package and its dependencies into a virtual
+# environment; the runtime image gets that environment and nothing else (no pip
+# cache, no build tools, no tests), and runs it as an unprivileged user.
+
+FROM python:3.12-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 app
-USER app
-EXPOSE 3000
+# pip and setuptools install; the service never needs them, so they stay behind.
+RUN /opt/venv/bin/pip install --no-cache-dir . \
+    && /opt/venv/bin/pip uninstall --yes pip setuptools
+
+FROM python:3.12-slim
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    LOG_FORMAT=json
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app
+COPY --from=build /opt/venv /opt/venv
+USER 10001:10001
+WORKDIR /tmp
+# 3000: the API (ROLE=api or all). 9400: a worker's /healthz (METRICS_PORT).
+EXPOSE 3000 9400
+# The service drains on SIGTERM: running jobs get SHUTDOWN_GRACE seconds, the rest go back.
 STOPSIGNAL SIGTERM
+# Asks the role's own port: the API's /healthz, or a worker's (its heartbeat is current).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-m", "app", "healthcheck"]
 CMD ["python", "-m", "app"]

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint up down logs ps bench clean
+.PHONY: run test lint up down logs ps scale compose-test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,10 @@ test: $(VENV)/.test ## unit, integration (starts its own redis-server) and API t
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
 
-up: ## redis + api + worker in containers
-	docker compose up --build
+WORKERS ?= 2
+
+up: ## redis + api + workers in containers, detached, once healthy
+	docker compose up --build -d --wait
 
 down:
 	docker compose down
@@ -38,6 +40,12 @@ logs:
 
 ps:
 	docker compose ps
+
+scale: ## make scale WORKERS=N: N worker containers, the rest left running
+	docker compose up -d --no-recreate --scale worker=$(WORKERS)
+
+compose-test: $(VENV)/.test ## build and run the real stack; kill a worker and restart Redis mid-run
+	$(BIN)/python tests/compose/check_stack.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
