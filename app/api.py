@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -10,22 +12,26 @@ from collections.abc import AsyncIterator
 import orjson
 from aiohttp import web
 
-from app.appkeys import BROKER, HUB, INTAKE, QUEUE, SETTINGS
+from app.appkeys import BROKER, HUB, INTAKE, METRICS, QUEUE, RATES, SETTINGS
 from app.batching import GroupCommit
-from app.broker import Broker
+from app.broker import UNAVAILABLE, Broker
 from app.config import Settings
 from app.events import job_events
+from app.metrics import CONTENT_TYPE, Metrics
 from app.options import FIELDS as OPTION_FIELDS
 from app.options import InvalidOption, Options, parse_options
 from app.problems import Problem, problem_middleware
 from app.protocol import FINAL_STATUSES, JOB_ID_RE, Keys, Message, new_message
 from app.queue import DuplicateRequest, Enqueue, JobQueue, QueueFull
+from app.rates import Rates
 from app.results import ResultHub
+from app.security import auth_middleware, cors_headers, cors_middleware
 
 log = logging.getLogger(__name__)
 
 
 MAX_WAIT_S = 60.0
+SAMPLE_EVERY_S = 5.0
 ALLOWED_FIELDS = frozenset({"text", *OPTION_FIELDS})
 
 
@@ -130,8 +136,14 @@ async def post_process(request: web.Request) -> web.Response:
             f"the queue holds {settings.max_queue_length} jobs (MAX_QUEUE_LENGTH); nothing was enqueued, retry later",
             {"Retry-After": "5"},
         ) from None
-    log.info("job accepted", extra={"job_id": message.id, "text_chars": len(message.text)})
+    request.app[METRICS].enqueued.inc()
+    log.info("job accepted", extra={"job_id": message.id, **text_facts(message.text)})
     return await _accepted(request, message.id, wait_s)
+
+
+def text_facts(text: str) -> dict[str, object]:
+    """What a log line says of a text: its length and a short hash, never the text."""
+    return {"text_chars": len(text), "text_hash": hashlib.blake2b(text.encode(), digest_size=4).hexdigest()}
 
 
 async def _accepted(request: web.Request, job_id: str, wait_s: float, status: str = "queued") -> web.Response:
@@ -177,7 +189,28 @@ async def get_job(request: web.Request) -> web.Response:
 
 
 async def stats(request: web.Request) -> web.Response:
-    return _json(await request.app[QUEUE].stats())
+    """Where the jobs are, the workers, the totals, and the rates over the last minute."""
+    numbers = await request.app[QUEUE].stats()
+    rates = request.app[RATES]
+    rates.add(time.monotonic(), numbers["totals"])  # type: ignore[arg-type]
+    numbers["rates_per_minute"] = rates.per_minute()
+    return _json(numbers)
+
+
+async def list_jobs(request: web.Request) -> web.Response:
+    """The newest jobs enqueued through the API (`limit`, 1-100, default 20), newest first."""
+    raw = request.query.get("limit", "20")
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise Problem(400, "invalid-limit", "Bad Request", f"limit={raw!r}: expected an integer from 1 to 100")
+    return _json({"jobs": await request.app[QUEUE].recent_jobs(int(raw))})
+
+
+async def metrics_text(request: web.Request) -> web.Response:
+    """Prometheus text: this process's counters and histograms, and the queue's gauges."""
+    registry = request.app[METRICS]
+    with contextlib.suppress(*UNAVAILABLE):  # without Redis, the gauges keep their last values
+        registry.set_queue(await request.app[QUEUE].stats())
+    return web.Response(body=registry.render(), headers={"Content-Type": CONTENT_TYPE})
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -205,9 +238,19 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     hub = app[HUB] = ResultHub(redis, queue.keys.channel, queue.keys.progress_channel)
     await hub.start()
     await hub.wait_subscribed(timeout_s=5.0)  # serve anyway if Redis is down: readyz says so
+    sampler = asyncio.create_task(_sample_totals(queue, app[RATES]), name="rates")
     yield
+    sampler.cancel()
     await hub.stop()
     await redis.aclose()
+
+
+async def _sample_totals(queue: JobQueue, rates: Rates) -> None:
+    """The totals every few seconds, so /stats has a minute of history to take rates from."""
+    while True:
+        with contextlib.suppress(*UNAVAILABLE):
+            rates.add(time.monotonic(), await queue.totals())
+        await asyncio.sleep(SAMPLE_EVERY_S)
 
 
 async def _wake_waiters(app: web.Application) -> None:
@@ -216,17 +259,24 @@ async def _wake_waiters(app: web.Application) -> None:
     app[HUB].wake_all()
 
 
-def create_app(settings: Settings, broker: Broker | None = None) -> web.Application:
-    """The aiohttp application; `broker` lets ROLE=all share the embedded Redis with its worker."""
-    app = web.Application(middlewares=[problem_middleware], client_max_size=settings.max_body_bytes)
+def create_app(settings: Settings, broker: Broker | None = None, metrics: Metrics | None = None) -> web.Application:
+    """The aiohttp application; `broker` lets ROLE=all share the embedded Redis with its
+    worker, and `metrics` its registry."""
+    middlewares = [cors_middleware(settings), problem_middleware, auth_middleware(settings)]
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[BROKER] = broker or Broker(settings)
+    app[METRICS] = metrics or Metrics()
+    app[RATES] = Rates()
     app.cleanup_ctx.append(_redis_ctx)
     app.on_shutdown.append(_wake_waiters)
+    app.on_response_prepare.append(cors_headers(settings))
     app.router.add_post("/process", post_process)
     app.router.add_get("/jobs/{job_id}", get_job)
     app.router.add_get("/jobs/{job_id}/events", job_events)
     app.router.add_get("/stats", stats)
+    app.router.add_get("/jobs", list_jobs)
+    app.router.add_get("/metrics", metrics_text)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

@@ -7,7 +7,9 @@ from aiohttp import web
 from app.batching import GroupCommit
 from app.broker import Broker
 from app.config import Settings
+from app.metrics import Metrics
 from app.queue import Enqueue, JobQueue
+from app.rates import Rates
 from app.results import ResultHub
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -16,3 +18,5 @@ QUEUE = web.AppKey("queue", JobQueue)
 HUB = web.AppKey("hub", ResultHub)
 # Concurrent requests' enqueues share round trips (each job still its own atomic script).
 INTAKE = web.AppKey("intake", GroupCommit[Enqueue, BaseException | None])
+METRICS = web.AppKey("metrics", Metrics)
+RATES = web.AppKey("rates", Rates)

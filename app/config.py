@@ -59,6 +59,9 @@ class Settings:
     retry_max_s: float = 60.0
     log_level: str = "INFO"
     log_format: str = "text"
+    api_keys: tuple[str, ...] = field(default=(), repr=False)  # empty: no auth
+    metrics_auth: bool = False  # /metrics needs a key too
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; ("*",) = any
 
     @property
     def embedded(self) -> bool:
@@ -76,14 +79,17 @@ class Settings:
         return self.max_text_chars * 6 + 4096
 
 
-def _parse(env: Mapping[str, str], name: str, default: T, convert: Callable[[str], T], allowed: str) -> T:
+def _parse(
+    env: Mapping[str, str], name: str, default: T, convert: Callable[[str], T], allowed: str, *, secret: bool = False
+) -> T:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
         return convert(raw.strip())
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not valid: expected {allowed}") from None
+        shown = " (its value is secret, not shown)" if secret else f"={raw!r}"
+        raise ConfigError(f"{name}{shown} is not valid: expected {allowed}") from None
 
 
 def _int_in(low: int, high: int) -> Callable[[str], int]:
@@ -120,6 +126,20 @@ def _flag(raw: str) -> bool:
     if raw.lower() not in ("0", "1", "true", "false", "yes", "no"):
         raise ValueError(raw)
     return raw.lower() in ("1", "true", "yes")
+
+
+def _keys(raw: str) -> tuple[str, ...]:
+    keys = tuple(key.strip() for key in raw.split(",") if key.strip())
+    if not keys or any(not (16 <= len(key) <= 256 and key.isprintable() and " " not in key) for key in keys):
+        raise ValueError("API_KEYS")
+    return keys
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+    if origins != ("*",) and not all(o.startswith(("http://", "https://")) and "*" not in o for o in origins):
+        raise ValueError(raw)
+    return origins
 
 
 def _name(raw: str) -> str:
@@ -197,6 +217,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retry_max_s=_parse(env, "RETRY_MAX_DELAY", 60.0, _float_in(0, 86_400), "seconds 0-86400"),
         log_level=_parse(env, "LOG_LEVEL", "INFO", _one_of(LOG_LEVELS, upper=True), ", ".join(LOG_LEVELS)),
         log_format=_parse(env, "LOG_FORMAT", "text", _one_of(("text", "json")), "text or json"),
+        api_keys=_parse(env, "API_KEYS", (), _keys, "comma-separated keys of 16-256 characters", secret=True),
+        metrics_auth=_parse(env, "METRICS_AUTH", False, _flag, "0 or 1"),
+        cors_origins=_parse(env, "CORS_ORIGINS", (), _origins, "* or comma-separated origins like https://a.example"),
     )
 
 

@@ -11,10 +11,15 @@ from collections.abc import Callable
 from aiohttp import web
 
 from app.config import Role, Settings
+from app.metrics import CONTENT_TYPE, Metrics
 
 
-def probe_app(is_healthy: Callable[[], bool]) -> web.Application:
-    """/healthz of a worker process: 200 while its heartbeat is current, else 503."""
+def probe_app(is_healthy: Callable[[], bool], metrics: Metrics) -> web.Application:
+    """A worker process's port: /healthz (200 while its heartbeat is current, else 503) and
+    /metrics (its own counters, histograms and jobs in flight)."""
+
+    async def render(request: web.Request) -> web.Response:
+        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
     async def healthz(request: web.Request) -> web.Response:
         if is_healthy():
@@ -23,6 +28,7 @@ def probe_app(is_healthy: Callable[[], bool]) -> web.Application:
 
     app = web.Application()
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", render)
     return app
 
 

@@ -23,7 +23,7 @@ class RateLimiter:
 
     def __init__(self, redis: aioredis.Redis, keys: Keys, model: str, rpm: int = 0, tpm: int = 0) -> None:
         self._redis = redis
-        self._model = model
+        self.model = model
         self._schedule, self._cooling = keys.limit(model), keys.cool_down(model)
         self._ms_per_request = 60_000 / rpm if rpm else 0.0
         self._ms_per_token = 60_000 / tpm if tpm else 0.0
@@ -61,5 +61,5 @@ class RateLimiter:
         """Hold every worker's next call back `seconds` (never shortening a longer cool-down)."""
         ms = max(1, round(seconds * 1000))
         if await self._cool_down(keys=[self._cooling], args=[ms]):
-            extra = {"model": self._model, "cool_down_s": seconds}
+            extra = {"model": self.model, "cool_down_s": seconds}
             log.warning("model quota hit; every worker waits", extra=extra)

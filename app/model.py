@@ -12,6 +12,7 @@ from typing import TypeVar
 from app.broker import UNAVAILABLE
 from app.cache import ResultCache
 from app.limiter import RateLimiter
+from app.metrics import Metrics
 from app.options import Options
 from app.summarizers.base import Emit, Summarizer, SummarizerError, Summary
 
@@ -70,8 +71,15 @@ class ModelLayer:
     under the model's shared quota. Identical concurrent jobs share one call: in this
     process through a shared future, across processes through the cache's lock."""
 
-    def __init__(self, summarizer: Summarizer, limiter: RateLimiter | None, cache: ResultCache | None) -> None:
+    def __init__(
+        self,
+        summarizer: Summarizer,
+        limiter: RateLimiter | None,
+        cache: ResultCache | None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.summarizer = summarizer
+        self._metrics = metrics or Metrics()
         self._limiter = limiter if summarizer.rate_limited_model else None
         self._cache = cache if summarizer.cache_id else None
         self._flights: dict[str, asyncio.Future[Summary]] = {}
@@ -96,6 +104,7 @@ class ModelLayer:
                     raise
                 continue  # the job that made the call was stopped (a shutdown): take its place
             await emit(summary.text)
+            self._metrics.cache_hits.inc()
             return summary
         flight = self._flights[digest] = asyncio.get_running_loop().create_future()
         flight.add_done_callback(_retrieve)
@@ -120,11 +129,13 @@ class ModelLayer:
             hit = await self._follow(digest)  # another process is calling the model for this text
             if hit is not None:
                 await emit(hit.text)
+                self._metrics.cache_hits.inc()
                 return hit
         try:
             hit = await _step(cache.get(digest))
             if hit is not None:
                 await emit(hit.text)
+                self._metrics.cache_hits.inc()
                 return hit
             summary = await self._call(text, options, emit, timed)
             try:
@@ -152,14 +163,23 @@ class ModelLayer:
         limiter = self._limiter
         if limiter is None:
             return await timed(self.summarizer.summarize(text, options, emit))
+        model, metrics = limiter.model, self._metrics
         estimate = self.summarizer.estimate_tokens(text, options)
-        await _step(limiter.acquire(estimate))  # outside the deadline: waiting for a turn is not the call
+        waited = await _step(limiter.acquire(estimate))  # outside the deadline: waiting is not the call
+        metrics.limiter_wait.observe(waited)
         try:
             summary = await timed(self.summarizer.summarize(text, options, emit))
         except SummarizerError as exc:
+            metrics.model_calls.labels(model, "quota" if exc.quota else "error").inc()
             if exc.quota:
                 await _step(limiter.cool_down(exc.retry_after_s or DEFAULT_COOL_DOWN_S))
             raise
+        except TimeoutError:
+            metrics.model_calls.labels(model, "error").inc()
+            raise
+        metrics.model_calls.labels(model, "ok").inc()
+        metrics.tokens.labels(model, "prompt").inc(summary.prompt_tokens or 0)
+        metrics.tokens.labels(model, "output").inc(summary.output_tokens or 0)
         if summary.prompt_tokens is not None:
             try:
                 await limiter.settle(estimate, summary.prompt_tokens + (summary.output_tokens or 0))

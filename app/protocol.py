@@ -67,8 +67,14 @@ class Keys:
         return f"{self.tag}:worker:{worker_id}"
 
     @property
-    def usage(self) -> str:
-        return f"{self.tag}:usage"
+    def totals(self) -> str:
+        """Counts of transitions (enqueued, done, failed, retried, recovered) and model usage."""
+        return f"{self.tag}:totals"
+
+    @property
+    def recent(self) -> str:
+        """The ids of the newest jobs enqueued through the API (at most 100)."""
+        return f"{self.tag}:recent"
 
     @property
     def progress_channel(self) -> str:

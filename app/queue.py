@@ -81,6 +81,9 @@ class Delta:
     text: str
 
 
+# The transitions counted in the totals hash, by the scripts that make them.
+COUNTS = ("enqueued", "done", "failed", "retried", "recovered")
+
 # Progress streams hold at most about this many pieces; the done event has the whole summary.
 STREAM_CAP = 1000
 
@@ -165,7 +168,7 @@ class JobQueue:
     ) -> None:
         """Add an enqueue to `pipe`, for a producer sending many jobs in one round trip.
         Each job is still its own atomic script; the caller executes the pipeline."""
-        keys = [self.keys.queue, self.keys.job(message.id)]
+        keys = [self.keys.queue, self.keys.job(message.id), self.keys.totals, self.keys.recent]
         if idempotency_key is not None:
             keys.append(self.keys.idempotency(idempotency_key))
         args = [message.encode(), message.enqueued_at, len(message.text), max_length, message.id, self.result_ttl_s]
@@ -235,7 +238,7 @@ class JobQueue:
     async def complete_many(self, worker_id: str, batch: list[Completion]) -> int:
         """Complete a batch in one round trip, each job as atomically as `complete`.
         Returns how many became done (the others were already final)."""
-        keys = [self.keys.processing(worker_id), self.keys.usage]
+        keys = [self.keys.processing(worker_id), self.keys.totals]
         args: list[object] = [time.time(), self.result_ttl_s, self.keys.channel]
         for item in batch:
             keys.append(self.keys.job(item.job.message.id))
@@ -270,37 +273,39 @@ class JobQueue:
         return record, pieces
 
     async def stats(self) -> dict[str, object]:
-        """How many jobs are where, the live workers, and the model usage totals."""
+        """Where the jobs are, the registered workers, and the totals since the queue began."""
         workers = sorted(m.decode() for m in await self.redis.smembers(self.keys.workers))
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.llen(self.keys.queue)
             pipe.zcard(self.keys.delayed)
             pipe.llen(self.keys.dead)
-            pipe.hgetall(self.keys.usage)
+            pipe.hgetall(self.keys.totals)
             for worker_id in workers:
                 pipe.llen(self.keys.processing(worker_id))
-                pipe.exists(self.keys.heartbeat(worker_id))
-            depth, delayed, dead, usage, *held = await pipe.execute()
-        totals = {"prompt_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "cached_jobs": 0}
-        for key, value in usage.items():
+                pipe.get(self.keys.heartbeat(worker_id))
+                pipe.pttl(self.keys.heartbeat(worker_id))
+            depth, delayed, dead, raw_totals, *per_worker = await pipe.execute()
+        rows = [_worker_row(w, *per_worker[3 * i : 3 * i + 3]) for i, w in enumerate(workers)]
+        counts = {name: 0 for name in COUNTS}
+        usage: dict[str, float] = {"prompt_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "cached_jobs": 0}
+        for key, value in raw_totals.items():
             name = key.decode()
-            totals[name] = float(value) if name == "cost_usd" else int(value)
+            target = counts if name in counts else usage
+            target[name] = float(value) if name == "cost_usd" else int(value)
         return {
             "queued": depth,
-            "processing": sum(held[0::2]),
+            "processing": sum(int(row["processing"]) for row in rows),  # type: ignore[call-overload]
             "delayed": delayed,
             "dead": dead,
-            "workers": [
-                {"id": worker_id, "processing": count, "alive": bool(alive)}
-                for worker_id, count, alive in zip(workers, held[0::2], held[1::2], strict=True)
-            ],
-            "usage": totals,
+            "workers": rows,
+            "totals": counts,
+            "usage": usage,
         }
 
     async def fail(self, worker_id: str, job: Reserved, error: str, event: bytes) -> bool:
         """running -> failed, dead-lettered and announced at once. False if it was already final."""
         code = await self._fail(
-            keys=[self.keys.processing(worker_id), self.keys.job(job.message.id), self.keys.dead],
+            keys=[self.keys.processing(worker_id), self.keys.job(job.message.id), self.keys.dead, self.keys.totals],
             args=[
                 job.raw,
                 error,
@@ -319,7 +324,7 @@ class JobQueue:
         message = job.message
         following = Message(id=message.id, text=message.text, attempt=job.attempt, enqueued_at=message.enqueued_at)
         code = await self._retry(
-            keys=[self.keys.processing(worker_id), self.keys.job(message.id), self.keys.delayed],
+            keys=[self.keys.processing(worker_id), self.keys.job(message.id), self.keys.delayed, self.keys.totals],
             args=[job.raw, following.encode(), due, error],
         )
         return code == 1
@@ -335,7 +340,8 @@ class JobQueue:
         processing = self.keys.processing(worker_id)
         held: list[bytes] = await self.redis.lrange(processing, 0, -1)
         job_keys = [self._job_key_of(raw, default=processing) for raw in held]
-        keys = [self.keys.queue, processing, self.keys.heartbeat(worker_id), self.keys.workers, *job_keys]
+        keys = [self.keys.queue, processing, self.keys.heartbeat(worker_id), self.keys.workers, self.keys.totals]
+        keys += job_keys
         return int(await self._requeue(keys=keys, args=[worker_id, "orphan" if orphan else "own", *held]))
 
     def _job_key_of(self, raw: bytes, default: str) -> str:
@@ -404,7 +410,32 @@ class JobQueue:
                 dropped += await self.redis.lrem(self.keys.dead, 1, entry)
         return dropped
 
+    async def recent_jobs(self, most: int) -> list[dict[str, object]]:
+        """The newest jobs enqueued through the API, newest first (expired ones left out)."""
+        ids = [raw.decode() for raw in await self.redis.lrange(self.keys.recent, 0, most - 1)]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in ids:
+                pipe.hgetall(self.keys.job(job_id))
+            found = await pipe.execute()
+        return [decode_record(job_id, fields) for job_id, fields in zip(ids, found, strict=True) if fields]
+
+    async def totals(self) -> dict[str, int]:
+        """The counts of transitions since the queue began (see COUNTS)."""
+        raw = await self.redis.hmget(self.keys.totals, COUNTS)
+        return {name: int(value or 0) for name, value in zip(COUNTS, raw, strict=True)}
+
     async def get_job(self, job_id: str) -> dict[str, object] | None:
         """The job record, or None for an unknown (or expired) id."""
         fields = await self.redis.hgetall(self.keys.job(job_id))
         return decode_record(job_id, fields) if fields else None
+
+
+def _worker_row(worker_id: str, held: int, info: bytes | None, pttl: int) -> dict[str, object]:
+    """A registered worker as /stats shows it; `alive` while its heartbeat key exists."""
+    row: dict[str, object] = {"id": worker_id, "alive": info is not None, "processing": held}
+    if info is not None:
+        data = orjson.loads(info)
+        row |= {key: data[key] for key in ("host", "pid", "started_at") if key in data}
+        if "ttl_ms" in data and pttl >= 0:
+            row["heartbeat_age_s"] = round((data["ttl_ms"] - pttl) / 1000, 3)
+    return row

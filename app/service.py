@@ -12,6 +12,7 @@ from app.api import create_app
 from app.broker import Broker
 from app.config import Role, Settings
 from app.health import probe_app
+from app.metrics import Metrics
 from app.protocol import Keys
 from app.queue import JobQueue
 from app.summarizers import build_summarizer
@@ -35,8 +36,8 @@ def _announce(settings: Settings) -> None:
         log.info("summarizer selected", extra={"summarizer": settings.summarizer, "model": settings.gemini_model})
 
 
-async def _start_api(settings: Settings, broker: Broker) -> web.AppRunner:
-    runner = web.AppRunner(create_app(settings, broker), shutdown_timeout=settings.shutdown_grace_s)
+async def _start_api(settings: Settings, broker: Broker, metrics: Metrics) -> web.AppRunner:
+    runner = web.AppRunner(create_app(settings, broker, metrics), shutdown_timeout=settings.shutdown_grace_s)
     await runner.setup()
     await web.TCPSite(runner, port=settings.port).start()
     url = f"http://localhost:{settings.port}"
@@ -50,7 +51,7 @@ async def _start_api(settings: Settings, broker: Broker) -> web.AppRunner:
 async def _start_probe(settings: Settings, worker: Worker) -> web.AppRunner | None:
     """A worker's own HTTP port: /healthz for container healthchecks. A port in use (several
     workers on one host) costs the probe, not the worker: its jobs matter more."""
-    runner = web.AppRunner(probe_app(lambda: worker.healthy), access_log=None)
+    runner = web.AppRunner(probe_app(lambda: worker.healthy, worker.metrics), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, port=settings.metrics_port).start()
@@ -69,7 +70,8 @@ async def run(settings: Settings) -> None:
     _stop_on_signals(stop)
     _announce(settings)
     broker = Broker(settings)
-    runner = await _start_api(settings, broker) if settings.role in (Role.API, Role.ALL) else None
+    metrics = Metrics()  # one registry per process: ROLE=all's /metrics has the worker's too
+    runner = await _start_api(settings, broker, metrics) if settings.role in (Role.API, Role.ALL) else None
     worker_task, redis, summarizer, probe = None, None, None, None
     if settings.role in (Role.WORKER, Role.ALL):
         redis = broker.client()
@@ -80,7 +82,7 @@ async def run(settings: Settings) -> None:
             blocking_move=not broker.embedded,
         )
         summarizer = build_summarizer(settings)
-        worker = Worker(settings, queue, summarizer)
+        worker = Worker(settings, queue, summarizer, metrics=metrics)
         if settings.role is Role.WORKER and settings.metrics_port:
             probe = await _start_probe(settings, worker)
         worker_task = asyncio.create_task(worker.run(), name="worker")

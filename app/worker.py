@@ -19,6 +19,7 @@ from app.broker import BLOCK_S, UNAVAILABLE
 from app.cache import ResultCache
 from app.config import Settings
 from app.limiter import RateLimiter
+from app.metrics import Metrics
 from app.model import ModelLayer, Prices, outcome
 from app.protocol import done_event, failed_event
 from app.queue import Completion, Delta, JobQueue, Reserved, Taken
@@ -67,8 +68,16 @@ def backoff_s(attempt: int, base_s: float, cap_s: float, asked_s: float | None) 
 class Worker:
     """Runs jobs from one queue. Holds only its in-flight tasks; every job's state lives in Redis."""
 
-    def __init__(self, settings: Settings, queue: JobQueue, summarizer: Summarizer, worker_id: str | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        queue: JobQueue,
+        summarizer: Summarizer,
+        worker_id: str | None = None,
+        metrics: Metrics | None = None,
+    ):
         self.settings = settings
+        self.metrics = metrics or Metrics()
         self.queue = queue
         self.summarizer = summarizer
         self.id = worker_id or new_worker_id()
@@ -82,13 +91,21 @@ class Worker:
         self._completions = GroupCommit[Completion, None](self._complete_batch)
         # Pieces of summaries as they are written, from every job at once, share round trips.
         self._progress = GroupCommit[Delta, None](queue.add_progress_many)
-        self.model = _model_layer(settings, queue, summarizer)
+        self.model = _model_layer(settings, queue, summarizer, self.metrics)
+        self.metrics.in_flight.set_function(lambda: self._calls)
         self._prices = Prices(settings.gemini_price_input_per_m, settings.gemini_price_output_per_m)
         # Model calls by deadline: one sweeper instead of a timer per job. Every job gets
         # the same JOB_TIMEOUT, so insertion order is deadline order. The sweeper removes
         # the calls it cancels: a call no longer listed here was cancelled for its deadline.
         self._deadlines: dict[asyncio.Task[None], float] = {}
-        self._info = orjson.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started_at": time.time()})
+        self._info = orjson.dumps(
+            {
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+                "started_at": time.time(),
+                "ttl_ms": round(settings.heartbeat_ttl_s * 1000),  # /stats: the heartbeat's age is ttl - pttl
+            }
+        )
 
     def stop(self) -> None:
         """Stop taking jobs; `run` then drains, hands back what is left, and returns."""
@@ -169,6 +186,8 @@ class Worker:
             return
         for worker_id in await self.queue.orphaned_workers(self.id):
             moved = await self.queue.requeue(worker_id, orphan=True)
+            if moved > 0:
+                self.metrics.recovered.inc(moved)
             if moved >= 0:
                 log.warning("recovered jobs of a dead worker", extra={"dead_worker": worker_id, "jobs": moved})
 
@@ -241,6 +260,9 @@ class Worker:
     async def _run(self, job: Reserved) -> None:
         started = time.time()
         job_id = job.message.id
+        if log.isEnabledFor(logging.INFO):
+            queued_ms = _ms(started - job.message.enqueued_at)
+            log.info("job started", extra={"job_id": job_id, "attempt": job.attempt, "queued_ms": queued_ms})
         if job.attempt > self.settings.max_attempts:
             # Its earlier attempts all ended with their worker dead (a crash loop).
             self._free_slot()
@@ -263,9 +285,16 @@ class Worker:
         else:
             now = time.time()
             fields, facts = outcome(summary, self._prices)
-            event = done_event(job_id, summary.text, summary.model, job.message.enqueued_at, started, now, facts)
+            enqueued_at = job.message.enqueued_at
+            event = done_event(job_id, summary.text, summary.model, enqueued_at, started, now, facts)
             await self._completions.submit(Completion(job, fields, event))
-            log.info("job done", extra={"job_id": job_id, "attempt": job.attempt, "run_ms": _ms(now - started)})
+            metrics = self.metrics
+            metrics.done.inc()
+            metrics.queue_wait.observe(started - enqueued_at)
+            metrics.run_time.observe(now - started)
+            metrics.end_to_end.observe(now - enqueued_at)
+            extra = {"job_id": job_id, "attempt": job.attempt, "queued_ms": _ms(started - enqueued_at)}
+            log.info("job done", extra=extra | {"run_ms": _ms(now - started), "cached": summary.cached})
 
     def _emitter(self, job: Reserved) -> Emit:
         """Where the job's summary goes piece by piece: its progress stream. Best effort:
@@ -289,6 +318,7 @@ class Worker:
         settings = self.settings
         delay_s = backoff_s(job.attempt, settings.retry_base_s, settings.retry_max_s, asked_s)
         await self._write_final(lambda: self.queue.retry(self.id, job, error, delay_s))
+        self.metrics.retried.inc()
         extra = {"job_id": job.message.id, "attempt": job.attempt, "delay_s": round(delay_s, 3), "error": error}
         log.warning("job retried", extra=extra)
 
@@ -296,7 +326,9 @@ class Worker:
         now = time.time()
         event = failed_event(job.message.id, error, job.message.enqueued_at, started, now)
         await self._write_final(lambda: self.queue.fail(self.id, job, error, event))
-        log.warning("job failed", extra={"job_id": job.message.id, "attempt": job.attempt, "error": error})
+        self.metrics.failed.inc()
+        extra = {"job_id": job.message.id, "attempt": job.attempt, "run_ms": _ms(now - started), "error": error}
+        log.warning("job failed", extra=extra)
 
     async def _complete_batch(self, batch: list[Completion]) -> list[None]:
         await self._retry_until_written(lambda: self.queue.complete_many(self.id, batch))
@@ -324,7 +356,7 @@ class Worker:
             return result
 
 
-def _model_layer(settings: Settings, queue: JobQueue, summarizer: Summarizer) -> ModelLayer:
+def _model_layer(settings: Settings, queue: JobQueue, summarizer: Summarizer, metrics: Metrics) -> ModelLayer:
     limiter = None
     if summarizer.rate_limited_model:
         model, rpm, tpm = summarizer.rate_limited_model, settings.gemini_rpm, settings.gemini_tpm
@@ -334,7 +366,7 @@ def _model_layer(settings: Settings, queue: JobQueue, summarizer: Summarizer) ->
         # The lock outlives the holder's longest call, so a live holder keeps it to the end.
         lock_ttl_s = settings.job_timeout_s + 60
         cache = ResultCache(queue.redis, queue.keys, settings.result_cache_ttl_s, lock_ttl_s)
-    return ModelLayer(summarizer, limiter, cache)
+    return ModelLayer(summarizer, limiter, cache, metrics)
 
 
 def _ms(seconds: float) -> float:

@@ -5,14 +5,15 @@
   again) nor release a job without its record, nor count its tokens twice. Idempotent: a
   job already final is only released, and publishes and counts nothing, so a job has
   exactly one final record and one event.
-  KEYS[1] processing list of the worker   KEYS[2] usage totals hash
+  KEYS[1] processing list of the worker   KEYS[2] totals hash
   KEYS[2+i] job hash of the i-th job
   ARGV[1] finished_at, unix seconds       ARGV[2] record TTL, seconds
   ARGV[3] result channel
   then per job: the message as held, the event JSON, a count n, and n field/value pairs
   for the record (summary, model, and the model layer's prompt_tokens, output_tokens,
   cost_usd, cached, truncated, unhonoured_options when it has them)
-  Totals: prompt_tokens, output_tokens and cost_usd are summed; cached=1 counts cached_jobs.
+  Totals: `done` counts the jobs; prompt_tokens, output_tokens and cost_usd are summed;
+  cached=1 counts cached_jobs.
   Returns the number of jobs that became done (the rest were already final) ]]
 local rcall = redis.call
 local done, a = 0, 4
@@ -40,4 +41,5 @@ for i = 3, #KEYS do
     done = done + 1
   end
 end
+if done > 0 then rcall('HINCRBY', KEYS[2], 'done', done) end
 return done

@@ -3,6 +3,7 @@
   list to the dead list with the reason, and announces the failure in one step.
   Idempotent like complete: a job already final is only released.
   KEYS[1] processing list of the worker   KEYS[2] job hash   KEYS[3] dead list
+  KEYS[4] totals hash (counts `failed`)
   ARGV[1] message as held                 ARGV[2] error
   ARGV[3] finished_at, unix seconds       ARGV[4] record TTL, seconds
   ARGV[5] result channel                  ARGV[6] event JSON
@@ -15,5 +16,6 @@ if status == 'done' or status == 'failed' then return 0 end
 rcall('HSET', KEYS[2], 'status', 'failed', 'error', ARGV[2], 'finished_at', ARGV[3])
 rcall('EXPIRE', KEYS[2], ARGV[4])
 rcall('LPUSH', KEYS[3], ARGV[7])
+rcall('HINCRBY', KEYS[4], 'failed', 1)
 rcall('PUBLISH', ARGV[5], ARGV[6])
 return 1

@@ -4,6 +4,7 @@
   either still held (recovery requeues it) or delayed, never both and never neither.
   Idempotent like complete: a job already final is only released.
   KEYS[1] processing list of the worker   KEYS[2] job hash   KEYS[3] delayed set
+  KEYS[4] totals hash (counts `retried`)
   ARGV[1] message as held                 ARGV[2] message of the next attempt
   ARGV[3] due time, unix seconds          ARGV[4] error of this attempt
   Returns 1 delayed | 0 already final ]]
@@ -13,4 +14,5 @@ rcall('LREM', KEYS[1], -1, ARGV[1])  -- from the old end, where finished jobs si
 if status == 'done' or status == 'failed' then return 0 end
 rcall('HSET', KEYS[2], 'status', 'queued', 'error', ARGV[4], 'retry_at', ARGV[3])
 rcall('ZADD', KEYS[3], ARGV[3], ARGV[2])
+rcall('HINCRBY', KEYS[4], 'retried', 1)
 return 1

@@ -129,6 +129,7 @@ async def test_usage_is_recorded_with_the_job_and_counted_in_the_totals_once(que
     assert (record["cached"], record["truncated"]) == (False, True)
     stats = await queue.stats()
     assert stats["usage"] == {"prompt_tokens": 120, "output_tokens": 30, "cost_usd": 0.000111, "cached_jobs": 1}
+    assert stats["totals"] == {"enqueued": 2, "done": 2, "failed": 0, "retried": 0, "recovered": 0}
 
 
 async def test_progress_pieces_are_read_back_in_order_after_an_id(queue: JobQueue) -> None:

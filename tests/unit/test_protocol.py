@@ -12,7 +12,7 @@ from app.protocol import Keys, PoisonMessage, decode_message, new_message
 def test_every_key_of_a_queue_shares_its_hash_tag() -> None:
     keys = Keys("job_queue", "job_result")
     tagged = [keys.workers, keys.delayed, keys.dead, keys.job("x"), keys.processing("w"), keys.heartbeat("w")]
-    tagged += [keys.usage, keys.stream("x"), keys.cache("d"), keys.cache_lock("d")]
+    tagged += [keys.totals, keys.stream("x"), keys.cache("d"), keys.cache_lock("d")]
     tagged += [keys.limit("m"), keys.cool_down("m")]
     assert all(key.startswith("{job_queue}:") for key in tagged)
     assert keys.queue == "job_queue"  # the original design's name, which hashes to the same slot
