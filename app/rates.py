@@ -26,7 +26,7 @@ class Rates:
             return {"window_s": 0.0}
         (start, first), (end, last) = self._samples[0], self._samples[-1]
         span = end - start
-        rates: dict[str, float] = {"window_s": round(span, 1)}
+        rates: dict[str, float] = {"window_s": round(span, 3)}
         for name, value in last.items():
             rates[name] = round((value - first.get(name, 0)) * 60 / span, 2) if span > 0 else 0.0
         return rates

@@ -48,6 +48,16 @@ def test_cluster_and_sentinel_urls_give_hosts_and_credentials() -> None:
     assert parse_hosts_url("redis+sentinel://s1:26379,s2:26380/main/2") == ([("s1", 26379), ("s2", 26380)], {})
 
 
+def test_a_bad_api_key_is_refused_without_showing_it() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"API_KEYS": "good-key-0123456789abcdef,tiny"})
+    assert "API_KEYS" in str(caught.value) and "not shown" in str(caught.value)
+    assert "tiny" not in str(caught.value) and "good-key" not in str(caught.value)
+    settings = load_settings({"API_KEYS": " good-key-0123456789abcdef , other-key-0123456789abc "})
+    assert settings.api_keys == ("good-key-0123456789abcdef", "other-key-0123456789abc")
+    assert "good-key" not in repr(settings)
+
+
 def test_the_api_key_is_never_in_the_settings_repr() -> None:
     assert "sekrit" not in repr(load_settings({"GEMINI_API_KEY": "sekrit"}))
 
@@ -72,6 +82,8 @@ def test_the_api_key_is_never_in_the_settings_repr() -> None:
         ({"GEMINI_PRICE_INPUT_PER_M": "$1"}, ["GEMINI_PRICE_INPUT_PER_M='$1'", "USD per million"]),
         ({"RESULT_CACHE_TTL": "-1"}, ["RESULT_CACHE_TTL='-1'", "0 (off)"]),
         ({"REDIS_CLUSTER": "maybe"}, ["REDIS_CLUSTER='maybe'", "0 or 1"]),
+        ({"CORS_ORIGINS": "app.example"}, ["CORS_ORIGINS='app.example'", "https://"]),
+        ({"METRICS_PORT": "-1"}, ["METRICS_PORT='-1'"]),
         ({"REDIS_URL": "unix:///r.sock", "REDIS_CLUSTER": "1"}, ["REDIS_CLUSTER=1", "redis://"]),
         ({"REDIS_URL": "redis+sentinel://s:26379"}, ["names no service", "/service"]),
     ],
