@@ -1,16 +1,22 @@
-"""Operator commands: `python -m app dead list|requeue|purge` against the queue in REDIS_URL."""
+"""Operator commands against the queue in REDIS_URL: `python -m app submit|status|stats|workers|dead`
+(also installed as the `summarize-queue` console script)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import sys
+import time
+from collections.abc import AsyncIterator
 
 import orjson
+import redis.asyncio as aioredis
 
 from app.broker import UNAVAILABLE, Broker
 from app.config import Settings
-from app.protocol import Keys
+from app.options import InvalidOption, parse_options
+from app.protocol import FINAL_STATUSES, Keys, new_message
 from app.queue import JobQueue
 
 
@@ -21,9 +27,30 @@ def _positive(raw: str) -> int:
     return value
 
 
+EXIT_CODES = """exit codes: 0 done / ok, 1 the job failed or nothing matched, 2 bad usage,
+3 Redis unreachable, 4 no such job, 5 --wait ran out before the job ended"""
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m app", description="Operate the summarize queue.")
+    parser = argparse.ArgumentParser(
+        prog="python -m app",
+        description="Operate the summarize queue (REDIS_URL, QUEUE_NAME as for the service).",
+        epilog=EXIT_CODES,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
+    submit = commands.add_parser("submit", help="enqueue a text (as the API would)", epilog=EXIT_CODES)
+    submit.add_argument("text", help="the text to summarize, or - to read it from standard input")
+    submit.add_argument("--max-words", type=int, help="at most this many words (10-1000)")
+    submit.add_argument("--format", choices=["paragraph", "bullets"])
+    submit.add_argument("--language", help="a BCP 47 tag for the summary's language, e.g. de or pt-BR")
+    submit.add_argument("--wait", type=float, default=0, metavar="S", help="wait up to S seconds for the result")
+    submit.add_argument("--json", action="store_true", help="print the job as JSON")
+    status = commands.add_parser("status", help="a job's record", epilog=EXIT_CODES)
+    status.add_argument("job_id")
+    status.add_argument("--wait", type=float, default=0, metavar="S", help="wait up to S seconds for it to end")
+    status.add_argument("--json", action="store_true", help="print the record as JSON")
+    for name, what in (("stats", "where the jobs are, totals and usage"), ("workers", "registered workers")):
+        commands.add_parser(name, help=what).add_argument("--json", action="store_true", help="print JSON")
     dead = commands.add_parser("dead", help="messages that failed for good")
     actions = dead.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="show dead messages, newest first")
@@ -38,14 +65,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def run_cli(settings: Settings, argv: list[str]) -> int:
-    """Run one command; returns the exit code (0 ok, 1 nothing matched, 3 Redis unreachable)."""
+    """Run one command; returns the exit code (EXIT_CODES)."""
     args = _parser().parse_args(argv)
+    args.max_text_chars = settings.max_text_chars
     if settings.redis_url is None:  # the embedded broker lives inside a service process
         settings = dataclasses.replace(settings, redis_url="redis://localhost:6379/0")
     redis = Broker(settings).client()
     queue = JobQueue(redis, Keys(settings.queue_name, settings.result_channel), result_ttl_s=settings.result_ttl_s)
+    commands = {"submit": _submit, "status": _status, "stats": _stats, "workers": _workers, "dead": _dead}
     try:
-        return await _dead(queue, args)
+        return await commands[args.command](queue, args)
     except UNAVAILABLE as exc:
         print(f"error: Redis at {settings.redis_url} is not reachable ({exc}); set REDIS_URL", file=sys.stderr)
         return 3
@@ -73,3 +102,98 @@ async def _dead(queue: JobQueue, args: argparse.Namespace) -> int:
         count = await queue.purge_dead(job_id)
         print(f"purged {count}")
     return 0 if count or job_id is None else 1
+
+
+async def _submit(queue: JobQueue, args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.text == "-" else args.text
+    raw_options = {"max_words": args.max_words, "format": args.format, "language": args.language}
+    try:
+        if not text.strip():
+            raise InvalidOption("text", "the text is empty: give the text to summarize, or - for standard input")
+        if len(text) > args.max_text_chars:
+            raise InvalidOption("text", f"the text has {len(text)} characters; the limit is MAX_TEXT_CHARS")
+        options = parse_options({k: v for k, v in raw_options.items() if v is not None})
+    except InvalidOption as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    message = new_message(text, options)
+    async with _results(queue) as results:  # subscribed before the push: no result can slip by
+        await queue.enqueue(message)
+        if args.wait <= 0:
+            _show({"id": message.id, "status": "queued"}, args.json)
+            return 0
+        return await _show_when_final(queue, results, message.id, args)
+
+
+async def _status(queue: JobQueue, args: argparse.Namespace) -> int:
+    async with _results(queue) as results:
+        return await _show_when_final(queue, results, args.job_id, args)
+
+
+async def _show_when_final(
+    queue: JobQueue, results: aioredis.client.PubSub, job_id: str, args: argparse.Namespace
+) -> int:
+    deadline = time.monotonic() + max(args.wait, 0)
+    while True:
+        record = await queue.get_job(job_id)
+        if record is None:
+            print(f"error: no job with id {job_id!r} (unknown, or expired after RESULT_TTL)", file=sys.stderr)
+            return 4
+        remaining = deadline - time.monotonic()
+        if record["status"] in FINAL_STATUSES or remaining <= 0:
+            _show(record, args.json)
+            if record["status"] in FINAL_STATUSES:
+                return 1 if record["status"] == "failed" else 0
+            return 5 if args.wait > 0 else 0
+        await results.get_message(ignore_subscribe_messages=True, timeout=min(remaining, 1.0))
+
+
+def _show(record: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        print(orjson.dumps(record).decode())
+        return
+    line = f"{record['id']}\t{record['status']}"
+    if "attempts" in record:
+        line += f"\tattempts={record['attempts']}"
+    print(line)
+    if "summary" in record:
+        print(record["summary"])
+    if "error" in record:
+        print(f"error: {record['error']}")
+
+
+async def _stats(queue: JobQueue, args: argparse.Namespace) -> int:
+    numbers = await queue.stats()
+    if args.json:
+        print(orjson.dumps(numbers).decode())
+        return 0
+    for name in ("queued", "processing", "delayed", "dead"):
+        print(f"{name:<11}{numbers[name]}")
+    print("totals     " + "  ".join(f"{k}={v}" for k, v in numbers["totals"].items()))  # type: ignore[attr-defined]
+    print("usage      " + "  ".join(f"{k}={v}" for k, v in numbers["usage"].items()))  # type: ignore[attr-defined]
+    print(f"workers    {len(numbers['workers'])}")  # type: ignore[arg-type]
+    return 0
+
+
+async def _workers(queue: JobQueue, args: argparse.Namespace) -> int:
+    rows: list[dict[str, object]] = (await queue.stats())["workers"]  # type: ignore[assignment]
+    for row in rows:
+        if args.json:
+            print(orjson.dumps(row).decode())
+            continue
+        state = "alive" if row["alive"] else "silent (its jobs are recovered)"
+        age = f"beat {row['heartbeat_age_s']}s ago" if "heartbeat_age_s" in row else ""
+        print(f"{row['id']}\t{state}\tholding {row['processing']}\t{age}".rstrip())
+    if not args.json:
+        print(f"{len(rows)} worker(s)", file=sys.stderr)
+    return 0
+
+
+@contextlib.asynccontextmanager
+async def _results(queue: JobQueue) -> AsyncIterator[aioredis.client.PubSub]:
+    pubsub = queue.redis.pubsub()
+    await pubsub.subscribe(queue.keys.channel)
+    try:
+        yield pubsub
+    finally:
+        await pubsub.aclose()

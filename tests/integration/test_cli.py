@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,8 +13,11 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
+from app.config import Settings
 from app.protocol import Keys, failed_event, new_message
 from app.queue import JobQueue
+from app.summarizers.testing import NoopSummarizer
+from app.worker import Worker
 from tests.redis_server import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,3 +149,61 @@ async def test_a_limit_below_one_is_refused_with_a_usage_error(cli: Cli) -> None
     result = await cli("dead", "list", "--limit", "0")
     assert result.code == 2
     assert "--limit" in result.err and "'0' is not a positive integer" in result.err
+
+
+@pytest.fixture
+async def worker(redis_server: RedisServer, keys: Keys) -> AsyncIterator[Worker]:
+    """A worker in the test's loop, on the same queue the CLI talks to."""
+    settings = Settings(redis_url=redis_server.url, queue_name=keys.queue, result_channel=keys.channel)
+    runner = Worker(
+        settings, JobQueue(aioredis.Redis.from_url(redis_server.url), keys, result_ttl_s=60), NoopSummarizer()
+    )
+    task = asyncio.create_task(runner.run())
+    yield runner
+    runner.stop()
+    await task
+    await runner.queue.redis.aclose()
+
+
+async def test_submit_and_wait_prints_the_summary_and_exits_0(worker: Worker, cli: Cli) -> None:
+    run = await cli("submit", "A text from the shell. It has two sentences.", "--wait", "10")
+    assert run.code == 0, run.err
+    first, summary = run.out.splitlines()[:2]
+    assert "\tdone\t" in first
+    assert summary == "A text from the shell. It has two sentences."[:80]
+
+
+async def test_submit_json_then_status_json_for_scripts(worker: Worker, cli: Cli) -> None:
+    submitted = await cli("submit", "Scripted.", "--max-words", "20", "--json")
+    assert submitted.code == 0, submitted.err
+    job_id = orjson.loads(submitted.out)["id"]
+    status = await cli("status", job_id, "--wait", "10", "--json")
+    assert status.code == 0, status.err
+    record = orjson.loads(status.out)
+    assert (record["id"], record["status"]) == (job_id, "done")
+
+
+async def test_exit_codes_say_what_went_wrong(cli: Cli) -> None:
+    assert (await cli("status", "no-such-job")).code == 4
+    assert (await cli("submit", "   ")).code == 2
+    assert (await cli("submit", "text", "--max-words", "3")).code == 2
+    waited = await cli("submit", "nobody works this queue", "--wait", "0.5")  # no worker running
+    assert waited.code == 5
+    assert "\tqueued" in waited.out
+
+
+async def test_stats_and_workers_show_the_queue(worker: Worker, cli: Cli, queue: JobQueue) -> None:
+    await queue.enqueue(new_message("counted"))
+    stats = await cli("stats", "--json")
+    assert stats.code == 0, stats.err
+    numbers = orjson.loads(stats.out)
+    assert numbers["totals"]["enqueued"] == 1
+    workers = await cli("workers")
+    assert workers.code == 0
+    assert worker.id in workers.out and "alive" in workers.out
+
+
+async def test_redis_unreachable_is_exit_3_with_the_way_out(keys: Keys) -> None:
+    run = await run_app(f"redis://127.0.0.1:{free_port()}/0", keys.queue, "stats")
+    assert run.code == 3
+    assert "REDIS_URL" in run.err
