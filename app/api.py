@@ -6,18 +6,21 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
+from importlib import resources
 
 import orjson
 from aiohttp import web
 
-from app.appkeys import BROKER, HUB, INTAKE, METRICS, QUEUE, RATES, SETTINGS
+from app.appkeys import BROKER, HUB, INTAKE, METRICS, OPENAPI, QUEUE, RATES, SETTINGS
 from app.batching import GroupCommit
 from app.broker import UNAVAILABLE, Broker
 from app.config import Settings
 from app.events import job_events
 from app.metrics import CONTENT_TYPE, Metrics
+from app.openapi import IDEMPOTENCY_KEY_PATTERN, openapi_document
 from app.options import FIELDS as OPTION_FIELDS
 from app.options import InvalidOption, Options, parse_options
 from app.problems import Problem, problem_middleware
@@ -32,6 +35,9 @@ log = logging.getLogger(__name__)
 
 MAX_WAIT_S = 60.0
 SAMPLE_EVERY_S = 5.0
+IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
+# One static page, no build step, nothing from the internet: read once at import.
+DASHBOARD = resources.files("app.static").joinpath("dashboard.html").read_bytes()
 ALLOWED_FIELDS = frozenset({"text", *OPTION_FIELDS})
 
 
@@ -159,8 +165,8 @@ async def _accepted(request: web.Request, job_id: str, wait_s: float, status: st
 
 def _idempotency_key(request: web.Request) -> str | None:
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not (0 < len(key) <= 255 and key.isprintable()):
-        detail = "Idempotency-Key must be 1-255 printable characters (a UUID is a good choice)"
+    if key is not None and not IDEMPOTENCY_KEY_RE.fullmatch(key):
+        detail = "Idempotency-Key must be 1-255 printable ASCII characters (a UUID is a good choice)"
         raise Problem(400, "invalid-idempotency-key", "Bad Request", detail)
     return key
 
@@ -211,6 +217,14 @@ async def metrics_text(request: web.Request) -> web.Response:
     with contextlib.suppress(*UNAVAILABLE):  # without Redis, the gauges keep their last values
         registry.set_queue(await request.app[QUEUE].stats())
     return web.Response(body=registry.render(), headers={"Content-Type": CONTENT_TYPE})
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    return web.Response(body=DASHBOARD, content_type="text/html", charset="utf-8")
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[OPENAPI], content_type="application/json")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -268,6 +282,7 @@ def create_app(settings: Settings, broker: Broker | None = None, metrics: Metric
     app[BROKER] = broker or Broker(settings)
     app[METRICS] = metrics or Metrics()
     app[RATES] = Rates()
+    app[OPENAPI] = orjson.dumps(openapi_document(settings))
     app.cleanup_ctx.append(_redis_ctx)
     app.on_shutdown.append(_wake_waiters)
     app.on_response_prepare.append(cors_headers(settings))
@@ -277,6 +292,8 @@ def create_app(settings: Settings, broker: Broker | None = None, metrics: Metric
     app.router.add_get("/stats", stats)
     app.router.add_get("/jobs", list_jobs)
     app.router.add_get("/metrics", metrics_text)
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_get("/", dashboard)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

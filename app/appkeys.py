@@ -20,3 +20,4 @@ HUB = web.AppKey("hub", ResultHub)
 INTAKE = web.AppKey("intake", GroupCommit[Enqueue, BaseException | None])
 METRICS = web.AppKey("metrics", Metrics)
 RATES = web.AppKey("rates", Rates)
+OPENAPI = web.AppKey("openapi", bytes)  # the document, serialized once

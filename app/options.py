@@ -43,6 +43,8 @@ NO_OPTIONS: Final = Options()
 def parse_options(data: dict[str, object]) -> Options:
     """The options among `data`'s fields (others are ignored here); raises InvalidOption."""
     max_words, fmt, language = data.get("max_words"), data.get("format"), data.get("language")
+    if isinstance(max_words, float) and max_words.is_integer():  # 50.0 is an integer in JSON Schema too
+        max_words = int(max_words)
     if max_words is not None and (
         not isinstance(max_words, int) or isinstance(max_words, bool) or not MIN_WORDS <= max_words <= MAX_WORDS
     ):

@@ -1,0 +1,257 @@
+"""GET /openapi.json: the OpenAPI 3.1 description of every endpoint, body, response and error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.config import Settings
+from app.options import FORMATS, MAX_WORDS, MIN_WORDS
+
+JSON = "application/json"
+# Not blank, as the API sees it: a character Python's str.isspace() does not call space.
+TEXT_PATTERN = "[^\\s\\x1c-\\x1f\\x85]|\\ufeff"
+# Well-formed BCP 47 (the API also checks that the subtags are registered).
+IDEMPOTENCY_KEY_PATTERN = "^[\\x20-\\x7e]{1,255}$"
+LANGUAGE_PATTERN = "^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$"
+PROBLEM = "application/problem+json"
+
+
+def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description, "content": {PROBLEM: {"schema": _ref("Problem")}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+UNAUTHORIZED = _problem("API_KEYS is set and no valid 'Authorization: Bearer <key>' came", {"WWW-Authenticate": {}})
+REDIS_DOWN = _problem("Redis is unreachable; retry after Retry-After seconds", {"Retry-After": {}})
+WAIT = {
+    "name": "wait",
+    "in": "query",
+    "description": "hold the request up to this many seconds for the job to end",
+    "schema": {"type": "number", "minimum": 0, "maximum": 60},
+}
+JOB_ID = {
+    "name": "job_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:\\-]{1,128}$"},
+}
+LOCATION = {"Location": {"description": "/jobs/{id}", "schema": {"type": "string"}}}
+
+
+def _schemas(settings: Settings) -> dict[str, Any]:
+    number, integer, string = {"type": "number"}, {"type": "integer"}, {"type": "string"}
+    return {
+        "JobRequest": {
+            "type": "object",
+            "required": ["text"],
+            "additionalProperties": False,
+            "properties": {
+                "text": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": settings.max_text_chars,
+                    "pattern": TEXT_PATTERN,
+                },
+                "max_words": {"type": "integer", "minimum": MIN_WORDS, "maximum": MAX_WORDS},
+                "format": {"enum": list(FORMATS)},
+                "language": {
+                    "type": "string",
+                    "pattern": LANGUAGE_PATTERN,
+                    "description": "a BCP 47 tag of a registered language, e.g. en, pt-BR, zh-Hant",
+                },
+            },
+        },
+        "Accepted": {
+            "type": "object",
+            "required": ["id", "status"],
+            "properties": {"id": string, "status": {"enum": ["queued", "running", "done", "failed"]}},
+        },
+        "Job": {
+            "type": "object",
+            "required": ["id", "status"],
+            "properties": {
+                "id": string,
+                "status": {"enum": ["queued", "running", "done", "failed"]},
+                "attempts": integer,
+                "text_chars": integer,
+                "enqueued_at": number,
+                "started_at": number,
+                "finished_at": number,
+                "retry_at": number,
+                "worker": string,
+                "summary": string,
+                "model": string,
+                "error": string,
+                "cached": {"type": "boolean"},
+                "truncated": {"type": "boolean"},
+                "prompt_tokens": integer,
+                "output_tokens": integer,
+                "cost_usd": number,
+                "unhonoured_options": {"type": "array", "items": string},
+            },
+        },
+        "JobList": {
+            "type": "object",
+            "required": ["jobs"],
+            "properties": {"jobs": {"type": "array", "items": _ref("Job")}},
+        },
+        "Stats": {
+            "type": "object",
+            "required": ["queued", "processing", "delayed", "dead", "workers", "totals", "usage", "rates_per_minute"],
+            "properties": {
+                "queued": integer,
+                "processing": integer,
+                "delayed": integer,
+                "dead": integer,
+                "workers": {"type": "array", "items": {"type": "object", "required": ["id", "alive", "processing"]}},
+                "totals": {"type": "object", "additionalProperties": integer},
+                "usage": {"type": "object", "additionalProperties": number},
+                "rates_per_minute": {"type": "object", "additionalProperties": number},
+            },
+        },
+        "Problem": {
+            "type": "object",
+            "description": "RFC 9457 problem details",
+            "required": ["type", "title", "status", "detail"],
+            "properties": {"type": string, "title": string, "status": integer, "detail": string, "instance": string},
+        },
+    }
+
+
+def _paths() -> dict[str, Any]:
+    job = _json("the job record", _ref("Job"))
+    return {
+        "/process": {
+            "post": {
+                "summary": "Enqueue a text to summarize",
+                "parameters": [
+                    WAIT,
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                    },
+                ],
+                "requestBody": {"required": True, "content": {JSON: {"schema": _ref("JobRequest")}}},
+                "responses": {
+                    "202": {**_json("accepted; poll Location", _ref("Accepted")), "headers": LOCATION},
+                    "200": {**job, "description": "the job ended within ?wait=", "headers": LOCATION},
+                    "400": _problem("not JSON, or a bad wait or Idempotency-Key"),
+                    "401": UNAUTHORIZED,
+                    "413": _problem("the body is over the limit"),
+                    "415": _problem("Content-Type is not JSON"),
+                    "422": _problem("the JSON is not a valid job: what is wrong is in detail"),
+                    "503": _problem(
+                        "the queue is full (MAX_QUEUE_LENGTH) or Redis is unreachable", {"Retry-After": {}}
+                    ),
+                },
+            }
+        },
+        "/jobs": {
+            "get": {
+                "summary": "The newest jobs enqueued through the API",
+                "parameters": [
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}
+                ],
+                "responses": {
+                    "200": _json("newest first", _ref("JobList")),
+                    "400": _problem("limit out of range"),
+                    "401": UNAUTHORIZED,
+                    "503": REDIS_DOWN,
+                },
+            }
+        },
+        "/jobs/{job_id}": {
+            "get": {
+                "summary": "A job's record",
+                "parameters": [JOB_ID, WAIT],
+                "responses": {
+                    "200": job,
+                    "400": _problem("a bad wait"),
+                    "401": UNAUTHORIZED,
+                    "404": _problem("unknown, or expired after RESULT_TTL"),
+                    "503": REDIS_DOWN,
+                },
+            }
+        },
+        "/jobs/{job_id}/events": {
+            "get": {
+                "summary": "The summary as it is written (Server-Sent Events: progress, then done or failed)",
+                "parameters": [JOB_ID, {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {
+                        "description": "an event stream",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                    },
+                    "204": {"description": "Last-Event-ID was 'end': nothing more will come"},
+                    "401": UNAUTHORIZED,
+                    "404": _problem("unknown, or expired after RESULT_TTL"),
+                    "503": REDIS_DOWN,
+                },
+            }
+        },
+        "/stats": {
+            "get": {
+                "summary": "Where the jobs are, the workers, totals, usage and rates",
+                "responses": {"200": _json("the numbers", _ref("Stats")), "401": UNAUTHORIZED, "503": REDIS_DOWN},
+            }
+        },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics",
+                "responses": {
+                    "200": {
+                        "description": "text exposition format",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    "401": UNAUTHORIZED,
+                },
+            }
+        },
+        "/healthz": {"get": {"summary": "The process runs", "responses": {"200": _json("alive", {"type": "object"})}}},
+        "/readyz": {
+            "get": {
+                "summary": "Redis answers",
+                "responses": {"200": _json("ready", {"type": "object"}), "503": _problem("Redis did not answer")},
+            }
+        },
+        "/openapi.json": {
+            "get": {"summary": "This document", "responses": {"200": _json("OpenAPI 3.1", {"type": "object"})}}
+        },
+        "/": {
+            "get": {
+                "summary": "The dashboard",
+                "responses": {
+                    "200": {"description": "a page", "content": {"text/html": {"schema": {"type": "string"}}}}
+                },
+            }
+        },
+    }
+
+
+def openapi_document(settings: Settings) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "summarize-queue",
+            "version": "1.0.0",
+            "description": "Submit texts to summarize; follow their jobs. Errors are application/problem+json.",
+        },
+        "paths": _paths(),
+        "components": {
+            "schemas": _schemas(settings),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "one of API_KEYS"}},
+        },
+        # Optional: the API asks for a key only when API_KEYS is set.
+        "security": [{"bearer": []}, {}],
+    }
