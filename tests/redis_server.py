@@ -23,7 +23,8 @@ def require_binary(name: str) -> str:
     """The path of `name`, or fail the test in CI (CI=true) / skip it elsewhere, saying why."""
     path = shutil.which(name)
     if path is None:
-        reason = f"{name} is not on PATH (apt-get install redis-server)"
+        package = {"redis-server": "redis-server", "redis-cli": "redis-tools"}.get(name, name)
+        reason = f"{name} is not on PATH (apt-get install {package})"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{reason}; CI must run the tests that need it")
         pytest.skip(reason)
