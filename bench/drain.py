@@ -38,9 +38,14 @@ async def drain(n: int, concurrency: int) -> float:
         pubsub = redis.pubsub(ignore_subscribe_messages=True)
         await pubsub.subscribe(keys.channel)
         env = os.environ | {
-            "ROLE": "worker", "REDIS_URL": server.url, "QUEUE_NAME": keys.queue, "RESULT_CHANNEL": keys.channel,
+            "ROLE": "worker",
+            "REDIS_URL": server.url,
+            "QUEUE_NAME": keys.queue,
+            "RESULT_CHANNEL": keys.channel,
             "METRICS_PORT": "0",
-            "SUMMARIZER": "noop", "WORKER_CONCURRENCY": str(concurrency), "LOG_LEVEL": "WARNING",
+            "SUMMARIZER": "noop",
+            "WORKER_CONCURRENCY": str(concurrency),
+            "LOG_LEVEL": "WARNING",
         }
         started = time.perf_counter()
         worker = await asyncio.create_subprocess_exec(sys.executable, "-m", "app", env=env)
