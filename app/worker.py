@@ -293,8 +293,9 @@ class Worker:
             metrics.queue_wait.observe(started - enqueued_at)
             metrics.run_time.observe(now - started)
             metrics.end_to_end.observe(now - enqueued_at)
-            extra = {"job_id": job_id, "attempt": job.attempt, "queued_ms": _ms(started - enqueued_at)}
-            log.info("job done", extra=extra | {"run_ms": _ms(now - started), "cached": summary.cached})
+            if log.isEnabledFor(logging.INFO):  # a line per job: not even its fields when not logged
+                extra = {"job_id": job_id, "attempt": job.attempt, "queued_ms": _ms(started - enqueued_at)}
+                log.info("job done", extra=extra | {"run_ms": _ms(now - started), "cached": summary.cached})
 
     def _emitter(self, job: Reserved) -> Emit:
         """Where the job's summary goes piece by piece: its progress stream. Best effort:
