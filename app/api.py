@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_WAIT_S = 60.0
 SAMPLE_EVERY_S = 5.0
+INTAKE_LANES = 2
 IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 # One static page, no build step, nothing from the internet: read once at import.
 DASHBOARD = resources.files("app.static").joinpath("dashboard.html").read_bytes()
@@ -73,8 +74,7 @@ async def _read_job(request: web.Request, max_chars: int) -> tuple[str, Options]
         raise Problem(400, "invalid-json", "Bad Request", f"the body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise Problem(422, "invalid-body", "Unprocessable Content", 'expected a JSON object like {"text": "..."}')
-    unknown = sorted(set(data) - ALLOWED_FIELDS)
-    if unknown:
+    if unknown := sorted(data.keys() - ALLOWED_FIELDS):
         accepted = ", ".join(repr(name) for name in ("text", *OPTION_FIELDS))
         detail = f"unknown field(s) {unknown}: the accepted fields are {accepted}"
         raise Problem(422, "unknown-field", "Unprocessable Content", detail)
@@ -143,7 +143,8 @@ async def post_process(request: web.Request) -> web.Response:
             {"Retry-After": "5"},
         ) from None
     request.app[METRICS].enqueued.inc()
-    log.info("job accepted", extra={"job_id": message.id, **text_facts(message.text)})
+    if log.isEnabledFor(logging.INFO):  # the text's hash only when the line is written
+        log.info("job accepted", extra={"job_id": message.id, **text_facts(message.text)})
     return await _accepted(request, message.id, wait_s)
 
 
@@ -248,7 +249,7 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     queue = app[QUEUE] = JobQueue(
         redis, Keys(settings.queue_name, settings.result_channel), result_ttl_s=settings.result_ttl_s
     )
-    app[INTAKE] = GroupCommit(queue.enqueue_many)
+    app[INTAKE] = GroupCommit(queue.enqueue_many, lanes=INTAKE_LANES)
     hub = app[HUB] = ResultHub(redis, queue.keys.channel, queue.keys.progress_channel)
     await hub.start()
     await hub.wait_subscribed(timeout_s=5.0)  # serve anyway if Redis is down: readyz says so
@@ -276,7 +277,10 @@ async def _wake_waiters(app: web.Application) -> None:
 def create_app(settings: Settings, broker: Broker | None = None, metrics: Metrics | None = None) -> web.Application:
     """The aiohttp application; `broker` lets ROLE=all share the embedded Redis with its
     worker, and `metrics` its registry."""
-    middlewares = [cors_middleware(settings), problem_middleware, auth_middleware(settings)]
+    # A middleware is a coroutine layer on every request: only those the settings ask for.
+    middlewares = [*([cors_middleware(settings)] if settings.cors_origins else []), problem_middleware]
+    if settings.api_keys:
+        middlewares.append(auth_middleware(settings))
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[BROKER] = broker or Broker(settings)
@@ -285,7 +289,8 @@ def create_app(settings: Settings, broker: Broker | None = None, metrics: Metric
     app[OPENAPI] = orjson.dumps(openapi_document(settings))
     app.cleanup_ctx.append(_redis_ctx)
     app.on_shutdown.append(_wake_waiters)
-    app.on_response_prepare.append(cors_headers(settings))
+    if settings.cors_origins:
+        app.on_response_prepare.append(cors_headers(settings))
     app.router.add_post("/process", post_process)
     app.router.add_get("/jobs/{job_id}", get_job)
     app.router.add_get("/jobs/{job_id}/events", job_events)

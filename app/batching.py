@@ -21,25 +21,36 @@ class GroupCommit(Generic[T, R]):
     cancelled, and the writer skips it); `flush` waits for all of them.
     """
 
-    def __init__(self, write: Callable[[list[T]], Awaitable[list[R]]], max_batch: int = 500) -> None:
+    def __init__(self, write: Callable[[list[T]], Awaitable[list[R]]], max_batch: int = 500, lanes: int = 1) -> None:
         self._write = write
         self._max_batch = max_batch
+        self._lanes = lanes  # writes in flight at once: more overlap round trips when items do not depend
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._writers: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: T) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_all(), name="group-commit")
+        if len(self._writers) < self._lanes:
+            writer = asyncio.create_task(self._write_all(), name="group-commit")
+            self._writers.add(writer)
+            writer.add_done_callback(self._writers.discard)  # for a writer cancelled before it ran
         return await future
 
     async def flush(self) -> None:
         """Wait until everything submitted so far is written."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
+        while live := [writer for writer in self._writers if not writer.done()]:
+            await asyncio.shield(live[0])
 
     async def _write_all(self) -> None:
+        try:
+            await self._write_pending()
+        finally:
+            # Gone from the set in the same step that found nothing pending: a later submit
+            # either finds this writer still looping or starts a new one, never neither.
+            self._writers.discard(asyncio.current_task())  # type: ignore[arg-type]
+
+    async def _write_pending(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
             try:

@@ -16,8 +16,8 @@ from urllib.parse import unquote
 
 import redis.asyncio as aioredis
 from redis.crc import key_slot
-from redis.exceptions import AskError, ClusterDownError, MovedError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 
 from app.broker import HiredisPackingConnection
 
@@ -110,14 +110,27 @@ class SlotConnection(HiredisPackingConnection):
     async def read_response(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return await super().read_response(*args, **kwargs)
-        except MovedError as moved:
-            self.route.moved((moved.host, moved.port))
-            # A connection error: redis-py drops this connection and retries on a new one,
-            # which connects to the new owner. Nothing ran on the old one (it refused).
-            raise RedisConnectionError(f"hash slot {moved.slot_id} moved to {moved.host}:{moved.port}") from moved
-        except (AskError, TryAgainError, ClusterDownError) as passing:
+        except ResponseError as error:
+            redirected = self._redirected(error)
+            if redirected is error:
+                raise
+            raise redirected from error
+
+    def _redirected(self, error: ResponseError) -> Exception:
+        """A cluster redirection as a connection error (redis-py retries those on a new
+        connection, which goes to the slot's owner), anything else as it was. redis-py 6+
+        raises MovedError and friends; 5.x raises a plain ResponseError with the same text."""
+        kind, _, rest = str(error).partition(" ")
+        if kind == "MOVED":
+            _slot, _, address = rest.partition(" ")
+            host, _, port = address.rpartition(":")
+            self.route.moved((host, int(port)))
+            # Nothing ran on this node (it refused), so running the command again is safe.
+            return RedisConnectionError(f"hash slot {self.route.slot} moved to {address}")
+        if kind in ("ASK", "TRYAGAIN", "CLUSTERDOWN"):
             # The slot is being migrated, or the cluster is failing over: nothing ran. As an
             # outage, the caller backs off and tries again until the slot has settled (then
             # MOVED points to its new owner). A queue's scripts need all its keys on one node,
             # so following a per-command ASK would not help.
-            raise RedisConnectionError(f"cluster busy with slot {self.route.slot}: {passing}") from passing
+            return RedisConnectionError(f"cluster busy with slot {self.route.slot}: {error}")
+        return error

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
-import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -129,7 +129,8 @@ class PoisonMessage(ValueError):
 
 
 def new_job_id() -> str:
-    return uuid.uuid4().hex
+    """32 random hex digits, as uuid4().hex but without building a UUID (a job id per request)."""
+    return os.urandom(16).hex()
 
 
 def new_message(text: str, options: Options = NO_OPTIONS) -> Message:

@@ -77,3 +77,20 @@ async def test_batches_are_capped() -> None:
     recorder.gate.set()
     await asyncio.gather(*tasks)
     assert [len(batch) for batch in recorder.batches] == [2, 2, 1]
+
+
+async def test_two_lanes_keep_two_writes_in_flight_and_flush_waits_for_both() -> None:
+    recorder = Recorder()
+    recorder.gate.clear()
+    batcher = GroupCommit(recorder.write, lanes=2)
+    submitted = [asyncio.create_task(batcher.submit(i)) for i in range(5)]
+    await asyncio.sleep(0)  # the submitters run
+    await asyncio.sleep(0)  # the writers take what is pending
+    assert recorder.batches == [[0, 1, 2, 3, 4]]  # all arrived before the first writer ran: one batch
+    more = [asyncio.create_task(batcher.submit(i)) for i in range(5, 8)]
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert recorder.batches[1:] == [[5, 6, 7]]  # the second lane writes while the first is still in flight
+    recorder.gate.set()
+    await batcher.flush()
+    assert [task.result() for task in submitted + more] == [i * 10 for i in range(8)]
