@@ -16,12 +16,14 @@ from urllib.parse import unquote
 
 import redis.asyncio as aioredis
 from redis.crc import key_slot
+from redis.exceptions import AskError, ClusterDownError, MovedError, ResponseError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 
 from app.broker import HiredisPackingConnection
 
 Address = tuple[str, int]
+# Error codes of a slot in motion (as redis-py 5 reports them: in the text).
+PASSING = frozenset({"ASK", "TRYAGAIN", "CLUSTERDOWN"})
 
 
 def parse_hosts_url(url: str) -> tuple[list[Address], dict[str, str]]:
@@ -119,15 +121,16 @@ class SlotConnection(HiredisPackingConnection):
     def _redirected(self, error: ResponseError) -> Exception:
         """A cluster redirection as a connection error (redis-py retries those on a new
         connection, which goes to the slot's owner), anything else as it was. redis-py 6+
-        raises MovedError and friends; 5.x raises a plain ResponseError with the same text."""
+        raises MovedError and friends (their text without the code); 5.x raises a plain
+        ResponseError whose text starts with the code."""
         kind, _, rest = str(error).partition(" ")
-        if kind == "MOVED":
-            _slot, _, address = rest.partition(" ")
+        if isinstance(error, MovedError) or kind == "MOVED":
+            address = f"{error.host}:{error.port}" if isinstance(error, MovedError) else rest.partition(" ")[2]
             host, _, port = address.rpartition(":")
             self.route.moved((host, int(port)))
             # Nothing ran on this node (it refused), so running the command again is safe.
             return RedisConnectionError(f"hash slot {self.route.slot} moved to {address}")
-        if kind in ("ASK", "TRYAGAIN", "CLUSTERDOWN"):
+        if isinstance(error, (AskError, TryAgainError, ClusterDownError)) or kind in PASSING:
             # The slot is being migrated, or the cluster is failing over: nothing ran. As an
             # outage, the caller backs off and tries again until the slot has settled (then
             # MOVED points to its new owner). A queue's scripts need all its keys on one node,
