@@ -220,6 +220,10 @@ async def test_a_workers_healthcheck_follows_its_heartbeat(private: Private, spa
         return (await asyncio.to_thread(healthcheck, env)).returncode == 0
 
     await eventually(healthy, what="the worker's healthcheck passing")
+    metrics_url = f"http://127.0.0.1:{env['METRICS_PORT']}/metrics"
+    async with aiohttp.ClientSession() as session, session.get(metrics_url) as got:
+        assert got.status == 200
+        assert "summarize_jobs_in_flight 0.0" in await got.text()  # its own metrics, beside /healthz
     server.kill()  # it cannot beat any more: after its heartbeat TTL (1.5 s) it is unhealthy
 
     async def unhealthy() -> bool:
