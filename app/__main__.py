@@ -25,7 +25,7 @@ def main() -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     if sys.argv[1:] == ["healthcheck"]:  # a container HEALTHCHECK: quick, quiet, no event loop
-        from app.health import healthcheck
+        from app.healthcheck import healthcheck
 
         return healthcheck(settings)
     setup_logging(log_level_number(settings), settings.log_format)

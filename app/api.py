@@ -19,7 +19,8 @@ from app.batching import GroupCommit
 from app.broker import UNAVAILABLE, Broker
 from app.config import Settings
 from app.events import job_events
-from app.metrics import CONTENT_TYPE, Metrics
+from app.health import metrics_response
+from app.metrics import Metrics
 from app.openapi import IDEMPOTENCY_KEY_PATTERN, openapi_document
 from app.options import FIELDS as OPTION_FIELDS
 from app.options import InvalidOption, Options, parse_options
@@ -217,7 +218,7 @@ async def metrics_text(request: web.Request) -> web.Response:
     registry = request.app[METRICS]
     with contextlib.suppress(*UNAVAILABLE):  # without Redis, the gauges keep their last values
         registry.set_queue(await request.app[QUEUE].stats())
-    return web.Response(body=registry.render(), headers={"Content-Type": CONTENT_TYPE})
+    return metrics_response(registry)
 
 
 async def dashboard(request: web.Request) -> web.Response:
@@ -256,6 +257,8 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     sampler = asyncio.create_task(_sample_totals(queue, app[RATES]), name="rates")
     yield
     sampler.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sampler
     await hub.stop()
     await redis.aclose()
 

@@ -31,33 +31,40 @@ class ResultCache:
     def digest(cache_id: str, options: Options, text: str) -> str:
         return hashlib.sha256(orjson.dumps([cache_id, options.to_dict(), text])).hexdigest()
 
-    async def get(self, digest: str) -> Summary | None:
-        raw = await self._redis.get(self._keys.cache(digest))
-        if raw is None:
-            return None
-        data = orjson.loads(raw)
-        return Summary(
-            text=data["text"],
-            model=data["model"],
-            prompt_tokens=0,
-            output_tokens=0,
-            truncated=data.get("truncated", False),
-            unhonoured=tuple(data.get("unhonoured", ())),
-            cached=True,
-        )
+    async def claim(self, digest: str) -> tuple[bool, Summary | None]:
+        """In one round trip, try to become the one that calls the model for `digest` and
+        read its stored summary. (True, None): call it, then `release`. A summary: use it
+        (and `release` if claimed). (False, None): another process is calling; try again."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._keys.cache_lock(digest), self.owner, px=self._lock_ms, nx=True)
+            pipe.get(self._keys.cache(digest))
+            claimed, raw = await pipe.execute()
+        return bool(claimed), None if raw is None else _from_entry(raw)
 
-    async def put(self, digest: str, summary: Summary) -> None:
-        entry = {"text": summary.text, "model": summary.model, "truncated": summary.truncated}
-        if summary.unhonoured:
-            entry["unhonoured"] = list(summary.unhonoured)
-        await self._redis.set(self._keys.cache(digest), orjson.dumps(entry), ex=self._ttl_s)
+    async def release(self, digest: str, summary: Summary | None) -> None:
+        """In one round trip, store the summary made (None: none was) and give the lock up."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            if summary is not None:
+                pipe.set(self._keys.cache(digest), _entry(summary), ex=self._ttl_s)
+            await self._unlock(keys=[self._keys.cache_lock(digest)], args=[self.owner], client=pipe)
+            await pipe.execute()
 
-    async def lock(self, digest: str) -> bool:
-        """Become the one that calls the model for `digest`; False if another holds it."""
-        return bool(await self._redis.set(self._keys.cache_lock(digest), self.owner, px=self._lock_ms, nx=True))
 
-    async def unlock(self, digest: str) -> None:
-        await self._unlock(keys=[self._keys.cache_lock(digest)], args=[self.owner])
+def _entry(summary: Summary) -> bytes:
+    entry: dict[str, object] = {"text": summary.text, "model": summary.model, "truncated": summary.truncated}
+    if summary.unhonoured:
+        entry["unhonoured"] = list(summary.unhonoured)
+    return orjson.dumps(entry)
 
-    async def locked(self, digest: str) -> bool:
-        return bool(await self._redis.exists(self._keys.cache_lock(digest)))
+
+def _from_entry(raw: bytes) -> Summary:
+    data = orjson.loads(raw)
+    return Summary(
+        text=data["text"],
+        model=data["model"],
+        prompt_tokens=0,
+        output_tokens=0,
+        truncated=data.get("truncated", False),
+        unhonoured=tuple(data.get("unhonoured", ())),
+        cached=True,
+    )

@@ -1,16 +1,11 @@
-"""Health: a worker's own small HTTP port (/healthz), and `python -m app healthcheck` for
-container HEALTHCHECKs, which asks the role's port and exits 0 (healthy) or 1."""
+"""A worker's own small HTTP port: /healthz (for container healthchecks) and /metrics."""
 
 from __future__ import annotations
 
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 
 from aiohttp import web
 
-from app.config import Role, Settings
 from app.metrics import CONTENT_TYPE, Metrics
 
 
@@ -19,7 +14,7 @@ def probe_app(is_healthy: Callable[[], bool], metrics: Metrics) -> web.Applicati
     /metrics (its own counters, histograms and jobs in flight)."""
 
     async def render(request: web.Request) -> web.Response:
-        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
+        return metrics_response(metrics)
 
     async def healthz(request: web.Request) -> web.Response:
         if is_healthy():
@@ -32,15 +27,6 @@ def probe_app(is_healthy: Callable[[], bool], metrics: Metrics) -> web.Applicati
     return app
 
 
-def healthcheck(settings: Settings) -> int:
-    port = settings.metrics_port if settings.role is Role.WORKER else settings.port
-    if port == 0:
-        print("healthcheck: METRICS_PORT=0, so a worker serves no /healthz", file=sys.stderr)
-        return 1
-    url = f"http://127.0.0.1:{port}/healthz"
-    try:
-        with urllib.request.urlopen(url, timeout=3) as response:
-            return 0 if response.status == 200 else 1
-    except (urllib.error.URLError, OSError) as exc:
-        print(f"healthcheck: {url}: {exc}", file=sys.stderr)
-        return 1
+def metrics_response(metrics: Metrics) -> web.Response:
+    """A registry in the Prometheus text format, as the API and a worker's port serve it."""
+    return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})

@@ -24,7 +24,7 @@ Timed = Callable[[Awaitable[Summary]], Awaitable[Summary]]
 
 # A 429 that names no delay still holds every worker back this long.
 DEFAULT_COOL_DOWN_S = 1.0
-# While another worker holds a text's lock, look for its answer this often (growing to the cap).
+# While another process calls the model for a text, look for its answer this often (growing to the cap).
 FOLLOW_FIRST_S, FOLLOW_MAX_S = 0.05, 0.5
 
 
@@ -80,8 +80,8 @@ class ModelLayer:
     ) -> None:
         self.summarizer = summarizer
         self._metrics = metrics or Metrics()
-        self._limiter = limiter if summarizer.rate_limited_model else None
-        self._cache = cache if summarizer.cache_id else None
+        self._limiter = limiter
+        self._cache = cache
         self._flights: dict[str, asyncio.Future[Summary]] = {}
 
     def summarize(self, text: str, options: Options, emit: Emit, timed: Timed) -> Awaitable[Summary]:
@@ -123,41 +123,32 @@ class ModelLayer:
             del self._flights[digest]
 
     async def _lead(self, digest: str, text: str, options: Options, emit: Emit, timed: Timed) -> Summary:
+        """This process's call for `digest`: the stored summary, else the model's, made by
+        whichever process claims the digest first (the others look again, backing off)."""
         assert self._cache is not None
-        cache = self._cache
-        while not await _step(cache.lock(digest)):
-            hit = await self._follow(digest)  # another process is calling the model for this text
+        cache, delay_s = self._cache, FOLLOW_FIRST_S
+        while True:
+            claimed, hit = await _step(cache.claim(digest))
             if hit is not None:
+                if claimed:
+                    with contextlib.suppress(*UNAVAILABLE):  # the lock expires on its own
+                        await cache.release(digest, None)
                 await emit(hit.text)
                 self._metrics.cache_hits.inc()
                 return hit
+            if claimed:
+                break
+            await asyncio.sleep(delay_s)  # another process is calling the model for this text
+            delay_s = min(delay_s * 2, FOLLOW_MAX_S)
+        summary = None
         try:
-            hit = await _step(cache.get(digest))
-            if hit is not None:
-                await emit(hit.text)
-                self._metrics.cache_hits.inc()
-                return hit
             summary = await self._call(text, options, emit, timed)
-            try:
-                await cache.put(digest, summary)
-            except UNAVAILABLE as exc:  # the summary is made; only its reuse is lost
-                log.warning("result not cached: redis unreachable", extra={"error": repr(exc)})
             return summary
         finally:
-            with contextlib.suppress(*UNAVAILABLE):  # the lock expires on its own
-                await cache.unlock(digest)
-
-    async def _follow(self, digest: str) -> Summary | None:
-        """Wait for the lock holder's answer; None when the lock is gone without one (its call
-        failed or its worker died), so this job may take the lock and call."""
-        assert self._cache is not None
-        delay_s = FOLLOW_FIRST_S
-        while True:
-            hit = await _step(self._cache.get(digest))
-            if hit is not None or not await _step(self._cache.locked(digest)):
-                return hit
-            await asyncio.sleep(delay_s)
-            delay_s = min(delay_s * 2, FOLLOW_MAX_S)
+            try:
+                await cache.release(digest, summary)
+            except UNAVAILABLE as exc:  # the summary (if made) stands; only its reuse is lost
+                log.warning("result not cached: redis unreachable", extra={"error": repr(exc)})
 
     async def _call(self, text: str, options: Options, emit: Emit, timed: Timed) -> Summary:
         limiter = self._limiter

@@ -11,7 +11,9 @@ JSON = "application/json"
 # Not blank, as the API sees it: a character Python's str.isspace() does not call space.
 TEXT_PATTERN = "[^\\s\\x1c-\\x1f\\x85]|\\ufeff"
 # Well-formed BCP 47 (the API also checks that the subtags are registered).
-IDEMPOTENCY_KEY_PATTERN = "^[\\x20-\\x7e]{1,255}$"
+# Printable ASCII, 1-255 long; HTTP strips spaces at either end of a header value, so a key
+# neither starts nor ends with one.
+IDEMPOTENCY_KEY_PATTERN = "^[\\x21-\\x7e]([\\x20-\\x7e]{0,253}[\\x21-\\x7e])?$"
 LANGUAGE_PATTERN = "^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$"
 PROBLEM = "application/problem+json"
 

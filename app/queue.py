@@ -286,12 +286,7 @@ class JobQueue:
                 pipe.pttl(self.keys.heartbeat(worker_id))
             depth, delayed, dead, raw_totals, *per_worker = await pipe.execute()
         rows = [_worker_row(w, *per_worker[3 * i : 3 * i + 3]) for i, w in enumerate(workers)]
-        counts = {name: 0 for name in COUNTS}
-        usage: dict[str, float] = {"prompt_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "cached_jobs": 0}
-        for key, value in raw_totals.items():
-            name = key.decode()
-            target = counts if name in counts else usage
-            target[name] = float(value) if name == "cost_usd" else int(value)
+        counts, usage = _split_totals(raw_totals)
         return {
             "queued": depth,
             "processing": sum(int(row["processing"]) for row in rows),  # type: ignore[call-overload]
@@ -421,13 +416,25 @@ class JobQueue:
 
     async def totals(self) -> dict[str, int]:
         """The counts of transitions since the queue began (see COUNTS)."""
-        raw = await self.redis.hmget(self.keys.totals, COUNTS)
-        return {name: int(value or 0) for name, value in zip(COUNTS, raw, strict=True)}
+        return _split_totals(await self.redis.hgetall(self.keys.totals))[0]
 
     async def get_job(self, job_id: str) -> dict[str, object] | None:
         """The job record, or None for an unknown (or expired) id."""
         fields = await self.redis.hgetall(self.keys.job(job_id))
         return decode_record(job_id, fields) if fields else None
+
+
+def _split_totals(raw: dict[bytes, bytes]) -> tuple[dict[str, int], dict[str, float]]:
+    """The totals hash as (transition counts, model usage), every field present."""
+    counts = dict.fromkeys(COUNTS, 0)
+    usage: dict[str, float] = {"prompt_tokens": 0, "output_tokens": 0, "cost_usd": 0.0, "cached_jobs": 0}
+    for key, value in raw.items():
+        name = key.decode()
+        if name in counts:
+            counts[name] = int(value)
+        else:
+            usage[name] = float(value) if name == "cost_usd" else int(value)
+    return counts, usage
 
 
 def _worker_row(worker_id: str, held: int, info: bytes | None, pttl: int) -> dict[str, object]:

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import orjson
-import pytest
 
 from app.config import Settings
 from app.summarizers.gemini import GeminiSummarizer
 from tests.api.conftest import Service, StartService
 from tests.conftest import with_
 from tests.fakes.gemini_server import BadRequest, FakeGemini, Hang, RateLimited, ServerError
-
-
-@pytest.fixture
-async def gemini() -> AsyncIterator[FakeGemini]:
-    async with FakeGemini() as server:
-        yield server
 
 
 async def start(start_service: StartService, settings: Settings, gemini: FakeGemini, **changes: object) -> Service:

@@ -4,7 +4,6 @@ the shared quota (GEMINI_RPM, GEMINI_TPM, 429 cool-downs), the result cache, usa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -14,12 +13,6 @@ from tests.api.conftest import Service, StartService
 from tests.conftest import with_
 from tests.fakes.gemini_server import Answer, Call, Delay, FakeGemini, RateLimited, answer_tokens, default_summary
 from tests.helpers import eventually
-
-
-@pytest.fixture
-async def gemini() -> AsyncIterator[FakeGemini]:
-    async with FakeGemini() as server:
-        yield server
 
 
 async def start_workers(
