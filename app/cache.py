@@ -2,30 +2,44 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import secrets
 
 import orjson
 import redis.asyncio as aioredis
 
-from app import lua
+from app import lua, tasks
+from app.broker import UNAVAILABLE
 from app.options import Options
 from app.protocol import Keys
 from app.summarizers.base import Summary
+
+log = logging.getLogger(__name__)
 
 
 class ResultCache:
     """Summaries by a digest of everything that shapes them, for RESULT_CACHE_TTL seconds,
     and a lock per digest so that one worker of all calls the model for a text while the
-    others wait for its answer (single flight across processes)."""
+    others wait for its answer (single flight across processes).
 
-    def __init__(self, redis: aioredis.Redis, keys: Keys, ttl_s: int, lock_ttl_s: float) -> None:
+    A lock is a lease of `lease_s`, renewed every third of it while this process holds
+    it: a holder that dies frees its texts within one lease, so the worker that recovers
+    its jobs is not left waiting on a dead process's locks."""
+
+    def __init__(self, redis: aioredis.Redis, keys: Keys, ttl_s: int, lease_s: float) -> None:
         self._redis = redis
         self._keys = keys
         self._ttl_s = ttl_s
-        self._lock_ms = max(1, round(lock_ttl_s * 1000))
+        self._lease_ms = max(1, round(lease_s * 1000))
+        self._renew_every_s = lease_s / 3
         self._unlock = lua.register(redis, "cache_unlock")
+        self._renew = lua.register(redis, "cache_renew")
         self.owner = secrets.token_hex(8)  # this process, as the holder of locks
+        self._held: set[str] = set()  # digests whose lock this process holds
+        self._renewer: asyncio.Task[None] | None = None
+        self._closed = False
 
     @staticmethod
     def digest(cache_id: str, options: Options, text: str) -> str:
@@ -36,18 +50,46 @@ class ResultCache:
         read its stored summary. (True, None): call it, then `release`. A summary: use it
         (and `release` if claimed). (False, None): another process is calling; try again."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(self._keys.cache_lock(digest), self.owner, px=self._lock_ms, nx=True)
+            pipe.set(self._keys.cache_lock(digest), self.owner, px=self._lease_ms, nx=True)
             pipe.get(self._keys.cache(digest))
             claimed, raw = await pipe.execute()
+        if claimed:
+            self._hold(digest)
         return bool(claimed), None if raw is None else _from_entry(raw)
 
     async def release(self, digest: str, summary: Summary | None) -> None:
         """In one round trip, store the summary made (None: none was) and give the lock up."""
+        self._held.discard(digest)
+        if not self._held and self._renewer is not None:
+            self._renewer.cancel()
+            self._renewer = None
         async with self._redis.pipeline(transaction=False) as pipe:
             if summary is not None:
                 pipe.set(self._keys.cache(digest), _entry(summary), ex=self._ttl_s)
             await self._unlock(keys=[self._keys.cache_lock(digest)], args=[self.owner], client=pipe)
             await pipe.execute()
+
+    def _hold(self, digest: str) -> None:
+        self._held.add(digest)
+        if self._renewer is None:
+            self._renewer = asyncio.create_task(self._renew_while_held(), name="cache-lease")
+
+    async def _renew_while_held(self) -> None:
+        """Every third of a lease, extend every lock held, in one round trip."""
+        while self._held and not self._closed:
+            await asyncio.sleep(self._renew_every_s)
+            locks = [self._keys.cache_lock(digest) for digest in self._held]
+            try:
+                await self._renew(keys=locks, args=[self.owner, self._lease_ms])
+            except UNAVAILABLE as exc:
+                # A lease that lapses costs at most a second call for its text, never a result.
+                log.warning("cache locks not renewed: redis unreachable", extra={"error": repr(exc)})
+
+    async def aclose(self) -> None:
+        """Stop renewing (at shutdown: locks still held lapse within a lease)."""
+        self._closed = True  # as well as the cancellation, which redis-py can swallow (app/tasks.py)
+        await tasks.stop(self._renewer)
+        self._renewer = None
 
 
 def _entry(summary: Summary) -> bytes:
@@ -57,8 +99,19 @@ def _entry(summary: Summary) -> bytes:
     return orjson.dumps(entry)
 
 
-def _from_entry(raw: bytes) -> Summary:
-    data = orjson.loads(raw)
+def _from_entry(raw: bytes) -> Summary | None:
+    """The stored summary; None (a miss, overwritten by the next call) for an entry that
+    is not one of ours."""
+    try:
+        data = orjson.loads(raw)
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("text"), str)
+            or not isinstance(data.get("model"), str)
+        ):
+            return None
+    except orjson.JSONDecodeError:
+        return None
     return Summary(
         text=data["text"],
         model=data["model"],

@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from app.broker import UNAVAILABLE, Broker
 from app.config import Settings
 from app.options import InvalidOption, parse_options
-from app.protocol import FINAL_STATUSES, Keys, new_message
+from app.protocol import FINAL_STATUSES, new_message
 from app.queue import JobQueue
 
 
@@ -71,7 +71,7 @@ async def run_cli(settings: Settings, argv: list[str]) -> int:
     if settings.redis_url is None:  # the embedded broker lives inside a service process
         settings = dataclasses.replace(settings, redis_url="redis://localhost:6379/0")
     redis = Broker(settings).client()
-    queue = JobQueue(redis, Keys(settings.queue_name, settings.result_channel), result_ttl_s=settings.result_ttl_s)
+    queue = JobQueue.from_settings(redis, settings)
     commands = {"submit": _submit, "status": _status, "stats": _stats, "workers": _workers, "dead": _dead}
     try:
         return await commands[args.command](queue, args)

@@ -51,6 +51,8 @@ class Settings:
     job_timeout_s: float = 120.0
     max_attempts: int = 3
     result_ttl_s: int = 86_400
+    dead_max: int = 10_000  # entries the dead list keeps, newest first
+    dead_ttl_s: int = 7 * 86_400  # seconds a dead-list entry is kept
     max_text_chars: int = 100_000
     max_queue_length: int = 0
     shutdown_grace_s: float = 30.0
@@ -209,6 +211,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         job_timeout_s=_parse(env, "JOB_TIMEOUT", 120.0, _float_in(0.001, 86_400), f"{positive} of seconds"),
         max_attempts=_parse(env, "MAX_ATTEMPTS", 3, _int_in(1, 100), "an integer 1-100"),
         result_ttl_s=_parse(env, "RESULT_TTL", 86_400, _int_in(1, 365 * 86_400), "seconds, at least 1"),
+        dead_max=_parse(env, "DEAD_MAX", 10_000, _int_in(1, 10**8), "an integer 1-100000000"),
+        dead_ttl_s=_parse(env, "DEAD_TTL", 7 * 86_400, _int_in(1, 365 * 86_400), "seconds, at least 1"),
         max_text_chars=_parse(env, "MAX_TEXT_CHARS", 100_000, _int_in(1, 10_000_000), "an integer 1-10000000"),
         max_queue_length=_parse(env, "MAX_QUEUE_LENGTH", 0, _int_in(0, 10**9), "0 (unlimited) or a positive integer"),
         shutdown_grace_s=_parse(env, "SHUTDOWN_GRACE", 30.0, _float_in(0, 3600), "seconds 0-3600"),

@@ -84,6 +84,10 @@ class ModelLayer:
         self._cache = cache
         self._flights: dict[str, asyncio.Future[Summary]] = {}
 
+    async def aclose(self) -> None:
+        if self._cache is not None:
+            await self._cache.aclose()
+
     def summarize(self, text: str, options: Options, emit: Emit, timed: Timed) -> Awaitable[Summary]:
         """The summary of `text`; a plain function so that, with neither cache nor quota
         (the cheap summarizers), a job pays no extra coroutine for this layer."""

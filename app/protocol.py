@@ -137,10 +137,11 @@ def new_message(text: str, options: Options = NO_OPTIONS) -> Message:
     return Message(id=new_job_id(), text=text, attempt=0, enqueued_at=time.time(), options=options)
 
 
-def decode_message(raw: bytes) -> tuple[Message, bool]:
+def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Message, bool]:
     """Parse a queue message. Returns the message and whether it had to be
     completed (a foreign producer's `{"text": ...}` gets an id and defaults).
-    Raises PoisonMessage with a reason when no job can be made of it."""
+    Raises PoisonMessage with a reason when no job can be made of it, holding a
+    foreign producer to the limits the API holds its clients to (MAX_TEXT_CHARS)."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -150,6 +151,8 @@ def decode_message(raw: bytes) -> tuple[Message, bool]:
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
         raise PoisonMessage("no text: the message needs a non-empty string field 'text'")
+    if max_text_chars is not None and len(text) > max_text_chars:
+        raise PoisonMessage(f"text too long: {len(text)} characters; the limit is {max_text_chars} (MAX_TEXT_CHARS)")
     job_id, attempt, enqueued_at = data.get("id"), data.get("attempt", 0), data.get("enqueued_at")
     completed = False
     if job_id is None:
@@ -177,11 +180,19 @@ def _options(raw: object) -> Options:
         raise PoisonMessage(f"bad options: {exc}") from None
 
 
-def dead_entry(raw: bytes, reason: str, job_id: str | None = None) -> bytes:
-    """What the dead list holds: the message as it was, why it died, and when."""
-    return orjson.dumps(
-        {"id": job_id, "reason": reason, "failed_at": time.time(), "message": raw.decode("utf-8", "replace")}
-    )
+# An oversized message is kept on the dead list only in part: enough to recognize it.
+DEAD_MESSAGE_HEAD: Final = 4096
+
+
+def dead_entry(raw: bytes, reason: str, job_id: str | None = None, *, head_only: bool = False) -> bytes:
+    """What the dead list holds: the message as it was (its first bytes only, with
+    `head_only`: one that was too big to run), why it died, and when."""
+    entry: dict[str, object] = {"id": job_id, "reason": reason, "failed_at": time.time()}
+    if head_only and len(raw) > DEAD_MESSAGE_HEAD:
+        entry |= {"message": raw[:DEAD_MESSAGE_HEAD].decode("utf-8", "replace"), "message_bytes": len(raw)}
+    else:
+        entry["message"] = raw.decode("utf-8", "replace")
+    return orjson.dumps(entry)
 
 
 def done_event(

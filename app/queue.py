@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,8 @@ from app.protocol import Keys, Message, PoisonMessage, dead_entry, decode_messag
 
 if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
+
+    from app.config import Settings
 
 
 class QueueFull(Exception):
@@ -86,6 +89,8 @@ COUNTS = ("enqueued", "done", "failed", "retried", "recovered")
 
 # Progress streams hold at most about this many pieces; the done event has the whole summary.
 STREAM_CAP = 1000
+# A record whose job never ends (its message deleted by hand) goes after this long.
+UNFINISHED_RECORD_TTL_S = 30 * 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +102,16 @@ class Taken:
     message: Message | None
     poison: str
     replacement: bytes = b""
+    oversized: bool = False  # poison by its size: only its head goes to the dead list
+    job_id: str | None = None  # poison whose id is known (a duplicate, a bad record key)
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How much of what failed the dead list keeps: DEAD_MAX entries, DEAD_TTL seconds."""
+
+    dead_max: int = 10_000
+    dead_ttl_s: int = 7 * 86_400
 
 
 async def _execute(pipe: aioredis.client.Pipeline) -> list[object]:
@@ -111,10 +126,24 @@ async def _execute(pipe: aioredis.client.Pipeline) -> list[object]:
 class JobQueue:
     """One queue's transitions over one redis client. Holds no job state itself."""
 
-    def __init__(self, redis: aioredis.Redis, keys: Keys, *, result_ttl_s: int, blocking_move: bool = True) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: Keys,
+        *,
+        result_ttl_s: int,
+        blocking_move: bool = True,
+        max_text_chars: int = 100_000,
+        retention: Retention = Retention(),
+    ) -> None:
         self.redis = redis
         self.keys = keys
         self.result_ttl_s = result_ttl_s
+        # A consumer holds foreign producers to the API's limits: the text, and the
+        # message's size (what a request body of that text may take) before it is parsed.
+        self.max_text_chars = max_text_chars
+        self.max_message_bytes = max_text_chars * 6 + 4096
+        self.retention = retention
         # fakeredis's BLMOVE returns at once on an empty list; its BRPOPLPUSH (the
         # same move, RIGHT to LEFT) blocks, so the embedded broker uses that.
         self._blocking_move = blocking_move
@@ -130,8 +159,22 @@ class JobQueue:
         self._requeue_dead = self._script("requeue_dead")
         self._progress = self._script("progress")
 
+    @classmethod
+    def from_settings(cls, redis: aioredis.Redis, settings: Settings, *, blocking_move: bool = True) -> JobQueue:
+        return cls(
+            redis,
+            Keys(settings.queue_name, settings.result_channel),
+            result_ttl_s=settings.result_ttl_s,
+            blocking_move=blocking_move,
+            max_text_chars=settings.max_text_chars,
+            retention=Retention(settings.dead_max, settings.dead_ttl_s),
+        )
+
     def _script(self, name: str) -> AsyncScript:
         return lua.register(self.redis, name)
+
+    def _dead_args(self) -> tuple[float, int, int]:
+        return time.time(), self.retention.dead_max, self.retention.dead_ttl_s
 
     async def enqueue(self, message: Message, *, max_length: int = 0, idempotency_key: str | None = None) -> None:
         """Write the record and push the message in one round trip. Raises QueueFull,
@@ -172,6 +215,7 @@ class JobQueue:
         if idempotency_key is not None:
             keys.append(self.keys.idempotency(idempotency_key))
         args = [message.encode(), message.enqueued_at, len(message.text), max_length, message.id, self.result_ttl_s]
+        args.append(UNFINISHED_RECORD_TTL_S)
         await self._enqueue(keys=keys, args=args, client=pipe)
 
     async def reserve(self, worker_id: str, most: int, block_s: float) -> list[bytes]:
@@ -187,35 +231,38 @@ class JobQueue:
             raw = await self.redis.brpoplpush(self.keys.queue, processing, max(1, round(block_s)))
         return [raw] if raw is not None else []
 
-    @staticmethod
-    def prepare(raws: list[bytes]) -> list[Taken]:
+    def prepare(self, raws: list[bytes]) -> list[Taken]:
         """Decode reserved messages once (a foreign message's new id must survive a
-        retried `start`). Pure: no Redis."""
+        retried `start`), holding each to the API's limits. Pure: no Redis."""
         taken = []
         for raw in raws:
+            if len(raw) > self.max_message_bytes:
+                reason = f"message too big: {len(raw)} bytes; the limit is {self.max_message_bytes} (MAX_TEXT_CHARS)"
+                taken.append(Taken(raw, None, reason, oversized=True))
+                continue
             try:
-                message, completed = decode_message(raw)
+                message, completed = decode_message(raw, self.max_text_chars)
             except PoisonMessage as exc:
-                taken.append(Taken(raw, None, str(exc)))
+                taken.append(Taken(raw, None, str(exc), oversized=str(exc).startswith("text too long")))
                 continue
             taken.append(Taken(raw, message, "", message.encode() if completed else b""))
         return taken
 
     async def start(self, worker_id: str, batch: list[Taken] | list[bytes]) -> list[Reserved]:
-        """Mark reserved messages running, in one round trip for the batch. Poison
-        goes to the dead list and redeliveries of finished jobs are released; neither
-        is returned. Safe to call again with the same prepared batch after a dropped
-        connection (raw messages are prepared here, for callers that do not retry)."""
-        taken = [item if isinstance(item, Taken) else self.prepare([item])[0] for item in batch]
+        """Mark reserved messages running, in one round trip for the batch. Poison and
+        duplicates (an id twice in the batch, or already running on another worker) go to
+        the dead list with the reason, and redeliveries of finished jobs are released; none
+        is returned, and none holds up the rest of the batch. Safe to call again with the
+        same prepared batch after a dropped connection (raw messages are prepared here,
+        for callers that do not retry). A worker that starts several batches at once marks
+        the ids it runs with `mark_duplicates` first: to start.lua, "running here" is a retry."""
+        taken = mark_duplicates([item if isinstance(item, Taken) else self.prepare([item])[0] for item in batch], ())
         processing = self.keys.processing(worker_id)
         runnable = [item for item in taken if item.message is not None]
         pipe = self.redis.pipeline(transaction=False)
-        for item in taken:
-            if item.message is None:
-                entry = dead_entry(item.raw, item.poison)
-                await self._bury(keys=[processing, self.keys.dead], args=[item.raw, entry], client=pipe)
+        await self._bury_into(pipe, processing, [item for item in taken if item.message is None])
         if runnable:
-            keys, args = [processing], [time.time(), worker_id]
+            keys, args = [processing], [time.time(), worker_id, UNFINISHED_RECORD_TTL_S]
             for item in runnable:
                 message = item.message
                 assert message is not None
@@ -223,12 +270,41 @@ class JobQueue:
                 args += (item.raw, item.replacement, message.enqueued_at, len(message.text))
             await self._start(keys=keys, args=args, client=pipe)
         results = await _execute(pipe)
-        attempts = results[-1] if runnable else []
-        return [
-            Reserved(raw=item.replacement or item.raw, message=item.message, attempt=int(attempt))
-            for item, attempt in zip(runnable, attempts, strict=True)
-            if item.message is not None and attempt
-        ]
+        started, refused = self._sort_started(runnable, results[-1] if runnable else [])
+        if refused:  # found by the script: a second round trip, only for such a batch
+            pipe = self.redis.pipeline(transaction=False)
+            await self._bury_into(pipe, processing, refused)
+            await _execute(pipe)
+        return started
+
+    def _sort_started(self, runnable: list[Taken], replies: list[int | bytes]) -> tuple[list[Reserved], list[Taken]]:
+        """start.lua's replies as the jobs that run, and the messages to bury instead."""
+        started, refused = [], []
+        for item, reply in zip(runnable, replies, strict=True):
+            message = item.message
+            assert message is not None
+            if isinstance(reply, bytes):
+                key = self.keys.job(message.id)
+                reason = f"its record key {key} holds a {reply.decode()}, not a job hash: the message was not run"
+                refused.append(Taken(item.raw, None, reason, job_id=message.id))
+            elif reply == -1:
+                reason = f"duplicate id {message.id!r}: that job is already running on another worker"
+                refused.append(Taken(item.raw, None, reason, job_id=message.id))
+            elif reply:
+                started.append(Reserved(raw=item.replacement or item.raw, message=message, attempt=int(reply)))
+        return started, refused
+
+    async def bury(self, worker_id: str, item: Taken, reason: str) -> bool:
+        """A held message to the dead list with `reason`, for one the worker cannot start."""
+        job_id = item.message.id if item.message is not None else item.job_id
+        entry = dead_entry(item.raw, reason, job_id, head_only=item.oversized)
+        keys = [self.keys.processing(worker_id), self.keys.dead]
+        return bool(await self._bury(keys=keys, args=[item.raw, entry, *self._dead_args()]))
+
+    async def _bury_into(self, pipe: aioredis.client.Pipeline, processing: str, poison: list[Taken]) -> None:
+        for item in poison:
+            entry = dead_entry(item.raw, item.poison, item.job_id, head_only=item.oversized)
+            await self._bury(keys=[processing, self.keys.dead], args=[item.raw, entry, *self._dead_args()], client=pipe)
 
     async def complete(self, worker_id: str, job: Reserved, summary: str, model: str, event: bytes) -> bool:
         """running -> done, released and announced at once. False if it was already final."""
@@ -241,7 +317,8 @@ class JobQueue:
         keys = [self.keys.processing(worker_id), self.keys.totals]
         args: list[object] = [time.time(), self.result_ttl_s, self.keys.channel]
         for item in batch:
-            keys.append(self.keys.job(item.job.message.id))
+            job_id = item.job.message.id
+            keys += (self.keys.job(job_id), self.keys.stream(job_id))
             args += (item.job.raw, item.event, len(item.fields) // 2, *item.fields)
         return int(await self._complete(keys=keys, args=args))
 
@@ -261,7 +338,7 @@ class JobQueue:
         """The job record and the pieces of its summary after stream id `after` ("-" for
         all), in one round trip: read in that order, so a final record comes with every
         piece (the worker writes them all before the job's ending)."""
-        async with self.redis.pipeline(transaction=False) as pipe:
+        async with self.redis.pipeline(transaction=True) as pipe:  # no ending between the two reads
             pipe.hgetall(self.keys.job(job_id))
             pipe.xrange(self.keys.stream(job_id), "-" if after == "-" else f"({after}", "+")
             fields, entries = await pipe.execute()
@@ -292,6 +369,7 @@ class JobQueue:
             "processing": sum(int(row["processing"]) for row in rows),  # type: ignore[call-overload]
             "delayed": delayed,
             "dead": dead,
+            "dead_retention": {"max": self.retention.dead_max, "ttl_s": self.retention.dead_ttl_s},
             "workers": rows,
             "totals": counts,
             "usage": usage,
@@ -299,16 +377,26 @@ class JobQueue:
 
     async def fail(self, worker_id: str, job: Reserved, error: str, event: bytes) -> bool:
         """running -> failed, dead-lettered and announced at once. False if it was already final."""
+        job_id = job.message.id
+        now, dead_max, dead_ttl_s = self._dead_args()
         code = await self._fail(
-            keys=[self.keys.processing(worker_id), self.keys.job(job.message.id), self.keys.dead, self.keys.totals],
+            keys=[
+                self.keys.processing(worker_id),
+                self.keys.job(job_id),
+                self.keys.dead,
+                self.keys.totals,
+                self.keys.stream(job_id),
+            ],
             args=[
                 job.raw,
                 error,
-                time.time(),
+                now,
                 self.result_ttl_s,
                 self.keys.channel,
                 event,
-                dead_entry(job.raw, error, job.message.id),
+                dead_entry(job.raw, error, job_id),
+                dead_max,
+                dead_ttl_s,
             ],
         )
         return code == 1
@@ -387,7 +475,7 @@ class JobQueue:
             fresh = Message(id=message.id, text=message.text, attempt=0, enqueued_at=time.time())
             keys = [self.keys.dead, self.keys.queue, self.keys.job(fresh.id)]
             requeued += await self._requeue_dead(
-                keys=keys, args=[entry, fresh.encode(), fresh.enqueued_at, len(fresh.text)]
+                keys=keys, args=[entry, fresh.encode(), fresh.enqueued_at, len(fresh.text), UNFINISHED_RECORD_TTL_S]
             )
         return requeued, problems
 
@@ -422,6 +510,22 @@ class JobQueue:
         """The job record, or None for an unknown (or expired) id."""
         fields = await self.redis.hgetall(self.keys.job(job_id))
         return decode_record(job_id, fields) if fields else None
+
+
+def mark_duplicates(taken: list[Taken], running: Container[str]) -> list[Taken]:
+    """The batch with each later message of an id seen earlier in it, or of a job
+    already `running` here, turned into poison: two messages of one job never both run."""
+    seen: set[str] = set()
+    kept = []
+    for item in taken:
+        message = item.message
+        if message is not None and (message.id in seen or message.id in running):
+            reason = f"duplicate id {message.id!r}: that job is already running on this worker"
+            item = Taken(item.raw, None, reason, job_id=message.id)
+        elif message is not None:
+            seen.add(message.id)
+        kept.append(item)
+    return kept
 
 
 def _split_totals(raw: dict[bytes, bytes]) -> tuple[dict[str, int], dict[str, float]]:

@@ -12,8 +12,8 @@ from app.api import create_app
 from app.broker import Broker
 from app.config import Role, Settings
 from app.health import probe_app
+from app.http_errors import ProblemAppRunner
 from app.metrics import Metrics
-from app.protocol import Keys
 from app.queue import JobQueue
 from app.summarizers import build_summarizer
 from app.worker import Worker
@@ -37,7 +37,7 @@ def _announce(settings: Settings) -> None:
 
 
 async def _start_api(settings: Settings, broker: Broker, metrics: Metrics) -> web.AppRunner:
-    runner = web.AppRunner(create_app(settings, broker, metrics), shutdown_timeout=settings.shutdown_grace_s)
+    runner = ProblemAppRunner(create_app(settings, broker, metrics), shutdown_timeout=settings.shutdown_grace_s)
     await runner.setup()
     await web.TCPSite(runner, port=settings.port).start()
     url = f"http://localhost:{settings.port}"
@@ -75,12 +75,7 @@ async def run(settings: Settings) -> None:
     worker_task, redis, summarizer, probe = None, None, None, None
     if settings.role in (Role.WORKER, Role.ALL):
         redis = broker.client()
-        queue = JobQueue(
-            redis,
-            Keys(settings.queue_name, settings.result_channel),
-            result_ttl_s=settings.result_ttl_s,
-            blocking_move=not broker.embedded,
-        )
+        queue = JobQueue.from_settings(redis, settings, blocking_move=not broker.embedded)
         summarizer = build_summarizer(settings)
         worker = Worker(settings, queue, summarizer, metrics=metrics)
         if settings.role is Role.WORKER and settings.metrics_port:

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import orjson
 
+from app import tasks
 from app.batching import GroupCommit
 from app.broker import BLOCK_S, UNAVAILABLE
 from app.cache import ResultCache
@@ -22,7 +23,7 @@ from app.limiter import RateLimiter
 from app.metrics import Metrics
 from app.model import ModelLayer, Prices, outcome
 from app.protocol import done_event, failed_event
-from app.queue import Completion, Delta, JobQueue, Reserved, Taken
+from app.queue import Completion, Delta, JobQueue, Reserved, Taken, mark_duplicates
 from app.summarizers.base import Emit, Summarizer, SummarizerError, Summary
 
 log = logging.getLogger(__name__)
@@ -82,9 +83,11 @@ class Worker:
         self.summarizer = summarizer
         self.id = worker_id or new_worker_id()
         self._running: set[asyncio.Task[None]] = set()  # until the job's ending is written
+        self._active: set[str] = set()  # ids of the jobs running here: a second message of one is a duplicate
         self._calls = 0  # jobs in their summarizer call: what WORKER_CONCURRENCY bounds
         self._slot_freed = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._giving_up = False  # past the hand-back time: writes stop retrying
         self._reachable_since = time.monotonic()
         self._beaten_at = -float("inf")
         self._writes: set[asyncio.Task[object]] = set()  # final writes a cancellation must not cut
@@ -113,20 +116,27 @@ class Worker:
 
     async def run(self) -> None:
         """Take and run jobs until `stop()`; then give running jobs SHUTDOWN_GRACE
-        seconds, put the rest back at the front of the queue, and deregister."""
+        seconds, put the rest back at the front of the queue, and deregister. Returns
+        within SHUTDOWN_GRACE + HAND_BACK_S of `stop()` whatever Redis does meanwhile."""
         extra = {"worker_id": self.id, "concurrency": self.settings.worker_concurrency}
         await self.summarizer.start()
         log.info("worker started", extra=extra | {"summarizer": self.summarizer.name})
-        await self._retry_until_written(self._beat)
+        registering = asyncio.create_task(self._retry_until_written(self._beat), name="register")
+        stopped = asyncio.create_task(self._stopping.wait(), name="stop")
+        await asyncio.wait([registering, stopped], return_when=asyncio.FIRST_COMPLETED)
+        if not registering.done():  # stopped before Redis ever answered: nothing taken, nothing to hand back
+            self._giving_up = True
+            await tasks.stop(registering)
+            log.info("worker stopped before it registered", extra={"worker_id": self.id})
+            return
         loops = [
             asyncio.create_task(self._reserve_loop(), name="reserve"),
             asyncio.create_task(self._upkeep_loop(), name="upkeep"),
             asyncio.create_task(self._deadline_loop(), name="deadlines"),
         ]
-        await self._stopping.wait()
-        for task in loops:
-            task.cancel()
-        await asyncio.gather(*loops, return_exceptions=True)
+        await stopped
+        for task in loops:  # each also ends on the stop flag (app/tasks.py)
+            await tasks.stop(task)
         await self._drain()
         log.info("worker stopped", extra={"worker_id": self.id})
 
@@ -136,17 +146,23 @@ class Worker:
         unfinished = list(self._running)
         for task in unfinished:
             task.cancel()
-        await asyncio.gather(
-            *unfinished, *self._writes, self._completions.flush(), self._progress.flush(), return_exceptions=True
-        )
-        try:
-            async with asyncio.timeout(HAND_BACK_S):
-                moved = await self._retry_until_written(lambda: self.queue.requeue(self.id, orphan=False))
-        except TimeoutError:
+        # The cancelled jobs' endings, the batched completions and pieces: written if Redis
+        # takes them within half the hand-back time; else their jobs run again after recovery.
+        flushes = [asyncio.create_task(self._completions.flush()), asyncio.create_task(self._progress.flush())]
+        writing = [*unfinished, *self._writes, *flushes]
+        _, unwritten = await asyncio.wait(writing, timeout=HAND_BACK_S / 2) if writing else (set(), set())
+        handing_back = asyncio.create_task(self._retry_until_written(lambda: self.queue.requeue(self.id, orphan=False)))
+        await asyncio.wait([handing_back], timeout=HAND_BACK_S / 2)
+        self._giving_up = True  # whatever still retries a write stops at its next failure
+        for task in (*unwritten, handing_back):
+            task.cancel()
+        await self.model.aclose()
+        if not handing_back.done() or handing_back.cancelled() or handing_back.exception() is not None:
             # Redis is away: the jobs stay in our processing list, and the first worker
             # to see our heartbeat lapse puts them back.
             log.error("could not hand back unfinished jobs; recovery will", extra={"worker_id": self.id})
             return
+        moved = handing_back.result()
         if unfinished or moved:
             log.info("handed back unfinished jobs", extra={"worker_id": self.id, "jobs": moved})
 
@@ -194,7 +210,7 @@ class Worker:
     async def _deadline_loop(self) -> None:
         """Cancel model calls past JOB_TIMEOUT (at most one sweep late)."""
         every_s = min(0.1, self.settings.job_timeout_s / 10)
-        while True:
+        while not self._stopping.is_set():
             await asyncio.sleep(every_s)
             now = time.monotonic()
             while self._deadlines:
@@ -239,17 +255,45 @@ class Worker:
                 self._track(self._start_batch(self.queue.prepare(raws)), "start")
 
     async def _start_batch(self, taken: list[Taken]) -> None:
+        # Claimed before the first await: batches start concurrently, and a second message of
+        # a job this worker is starting or running is a duplicate, never a retried start.
+        taken = mark_duplicates(taken, self._active)
+        claimed = {item.message.id for item in taken if item.message is not None}
+        self._active |= claimed
         # Retried through an outage with the same prepared batch: start is idempotent for it.
-        jobs = await self._retry_until_written(lambda: self.queue.start(self.id, taken))
-        for _ in range(len(taken) - len(jobs)):  # poison buried, or a redelivery of a finished job
+        try:
+            jobs = await self._retry_until_written(lambda: self.queue.start(self.id, taken))
+        except Exception:  # not an outage: a message no script expected; it must not hold the rest
+            log.exception("batch could not start; starting its messages one by one", extra={"jobs": len(taken)})
+            jobs = await self._start_each(taken)
+        for _ in range(len(taken) - len(jobs)):  # buried, or a redelivery of a finished job
             self._free_slot()
+        self._active -= claimed - {job.message.id for job in jobs}
         for job in jobs:
-            self._track(self._run(job), f"job-{job.message.id}")
+            job_id = job.message.id
+            task = self._track(self._run(job), f"job-{job_id}")
+            task.add_done_callback(lambda _, job_id=job_id: self._active.discard(job_id))  # type: ignore[misc]
 
-    def _track(self, work: Coroutine[object, object, None], name: str) -> None:
+    async def _start_each(self, taken: list[Taken]) -> list[Reserved]:
+        """Start a batch that failed as a whole message by message: the one that fails goes
+        to the dead list with its error (or, if even that fails, stays held and is logged)."""
+        jobs: list[Reserved] = []
+        for item in taken:
+            try:
+                jobs += await self._retry_until_written(lambda item=item: self.queue.start(self.id, [item]))  # type: ignore[misc]
+            except Exception as exc:
+                job_id = item.message.id if item.message is not None else None
+                try:
+                    await self.queue.bury(self.id, item, f"could not be started: {type(exc).__name__}: {exc}")
+                except Exception:
+                    log.exception("message could not be started nor buried; it stays held", extra={"job_id": job_id})
+        return jobs
+
+    def _track(self, work: Coroutine[object, object, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(work, name=name)
         self._running.add(task)
         task.add_done_callback(self._running.discard)
+        return task
 
     def _free_slot(self) -> None:
         # A slot is the model call, not the final write: the next job starts while
@@ -350,6 +394,8 @@ class Worker:
             try:
                 result = await write()
             except UNAVAILABLE as exc:
+                if self._giving_up:  # shut down: recovery runs what this could not write
+                    raise
                 await outage.hit(exc)
                 self._reachable_since = time.monotonic()
                 continue
@@ -364,9 +410,9 @@ def _model_layer(settings: Settings, queue: JobQueue, summarizer: Summarizer, me
         limiter = RateLimiter(queue.redis, queue.keys, model, rpm, tpm)
     cache = None
     if settings.result_cache_ttl_s and summarizer.cache_id:
-        # The lock outlives the holder's longest call, so a live holder keeps it to the end.
-        lock_ttl_s = settings.job_timeout_s + 60
-        cache = ResultCache(queue.redis, queue.keys, settings.result_cache_ttl_s, lock_ttl_s)
+        # The lock is a lease renewed while the call runs: it lapses with its holder as its
+        # heartbeat does, so a recovered job's text is free again by the time it is recovered.
+        cache = ResultCache(queue.redis, queue.keys, settings.result_cache_ttl_s, settings.heartbeat_ttl_s)
     return ModelLayer(summarizer, limiter, cache, metrics)
 
 

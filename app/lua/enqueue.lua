@@ -11,6 +11,8 @@
   ARGV[1] message JSON            ARGV[2] enqueued_at, unix seconds
   ARGV[3] text length in chars    ARGV[4] queue length limit (0 = unlimited)
   ARGV[5] job id                  ARGV[6] idempotency key TTL, seconds
+  ARGV[7] TTL of the record until the job ends, seconds (a job whose message is deleted
+          by hand must not leave its record forever; start renews it, the ending replaces it)
   Returns {1, id} queued | {0, id} exists (nothing pushed) | {-1, ''} queue full
   (nothing written) | {2, earlier id} the idempotency key was used before ]]
 local rcall = redis.call
@@ -22,6 +24,7 @@ if rcall('EXISTS', KEYS[2]) == 1 then return {0, ARGV[5]} end
 local limit = tonumber(ARGV[4])
 if limit > 0 and rcall('LLEN', KEYS[1]) >= limit then return {-1, ''} end
 rcall('HSET', KEYS[2], 'status', 'queued', 'attempts', 0, 'enqueued_at', ARGV[2], 'text_chars', ARGV[3])
+rcall('EXPIRE', KEYS[2], ARGV[7])
 rcall('LPUSH', KEYS[1], ARGV[1])
 rcall('HINCRBY', KEYS[3], 'enqueued', 1)
 rcall('LPUSH', KEYS[4], ARGV[5])

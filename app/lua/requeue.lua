@@ -19,7 +19,8 @@ for i = 3, #ARGV do
   if rcall('LREM', KEYS[2], 1, ARGV[i]) == 1 then
     rcall('RPUSH', KEYS[1], ARGV[i])
     local job = KEYS[i + 3]
-    if job ~= KEYS[2] and rcall('HGET', job, 'status') == 'running' then
+    -- a record key of another type is left alone: start buries its message, naming it
+    if job ~= KEYS[2] and rcall('TYPE', job)['ok'] == 'hash' and rcall('HGET', job, 'status') == 'running' then
       rcall('HSET', job, 'status', 'queued')
     end
     moved = moved + 1

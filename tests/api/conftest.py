@@ -48,7 +48,7 @@ async def start_service(
         keys = Keys(settings.queue_name, settings.result_channel)
         runner = None
         if worker:
-            queue = JobQueue(Broker(settings).client(), keys, result_ttl_s=settings.result_ttl_s)
+            queue = JobQueue.from_settings(Broker(settings).client(), settings)
             runner = Worker(settings, queue, summarizer or NoopSummarizer())
             tasks.append((runner, asyncio.create_task(runner.run())))
         return Service(client=client, redis=redis, keys=keys, worker=runner)

@@ -83,16 +83,21 @@ async def test_a_client_that_reconnects_with_last_event_id_gets_only_what_it_mis
     assert gone.status == 204
 
 
-async def test_a_client_after_the_end_gets_the_replay_and_many_clients_get_the_same(
+async def test_a_client_after_the_end_gets_the_summary_from_the_record_and_many_clients_the_same(
     start_service: StartService, settings: Settings, gemini: FakeGemini
 ) -> None:
     service = await start(start_service, settings, gemini)
     job_id = await submit(service)
     live = await asyncio.gather(*(events(service, job_id) for _ in range(5)))
-    replay = await events(service, job_id)
     assert all(received == live[0] for received in live)
-    assert replay == live[0]
-    assert deltas(replay) == SUMMARY
+    assert await service.redis.exists(service.keys.stream(job_id)) == 0, "a finished job keeps only its record"
+    replay = await events(service, job_id)
+    assert [(e.event, e.id) for e in replay] == [("progress", "0-1"), ("done", "end")]
+    assert deltas(replay) == SUMMARY, "the whole summary, from the record"
+    assert replay[-1] == live[0][-1]
+    # A client that saw some pieces and comes back after the end: the ending has the rest.
+    resumed = await events(service, job_id, last_event_id=live[0][1].id)
+    assert resumed == [live[0][-1]]
 
 
 async def test_unknown_job_is_404_problem(start_service: StartService, settings: Settings, gemini: FakeGemini) -> None:

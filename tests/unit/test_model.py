@@ -39,7 +39,7 @@ async def passthrough(call: object) -> Summary:
 async def test_redis_away_during_a_model_layer_step_is_a_transient_error(step: str) -> None:
     redis = aioredis.Redis(port=free_port(), socket_connect_timeout=0.5)  # nothing listens there
     keys, model = Keys("q", "r"), CountingModel()
-    cache = ResultCache(redis, keys, ttl_s=60, lock_ttl_s=10) if step == "cache" else None
+    cache = ResultCache(redis, keys, ttl_s=60, lease_s=10) if step == "cache" else None
     limiter = RateLimiter(redis, keys, "counting", rpm=60) if step == "limiter" else None
     layer = ModelLayer(model, limiter, cache)
     with pytest.raises(SummarizerError) as caught:

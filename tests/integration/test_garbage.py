@@ -1,0 +1,182 @@
+"""Bad messages on the queue harm nobody else: each goes to the dead list with its reason,
+frees its slot, and leaves the rest of its batch to run; the dead list keeps to its retention."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import orjson
+import pytest
+import redis.asyncio as aioredis
+
+from app.config import Settings
+from app.protocol import Keys
+from app.queue import JobQueue, Retention
+from app.summarizers.testing import NoopSummarizer, SleepSummarizer
+from app.worker import Worker
+from tests.conftest import with_
+from tests.helpers import drain_events, eventually
+
+RunWorker = Callable[..., Awaitable[Worker]]
+
+
+@pytest.fixture
+async def pubsub(redis: aioredis.Redis, keys: Keys) -> AsyncIterator[aioredis.client.PubSub]:
+    subscription = redis.pubsub()
+    await subscription.subscribe(keys.channel)
+    assert (await subscription.get_message(timeout=5))["type"] == "subscribe"  # type: ignore[index]
+    yield subscription
+    await subscription.aclose()
+
+
+@pytest.fixture
+async def run_worker(settings: Settings) -> AsyncIterator[RunWorker]:
+    """A worker in the test's loop; it must still be running (not crashed) when the test ends."""
+    started: list[tuple[Worker, asyncio.Task[None]]] = []
+
+    async def run(**changes: object) -> Worker:
+        configured = with_(settings, **changes)
+        queue = JobQueue.from_settings(aioredis.Redis.from_url(settings.redis_url or ""), configured)
+        worker = Worker(configured, queue, NoopSummarizer())
+        started.append((worker, asyncio.create_task(worker.run())))
+        return worker
+
+    yield run
+    for worker, task in started:
+        assert not task.done(), "the worker stopped by itself"
+        worker.stop()
+        await asyncio.wait_for(task, 30)
+        await worker.queue.redis.aclose()
+
+
+async def dead_entries(redis: aioredis.Redis, keys: Keys) -> list[dict[str, object]]:
+    return [orjson.loads(entry) for entry in await redis.lrange(keys.dead, 0, -1)]
+
+
+async def settled(worker: Worker, redis: aioredis.Redis, keys: Keys) -> bool:
+    """Nothing queued or held, and every slot free again."""
+    held = await redis.llen(keys.processing(worker.id))
+    return held == 0 and await redis.llen(keys.queue) == 0 and worker._calls == 0
+
+
+async def test_a_record_key_of_another_type_dead_letters_its_message_and_not_its_batch(
+    redis: aioredis.Redis, keys: Keys, run_worker: RunWorker, pubsub: aioredis.client.PubSub
+) -> None:
+    await redis.set(keys.job("squatted"), "not a hash")
+    # One LPUSH: the worker takes both in one batch.
+    await redis.lpush(
+        keys.queue,
+        orjson.dumps({"id": "squatted", "text": "a text whose record key holds a string"}),
+        orjson.dumps({"id": "fine", "text": "a text that should be summarized"}),
+    )
+    worker = await run_worker()
+
+    await eventually(lambda: settled(worker, redis, keys), what="both messages handled, slots free")
+    assert (await redis.hgetall(keys.job("fine")))[b"status"] == b"done"
+    [entry] = await dead_entries(redis, keys)
+    assert entry["id"] == "squatted"
+    assert "holds a string" in str(entry["reason"])
+    assert await redis.get(keys.job("squatted")) == b"not a hash", "someone else's key is left alone"
+    assert [orjson.loads(e)["id"] for e in await drain_events(pubsub, 0.2)] == ["fine"]
+    assert worker.metrics.in_flight.collect()[0].samples[0].value == 0
+
+
+async def test_two_messages_with_one_id_run_it_once_and_leave_nothing_held(
+    redis: aioredis.Redis, keys: Keys, run_worker: RunWorker, pubsub: aioredis.client.PubSub
+) -> None:
+    # No enqueued_at: each copy is completed (given one) by the worker, so the two differ once taken.
+    twin = orjson.dumps({"id": "twin", "text": "the same job twice"})
+    await redis.lpush(keys.queue, twin, twin)
+    worker = await run_worker()
+
+    await eventually(lambda: settled(worker, redis, keys), what="both copies handled, slots free")
+    events = [orjson.loads(e) for e in await drain_events(pubsub, 0.3)]
+    assert [(e["id"], e["status"]) for e in events] == [("twin", "done")], "the job ended once"
+    record = await redis.hgetall(keys.job("twin"))
+    assert (record[b"status"], record[b"attempts"]) == (b"done", b"1")
+    [entry] = await dead_entries(redis, keys)
+    assert entry["id"] == "twin" and "duplicate" in str(entry["reason"])
+
+
+async def test_a_second_message_of_a_job_running_elsewhere_is_not_run_again(
+    redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    queue = JobQueue.from_settings(redis, settings)
+    await redis.lpush(keys.queue, orjson.dumps({"id": "busy", "text": "held by worker a", "enqueued_at": 1.0}))
+    [job] = await queue.start("a", await queue.reserve("a", 1, block_s=0))
+    await redis.lpush(keys.queue, orjson.dumps({"id": "busy", "text": "held by worker a", "enqueued_at": 1.0}))
+
+    assert await queue.start("b", await queue.reserve("b", 1, block_s=0)) == []
+    assert await redis.llen(keys.processing("b")) == 0
+    record = await redis.hgetall(keys.job("busy"))
+    assert (record[b"worker"], record[b"attempts"]) == (b"a", b"1"), "still worker a's, one attempt"
+    [entry] = await dead_entries(redis, keys)
+    assert "already running on another worker" in str(entry["reason"])
+    assert job.message.id == "busy"
+
+
+async def test_a_foreign_text_over_max_text_chars_is_not_summarized(
+    redis: aioredis.Redis, keys: Keys, run_worker: RunWorker
+) -> None:
+    await redis.lpush(keys.queue, orjson.dumps({"id": "huge", "text": "word " * 2_000}))
+    await redis.lpush(keys.queue, b"x" * 20_000)  # over the message size limit: not even parsed
+    worker = await run_worker(max_text_chars=1_000)
+
+    await eventually(lambda: settled(worker, redis, keys), what="the messages handled")
+    assert await redis.exists(keys.job("huge")) == 0, "never started"
+    oversized, too_long = await dead_entries(redis, keys)
+    assert str(too_long["reason"]).startswith("text too long: 10000 characters; the limit is 1000")
+    assert str(oversized["reason"]).startswith("message too big: 20000 bytes")
+    assert oversized["message_bytes"] == 20_000 and len(str(oversized["message"])) == 4096, "only its head kept"
+
+
+async def test_the_dead_list_keeps_dead_max_entries_newest_first(redis: aioredis.Redis, settings: Settings) -> None:
+    queue = JobQueue.from_settings(redis, with_(settings, dead_max=3))
+    for i in range(5):
+        await redis.lpush(queue.keys.queue, f"not json {i}".encode())
+    assert await queue.start("w", await queue.reserve("w", 5, block_s=0)) == []
+
+    assert [e["message"] for e in await queue.list_dead()] == ["not json 4", "not json 3", "not json 2"]
+    assert (await queue.stats())["dead_retention"] == {"max": 3, "ttl_s": settings.dead_ttl_s}
+
+
+async def test_dead_entries_older_than_dead_ttl_go_oldest_first(redis: aioredis.Redis, settings: Settings) -> None:
+    queue = JobQueue(redis, Keys(settings.queue_name, settings.result_channel), result_ttl_s=60)
+    queue.retention = Retention(dead_max=100, dead_ttl_s=600)
+    stale = {"id": None, "reason": "old", "message": "x"}
+    aged = [orjson.dumps(stale | {"failed_at": time.time() - age}) for age in (5_000, 4_000, 100)]
+    await redis.lpush(queue.keys.dead, *aged)  # oldest pushed first: the old end of the list
+    await redis.lpush(queue.keys.queue, b"[]")
+    assert await queue.start("w", await queue.reserve("w", 1, block_s=0)) == []
+
+    entries = await queue.list_dead()
+    assert [e["reason"] for e in entries] == ["not a JSON object but list", "old"], "the two past DEAD_TTL went"
+    assert 0 < await redis.ttl(queue.keys.dead) <= 600, "an idle dead list expires as a whole"
+
+
+async def test_a_second_message_of_a_job_running_on_this_worker_is_not_run_again(
+    redis: aioredis.Redis, keys: Keys, settings: Settings, pubsub: aioredis.client.PubSub
+) -> None:
+    queue = JobQueue.from_settings(aioredis.Redis.from_url(settings.redis_url or ""), settings)
+    worker = Worker(settings, queue, SleepSummarizer(1.0))
+    task = asyncio.create_task(worker.run())
+    message = orjson.dumps({"id": "again", "text": "a job sent twice, a while apart", "enqueued_at": 1.0})
+    try:
+        await redis.lpush(keys.queue, message)
+
+        async def running() -> bool:
+            return await redis.hget(keys.job("again"), "status") == b"running"
+
+        await eventually(running, what="the first message running")
+        await redis.lpush(keys.queue, message)  # the same bytes: to start.lua, a retried start
+        await eventually(lambda: settled(worker, redis, keys), what="both handled, slots free")
+    finally:
+        worker.stop()
+        await asyncio.wait_for(task, 30)
+        await queue.redis.aclose()
+    assert [orjson.loads(e)["id"] for e in await drain_events(pubsub, 0.2)] == ["again"]
+    assert (await redis.hgetall(keys.job("again")))[b"attempts"] == b"1"
+    [entry] = await dead_entries(redis, keys)
+    assert "already running on this worker" in str(entry["reason"])
