@@ -13,19 +13,23 @@ from importlib import resources
 
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import PayloadEncodingError
+from aiohttp.web_protocol import RequestPayloadError
 
+from app import tasks
 from app.appkeys import BROKER, HUB, INTAKE, METRICS, OPENAPI, QUEUE, RATES, SETTINGS
 from app.batching import GroupCommit
 from app.broker import UNAVAILABLE, Broker
 from app.config import Settings
 from app.events import job_events
 from app.health import metrics_response
+from app.http_errors import expect_handler
 from app.metrics import Metrics
 from app.openapi import IDEMPOTENCY_KEY_PATTERN, openapi_document
 from app.options import FIELDS as OPTION_FIELDS
 from app.options import InvalidOption, Options, parse_options
 from app.problems import Problem, problem_middleware
-from app.protocol import FINAL_STATUSES, JOB_ID_RE, Keys, Message, new_message
+from app.protocol import FINAL_STATUSES, JOB_ID_RE, Message, new_message
 from app.queue import DuplicateRequest, Enqueue, JobQueue, QueueFull
 from app.rates import Rates
 from app.results import ResultHub
@@ -38,6 +42,8 @@ MAX_WAIT_S = 60.0
 SAMPLE_EVERY_S = 5.0
 INTAKE_LANES = 2
 IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
+# ASCII digits only: str.isdigit() also takes superscripts and circled digits, which int() refuses.
+LIMIT_RE = re.compile(r"[0-9]{1,3}")
 # One static page, no build step, nothing from the internet: read once at import.
 DASHBOARD = resources.files("app.static").joinpath("dashboard.html").read_bytes()
 ALLOWED_FIELDS = frozenset({"text", *OPTION_FIELDS})
@@ -68,7 +74,14 @@ async def _read_job(request: web.Request, max_chars: int) -> tuple[str, Options]
             "Unsupported Media Type",
             f"Content-Type {request.content_type!r} is not accepted: send application/json",
         )
-    body = await request.read()
+    try:
+        body = await request.read()
+    except (PayloadEncodingError, RequestPayloadError):
+        encoding = request.headers.get("Content-Encoding", "")[:32]
+        if not encoding:
+            raise Problem(400, "bad-request", "Bad Request", "the body could not be read as framed") from None
+        detail = f"the body does not decode as its Content-Encoding {encoding!r} says: send it plain, or encoded"
+        raise Problem(400, "invalid-body-encoding", "Bad Request", detail) from None
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -208,7 +221,7 @@ async def stats(request: web.Request) -> web.Response:
 async def list_jobs(request: web.Request) -> web.Response:
     """The newest jobs enqueued through the API (`limit`, 1-100, default 20), newest first."""
     raw = request.query.get("limit", "20")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+    if not LIMIT_RE.fullmatch(raw) or not 1 <= int(raw) <= 100:
         raise Problem(400, "invalid-limit", "Bad Request", f"limit={raw!r}: expected an integer from 1 to 100")
     return _json({"jobs": await request.app[QUEUE].recent_jobs(int(raw))})
 
@@ -234,12 +247,17 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """Ready: Redis answers, and this process hears finished jobs (its result listener is
+    subscribed), without which ?wait= and event streams would hang until their timeouts."""
     started = time.perf_counter()
     try:
         async with asyncio.timeout(2.0):
             await request.app[QUEUE].redis.ping()
     except TimeoutError:
         raise Problem(503, "redis-unavailable", "Service Unavailable", "Redis did not answer PING within 2 s") from None
+    if not request.app[HUB].listening:
+        detail = "not subscribed to the result channel (yet): results would not reach waiting requests"
+        raise Problem(503, "results-unavailable", "Service Unavailable", detail, {"Retry-After": "1"})
     return _json({"status": "ready", "redis_ping_ms": round((time.perf_counter() - started) * 1000, 3)})
 
 
@@ -247,28 +265,28 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     """The API's Redis client, queue and result hub: opened together, closed together."""
     settings, broker = app[SETTINGS], app[BROKER]
     redis = broker.client()
-    queue = app[QUEUE] = JobQueue(
-        redis, Keys(settings.queue_name, settings.result_channel), result_ttl_s=settings.result_ttl_s
-    )
+    queue = app[QUEUE] = JobQueue.from_settings(redis, settings)
     app[INTAKE] = GroupCommit(queue.enqueue_many, lanes=INTAKE_LANES)
     hub = app[HUB] = ResultHub(redis, queue.keys.channel, queue.keys.progress_channel)
     await hub.start()
     await hub.wait_subscribed(timeout_s=5.0)  # serve anyway if Redis is down: readyz says so
-    sampler = asyncio.create_task(_sample_totals(queue, app[RATES]), name="rates")
+    stopping = asyncio.Event()
+    sampler = asyncio.create_task(_sample_totals(queue, app[RATES], stopping), name="rates")
     yield
-    sampler.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await sampler
+    stopping.set()  # as well as the cancellation, which redis-py can swallow (app/tasks.py)
+    await tasks.stop(sampler)
     await hub.stop()
     await redis.aclose()
 
 
-async def _sample_totals(queue: JobQueue, rates: Rates) -> None:
+async def _sample_totals(queue: JobQueue, rates: Rates, stopping: asyncio.Event) -> None:
     """The totals every few seconds, so /stats has a minute of history to take rates from."""
-    while True:
+    while not stopping.is_set():
         with contextlib.suppress(*UNAVAILABLE):
             rates.add(time.monotonic(), await queue.totals())
-        await asyncio.sleep(SAMPLE_EVERY_S)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SAMPLE_EVERY_S):
+                await stopping.wait()
 
 
 async def _wake_waiters(app: web.Application) -> None:
@@ -294,14 +312,18 @@ def create_app(settings: Settings, broker: Broker | None = None, metrics: Metric
     app.on_shutdown.append(_wake_waiters)
     if settings.cors_origins:
         app.on_response_prepare.append(cors_headers(settings))
-    app.router.add_post("/process", post_process)
-    app.router.add_get("/jobs/{job_id}", get_job)
-    app.router.add_get("/jobs/{job_id}/events", job_events)
-    app.router.add_get("/stats", stats)
-    app.router.add_get("/jobs", list_jobs)
-    app.router.add_get("/metrics", metrics_text)
-    app.router.add_get("/openapi.json", openapi)
-    app.router.add_get("/", dashboard)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
+    routes = [
+        ("POST", "/process", post_process),
+        ("GET", "/jobs/{job_id}", get_job),
+        ("GET", "/jobs/{job_id}/events", job_events),
+        ("GET", "/stats", stats),
+        ("GET", "/jobs", list_jobs),
+        ("GET", "/metrics", metrics_text),
+        ("GET", "/openapi.json", openapi),
+        ("GET", "/", dashboard),
+        ("GET", "/healthz", healthz),
+        ("GET", "/readyz", readyz),
+    ]
+    for method, path, handler in routes:
+        app.router.add_route(method, path, handler, expect_handler=expect_handler)
     return app

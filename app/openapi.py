@@ -15,6 +15,8 @@ TEXT_PATTERN = "[^\\s\\x1c-\\x1f\\x85]|\\ufeff"
 # neither starts nor ends with one.
 IDEMPOTENCY_KEY_PATTERN = "^[\\x21-\\x7e]([\\x20-\\x7e]{0,253}[\\x21-\\x7e])?$"
 LANGUAGE_PATTERN = "^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$"
+# "end", or a stream entry id as Redis writes them (19 digits each part stays below 2**64).
+LAST_EVENT_ID_PATTERN = "^(end|[0-9]{1,19}-[0-9]{1,19})?$"
 PROBLEM = "application/problem+json"
 
 
@@ -115,6 +117,11 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "processing": integer,
                 "delayed": integer,
                 "dead": integer,
+                "dead_retention": {
+                    "type": "object",
+                    "description": "what the dead list keeps: DEAD_MAX entries, none older than DEAD_TTL",
+                    "properties": {"max": integer, "ttl_s": integer},
+                },
                 "workers": {"type": "array", "items": {"type": "object", "required": ["id", "alive", "processing"]}},
                 "totals": {"type": "object", "additionalProperties": integer},
                 "usage": {"type": "object", "additionalProperties": number},
@@ -148,7 +155,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "202": {**_json("accepted; poll Location", _ref("Accepted")), "headers": LOCATION},
                     "200": {**job, "description": "the job ended within ?wait=", "headers": LOCATION},
-                    "400": _problem("not JSON, or a bad wait or Idempotency-Key"),
+                    "400": _problem("not JSON, a body that does not decode, or a bad wait or Idempotency-Key"),
                     "401": UNAUTHORIZED,
                     "413": _problem("the body is over the limit"),
                     "415": _problem("Content-Type is not JSON"),
@@ -189,13 +196,22 @@ def _paths() -> dict[str, Any]:
         "/jobs/{job_id}/events": {
             "get": {
                 "summary": "The summary as it is written (Server-Sent Events: progress, then done or failed)",
-                "parameters": [JOB_ID, {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
+                "parameters": [
+                    JOB_ID,
+                    {
+                        "name": "Last-Event-ID",
+                        "in": "header",
+                        "description": "the id of the last event received: 'end', or a stream entry id",
+                        "schema": {"type": "string", "pattern": LAST_EVENT_ID_PATTERN},
+                    },
+                ],
                 "responses": {
                     "200": {
                         "description": "an event stream",
                         "content": {"text/event-stream": {"schema": {"type": "string"}}},
                     },
                     "204": {"description": "Last-Event-ID was 'end': nothing more will come"},
+                    "400": _problem("a Last-Event-ID this stream never sent"),
                     "401": UNAUTHORIZED,
                     "404": _problem("unknown, or expired after RESULT_TTL"),
                     "503": REDIS_DOWN,
@@ -223,8 +239,11 @@ def _paths() -> dict[str, Any]:
         "/healthz": {"get": {"summary": "The process runs", "responses": {"200": _json("alive", {"type": "object"})}}},
         "/readyz": {
             "get": {
-                "summary": "Redis answers",
-                "responses": {"200": _json("ready", {"type": "object"}), "503": _problem("Redis did not answer")},
+                "summary": "Redis answers and finished jobs reach this process (its result listener is subscribed)",
+                "responses": {
+                    "200": _json("ready", {"type": "object"}),
+                    "503": _problem("Redis did not answer, or the result listener is not subscribed"),
+                },
             }
         },
         "/openapi.json": {

@@ -39,15 +39,18 @@ class Problem(Exception):
         self.extra = dict(extra or {})
 
 
-def problem_response(problem: Problem, instance: str) -> web.Response:
-    body = {
+def problem_response(problem: Problem, instance: str | None) -> web.Response:
+    """The problem as a response; `instance` (the request's path) None when there is no
+    path worth quoting (a request that could not be parsed)."""
+    body: dict[str, object] = {
         "type": f"/problems/{problem.kind}",
         "title": problem.title,
         "status": problem.status,
         "detail": problem.detail,
-        "instance": instance,
-        **problem.extra,
     }
+    if instance is not None:
+        body["instance"] = instance
+    body |= problem.extra
     return web.Response(
         status=problem.status, body=orjson.dumps(body), content_type=PROBLEM_JSON, headers=problem.headers
     )

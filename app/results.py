@@ -5,15 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from typing import Final
 
 import orjson
 import redis.asyncio as aioredis
 
+from app import tasks
 from app.broker import UNAVAILABLE
 
 log = logging.getLogger(__name__)
+
+# A flood of foreign messages on our channels is one log line a minute, with its count.
+IGNORED_LOG_EVERY_S: Final = 60.0
 
 
 class ResultHub:
@@ -26,6 +32,11 @@ class ResultHub:
     and its wait still wakes it; and each time the subscription is (re)confirmed
     every waiter is woken to read the record again, since events sent while
     disconnected are gone.
+
+    Anyone may publish on these channels: a message that is not a job event is
+    counted and skipped (logged at most once a minute, with the count), never fatal.
+    The listener is supervised: whatever ends it, it starts again, and `listening`
+    (the /readyz check) is false until it is subscribed again.
     """
 
     def __init__(self, redis: aioredis.Redis, channel: str, progress_channel: str) -> None:
@@ -38,17 +49,22 @@ class ResultHub:
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self.closing = False
+        self.ignored = 0  # messages on our channels that were not job events
+        self._ignored_logged = 0
+        self._ignored_logged_at = -float("inf")
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._listen(), name="result-hub")
 
+    @property
+    def listening(self) -> bool:
+        """Subscribed now: finished jobs wake their waiters as they end."""
+        return self._subscribed.is_set()
+
     async def stop(self) -> None:
-        self.closing = True
+        self.closing = True  # the listener's loops end on it too: a cancellation can be swallowed
         self.wake_all()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await tasks.stop(self._task)
 
     @contextlib.asynccontextmanager
     async def waiter(self, job_id: str, *, progress: bool = False) -> AsyncIterator[asyncio.Event]:
@@ -79,20 +95,34 @@ class ResultHub:
             for event in self._waiters.get(job_id, ()):
                 event.set()
 
-    def _dispatch(self, channel: bytes, data: bytes) -> None:
+    def _dispatch(self, channel: bytes, data: object) -> None:
+        if not isinstance(data, bytes):
+            return self._ignore(channel, data)
         if channel == self._progress_channel:
-            self._wake(data.decode("utf-8", "replace"), ended=False)
-            return
+            return self._wake(data.decode("utf-8", "replace"), ended=False)
         try:
             job_id = orjson.loads(data)["id"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            log.warning("result event ignored: not a job event", extra={"event_bytes": len(data)})
-            return
+        except (orjson.JSONDecodeError, KeyError, TypeError, IndexError):
+            job_id = None
+        if not isinstance(job_id, str):
+            return self._ignore(channel, data)
         self._wake(job_id, ended=True)
+
+    def _ignore(self, channel: bytes, data: object) -> None:
+        self.ignored += 1
+        now = time.monotonic()
+        if now - self._ignored_logged_at >= IGNORED_LOG_EVERY_S:
+            extra = {
+                "channel": channel.decode("utf-8", "replace"),
+                "since_last_line": self.ignored - self._ignored_logged,
+            }
+            extra |= {"ignored_total": self.ignored, "bytes": len(data) if isinstance(data, bytes) else None}
+            log.warning("message on a result channel ignored: not a job event", extra=extra)
+            self._ignored_logged, self._ignored_logged_at = self.ignored, now
 
     async def _listen(self) -> None:
         backoff_s = 0.1
-        while True:
+        while not self.closing:
             pubsub = self._redis.pubsub()
             try:
                 await pubsub.subscribe(self._channel, self._progress_channel)
@@ -105,13 +135,17 @@ class ResultHub:
                     log.warning("result subscription lost; retrying", extra={"error": repr(exc)})
                 await asyncio.sleep(backoff_s)
                 backoff_s = min(backoff_s * 2, 2.0)
+            except Exception:  # a bug must not end result delivery for the process's life
+                log.exception("result listener failed; restarting it")
+                await asyncio.sleep(backoff_s)
+                backoff_s = min(backoff_s * 2, 2.0)
             finally:
                 self._subscribed.clear()
-                with contextlib.suppress(*UNAVAILABLE):
+                with contextlib.suppress(Exception):
                     await pubsub.aclose()
 
     async def _pump(self, pubsub: aioredis.client.PubSub) -> None:
-        while True:
+        while not self.closing:
             # A bounded wait lets redis-py run its health-check PING, so a silently
             # dead connection is noticed instead of waited on forever.
             message = await pubsub.get_message(timeout=1.0)

@@ -26,6 +26,15 @@ def _key_matches(presented: bytes, keys: tuple[bytes, ...]) -> bool:
     return matched
 
 
+def _as_bytes(presented: str) -> bytes:
+    """The key as sent. aiohttp keeps bytes that are not UTF-8 as lone surrogates, which
+    no key holds (keys are printable): such a value is simply no key, b""."""
+    try:
+        return presented.encode()
+    except UnicodeEncodeError:
+        return b""
+
+
 def auth_middleware(settings: Settings) -> web.middleware:  # type: ignore[valid-type]
     keys = tuple(key.encode() for key in settings.api_keys)
     open_paths = OPEN_PATHS if settings.metrics_auth else OPEN_PATHS | {"/metrics"}
@@ -35,7 +44,7 @@ def auth_middleware(settings: Settings) -> web.middleware:  # type: ignore[valid
         if not keys or request.path in open_paths or request.path.startswith("/static/") or request.method == "OPTIONS":
             return await handler(request)
         scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not _key_matches(presented.strip().encode(), keys):
+        if scheme.lower() != "bearer" or not _key_matches(_as_bytes(presented.strip()), keys):
             detail = "send an API key as 'Authorization: Bearer <key>' (one of API_KEYS)"
             if scheme:
                 detail = "the API key is not valid: " + detail

@@ -47,7 +47,11 @@ async def test_redis_down_answers_503_quickly_and_the_api_recovers(
     server.start()
     response = await service.client.post("/process", json={"text": "after"})
     assert response.status == 202
-    assert (await service.client.get("/readyz")).status == 200
+
+    async def ready() -> bool:  # once its result listener has subscribed again (backoff up to 2 s)
+        return (await service.client.get("/readyz")).status == 200
+
+    await eventually(ready, what="/readyz 200 again")
 
 
 async def test_a_waiter_rechecks_the_record_after_the_subscription_drops(
