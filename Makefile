@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint up down logs ps scale compose-test bench clean
+.PHONY: run test lint up down logs ps scale compose-test bench clean chaos
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,3 +54,6 @@ bench: $(VENV)/.test ## W1-W5 and memory, beside arq, SAQ and dramatiq in the sa
 	$(BIN)/python -m pip install -q -e ".[test,bench]"
 	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python -m bench
+
+chaos: $(VENV)/.test ## the chaos soak, full form: CHAOS_SECONDS (240) of faults, a random seed; CHAOS_SEED=S replays
+	$(BIN)/python -m tests.chaos.soak --seconds $(or $(CHAOS_SECONDS),240) $(if $(CHAOS_SEED),--seed $(CHAOS_SEED))

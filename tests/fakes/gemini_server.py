@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
-from collections import deque
-from dataclasses import dataclass
+from collections import Counter, deque
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -75,7 +76,40 @@ class Hang:
     """Never answer; the request stays open until the client gives up or the server stops."""
 
 
-Behaviour = Answer | Blocked | Delay | RateLimited | ServerError | BadRequest | Garbage | Hang
+@dataclass(frozen=True, slots=True, eq=False)
+class Weighted:
+    """Each call draws one of `choices` (behaviour, weight) and a latency from `latency_s`
+    (low, high: uniform), from a random.Random seeded with `seed`: a model that is slow and
+    sometimes refuses, the same sequence of draws on every run with the same seed (calls
+    draw in the order they arrive). `picked` counts the draws by behaviour type."""
+
+    choices: tuple[tuple[Behaviour, float], ...]
+    seed: int = 0
+    latency_s: tuple[float, float] = (0.0, 0.0)
+    picked: Counter[str] = field(default_factory=Counter, init=False, repr=False)
+    _rng: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_rng", random.Random(self.seed))
+
+    def draw(self) -> tuple[float, Behaviour]:
+        """The next (latency in seconds, behaviour)."""
+        behaviours = [behaviour for behaviour, _ in self.choices]
+        weights = [weight for _, weight in self.choices]
+        behaviour = self._rng.choices(behaviours, weights)[0]
+        self.picked[_label_of(behaviour)] += 1
+        return self._rng.uniform(*self.latency_s), behaviour
+
+
+def _label_of(behaviour: Behaviour) -> str:
+    match behaviour:
+        case ServerError(code):
+            return f"ServerError({code})"
+        case _:
+            return type(behaviour).__name__
+
+
+Behaviour = Answer | Blocked | Delay | RateLimited | ServerError | BadRequest | Garbage | Hang | Weighted
 
 _RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 _STATUS_NAMES = {400: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
@@ -172,6 +206,9 @@ class FakeGemini:
             case Delay(seconds, then):
                 await asyncio.sleep(seconds)
                 return await self._respond(then, call, request)
+            case Weighted():
+                latency_s, picked = behaviour.draw()
+                return await self._respond(Delay(latency_s, picked), call, request)
             case Hang():
                 await self._stopping.wait()
                 return _error(503, "The server is shutting down.")
