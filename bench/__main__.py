@@ -2,7 +2,8 @@
 
 Starts its own redis-server (persistence off) on a free port; W1-W3 run for this project
 and for arq (defaults and tuned), SAQ and dramatiq through one harness (bench/peers);
-W4, W5 and memory run for this project (bench/http_bench.py, bench/memory.py). Prints
+W4, W5 and memory run for this project (bench/http_bench.py, bench/memory.py: a worker's RSS
+per job in flight; bench/redis_memory.py: Redis's memory per finished job at rest). Prints
 the table and writes it as JSON to bench/results/<timestamp>.json.
 
 Usage: python -m bench [--quick]   (--quick: fewer jobs, for a smoke run)
@@ -23,6 +24,7 @@ from pathlib import Path
 from bench.http_bench import w4_intake, w5_end_to_end
 from bench.memory import worker_rss_per_job
 from bench.peers import w1_drain, w2_io, w3_latency
+from bench.redis_memory import redis_bytes_per_finished_job
 from tests.fakes.gemini_server import Answer, Delay, FakeGemini
 from tests.redis_server import RedisServer
 
@@ -71,6 +73,7 @@ def targets(queues: dict[str, dict[str, object]], http: dict[str, object], memor
         ("W3 p99 ms", float(ours["W3 p99 ms"]), "<= 3"),  # type: ignore[arg-type]
         ("W4 service / bare aiohttp", float(http["w4"]["ratio_service_bare"]), ">= 0.70"),  # type: ignore[index]
         ("memory bytes per in-flight job", float(memory["bytes_per_job"]), "<= 10240 + text"),
+        ("Redis bytes per finished job at rest", float(memory["redis"]["bytes_per_finished_job"]), "<= 600"),
     ]
     return [{"target": name, "value": value, "goal": goal, "met": _met(value, goal)} for name, value, goal in rows]
 
@@ -107,6 +110,7 @@ async def main(scale: float) -> int:
             queues = await measure_queues(server.url, scale)
             http = {"w4": await w4_intake(server.url), "w5": await w5_end_to_end(server.url)}
             memory = await worker_rss_per_job(server.url)
+            memory["redis"] = await redis_bytes_per_finished_job(server.url)
         finally:
             server.stop()
     report = {"environment": environment(), "queues": queues, "http": http, "memory": memory}
