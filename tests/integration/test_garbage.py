@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import orjson
 import pytest
 import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
 
 from app.config import Settings
 from app.protocol import Keys
-from app.queue import JobQueue, Retention
+from app.queue import JobQueue, Reserved, Retention, Taken
 from app.summarizers.testing import NoopSummarizer, SleepSummarizer
 from app.worker import Worker
 from tests.conftest import with_
@@ -180,3 +181,30 @@ async def test_a_second_message_of_a_job_running_on_this_worker_is_not_run_again
     assert (await redis.hgetall(keys.job("again")))[b"attempts"] == b"1"
     [entry] = await dead_entries(redis, keys)
     assert "already running on this worker" in str(entry["reason"])
+
+
+async def test_a_message_whose_start_fails_unexpectedly_is_buried_alone(
+    redis: aioredis.Redis, keys: Keys, run_worker: RunWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A start script error no check foresaw (here, injected for the message "cursed"): the batch
+    is started message by message, and only the one that fails goes to the dead list."""
+    real_start = JobQueue.start
+
+    async def start(self: JobQueue, worker_id: str, batch: list[Taken]) -> list[Reserved]:
+        if any(item.message is not None and item.message.id == "cursed" for item in batch):
+            raise ResponseError("ERR Error running script: something nobody expected")
+        return await real_start(self, worker_id, batch)
+
+    monkeypatch.setattr(JobQueue, "start", start)
+    await redis.lpush(
+        keys.queue,
+        orjson.dumps({"id": "cursed", "text": "a text whose start fails"}),
+        orjson.dumps({"id": "blessed", "text": "a text taken in the same batch"}),
+    )
+    worker = await run_worker()
+
+    await eventually(lambda: settled(worker, redis, keys), what="both handled, slots free")
+    assert (await redis.hgetall(keys.job("blessed")))[b"status"] == b"done"
+    [entry] = await dead_entries(redis, keys)
+    assert entry["id"] == "cursed"
+    assert str(entry["reason"]).startswith("could not be started: ResponseError")
