@@ -23,6 +23,7 @@ import redis.asyncio as aioredis
 
 from app.protocol import Keys
 from bench.http_bench import BenchError, app_process, bench_db, free_port, guarded, sample_text
+from tests.helpers import until_ok
 
 QUEUE = "bench_redis_mem"
 # Short texts, as most API traffic: their records stay in Redis's compact hash encoding (listpack,
@@ -30,17 +31,6 @@ QUEUE = "bench_redis_mem"
 TEXT_CHARS = 48
 AT_ONCE = 50
 DONE_TIMEOUT_S = 120.0
-
-
-async def _ready(http: aiohttp.ClientSession, base: str) -> None:
-    while True:
-        try:
-            async with http.get(f"{base}/readyz") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientConnectionError:
-            pass
-        await asyncio.sleep(0.05)
 
 
 async def _done(redis: aioredis.Redis, keys: Keys, count: int) -> None:
@@ -71,7 +61,7 @@ async def redis_bytes_per_finished_job(redis_url: str, jobs: int = 2000, text_ch
     async with bench_db(redis_url) as redis, aiohttp.ClientSession() as http:
         service = app_process("service", redis_url, QUEUE, ROLE="all", PORT=str(port), METRICS_PORT="0")
         async with service:
-            await guarded(_ready(http, base), [service], 30, "service ready")
+            await guarded(until_ok(f"{base}/readyz", 30), [service], 30, "service ready")
             await _submit_all(http, base, 1, text_chars)
             await guarded(_done(redis, keys, 1), [service], DONE_TIMEOUT_S, "the warm-up job done")
             before = int((await redis.info("memory"))["used_memory"])

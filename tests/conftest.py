@@ -92,3 +92,13 @@ async def any_redis(request: pytest.FixtureRequest) -> AsyncIterator[aioredis.Re
 def queue(any_redis: aioredis.Redis, keys: Keys) -> JobQueue:
     blocking = not isinstance(any_redis, fakeredis.FakeAsyncRedis)
     return JobQueue(any_redis, keys, result_ttl_s=60, blocking_move=blocking)
+
+
+@pytest.fixture
+async def pubsub(redis: aioredis.Redis, keys: Keys) -> AsyncIterator[aioredis.client.PubSub]:
+    """Subscribed to the test queue's result channel, the confirmation awaited before the test starts."""
+    subscription = redis.pubsub()
+    await subscription.subscribe(keys.channel)
+    assert (await subscription.get_message(timeout=5))["type"] == "subscribe"  # type: ignore[index]
+    yield subscription
+    await subscription.aclose()

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import ClientResponse
 
@@ -29,6 +30,25 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 10
         if loop.time() > deadline:
             raise AssertionError(f"{what} did not hold within {timeout_s} s")
         await asyncio.sleep(0.01)
+
+
+async def until_ok(url: str, timeout_s: float = 30.0, died: Callable[[], str | None] = lambda: None) -> None:
+    """Return once GET `url` answers 200 (a service coming up); fail with what `died` says as
+    soon as it says something (the process exited), or after `timeout_s`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    async with aiohttp.ClientSession() as session:
+        while loop.time() < deadline:
+            if (death := died()) is not None:
+                raise AssertionError(death)
+            try:
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{url} did not answer 200 within {timeout_s} s")
 
 
 @dataclass(frozen=True, slots=True)

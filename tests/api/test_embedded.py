@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from tests.helpers import until_ok
 from tests.redis_server import free_port
 
 TEXT = (
@@ -38,18 +37,10 @@ def embedded_service(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[byt
 
 
 async def wait_healthy(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 30
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            assert process.poll() is None, log_path.read_text()
-            try:
-                async with session.get(f"{base_url}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"service not healthy in 30 s: {log_path.read_text()}")
+    def died() -> str | None:
+        return None if process.poll() is None else log_path.read_text()
+
+    await until_ok(f"{base_url}/healthz", 30, died)
 
 
 async def test_post_with_wait_works_with_no_redis_and_no_key(

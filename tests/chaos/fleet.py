@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
 import orjson
 
+from tests.helpers import until_ok
 from tests.redis_server import RedisServer, free_port
 
 STARTUP_S = 45.0  # a process's start, generous: two cores shared by six processes under load
@@ -110,19 +110,10 @@ class Fleet:
         return proc
 
     async def _api_ready(self, proc: Proc) -> None:
-        deadline = time.monotonic() + STARTUP_S
-        async with aiohttp.ClientSession() as http:
-            while time.monotonic() < deadline:
-                if not proc.alive:
-                    raise RuntimeError(f"{proc.name} exited at start: see {proc.log_path}")
-                try:
-                    async with http.get(f"http://127.0.0.1:{proc.port}/readyz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise RuntimeError(f"{proc.name} not ready within {STARTUP_S} s: see {proc.log_path}")
+        def died() -> str | None:
+            return None if proc.alive else f"{proc.name} exited at start: see {proc.log_path}"
+
+        await until_ok(f"http://127.0.0.1:{proc.port}/readyz", STARTUP_S, died)
 
     async def stop_worker(self, slot: int, sig: signal.Signals) -> Proc | None:
         """Send `sig` to the slot's worker and wait for it to exit (SIGKILL after 30 s)."""

@@ -24,15 +24,6 @@ RunWorker = Callable[..., Awaitable[Worker]]
 
 
 @pytest.fixture
-async def pubsub(redis: aioredis.Redis, keys: Keys) -> AsyncIterator[aioredis.client.PubSub]:
-    subscription = redis.pubsub()
-    await subscription.subscribe(keys.channel)
-    assert (await subscription.get_message(timeout=5))["type"] == "subscribe"  # type: ignore[index]
-    yield subscription
-    await subscription.aclose()
-
-
-@pytest.fixture
 async def run_worker(settings: Settings) -> AsyncIterator[RunWorker]:
     """A worker in the test's loop; it must still be running (not crashed) when the test ends."""
     started: list[tuple[Worker, asyncio.Task[None]]] = []
@@ -62,26 +53,31 @@ async def settled(worker: Worker, redis: aioredis.Redis, keys: Keys) -> bool:
     return held == 0 and await redis.llen(keys.queue) == 0 and worker._calls == 0
 
 
+async def one_dead_one_done(redis: aioredis.Redis, keys: Keys, run_worker: RunWorker, *, bad: str, good: str) -> str:
+    """Push a bad and a good message in one LPUSH (one batch for the worker), run a worker, and
+    check the good one done and the bad one alone on the dead list; return its reason."""
+    await redis.lpush(
+        keys.queue,
+        orjson.dumps({"id": bad, "text": "the message that cannot start"}),
+        orjson.dumps({"id": good, "text": "a message taken in the same batch"}),
+    )
+    worker = await run_worker()
+    await eventually(lambda: settled(worker, redis, keys), what="both messages handled, slots free")
+    assert worker.metrics.in_flight.collect()[0].samples[0].value == 0, "no slot leaked"
+    assert (await redis.hgetall(keys.job(good)))[b"status"] == b"done"
+    [entry] = await dead_entries(redis, keys)
+    assert entry["id"] == bad
+    return str(entry["reason"])
+
+
 async def test_a_record_key_of_another_type_dead_letters_its_message_and_not_its_batch(
     redis: aioredis.Redis, keys: Keys, run_worker: RunWorker, pubsub: aioredis.client.PubSub
 ) -> None:
     await redis.set(keys.job("squatted"), "not a hash")
-    # One LPUSH: the worker takes both in one batch.
-    await redis.lpush(
-        keys.queue,
-        orjson.dumps({"id": "squatted", "text": "a text whose record key holds a string"}),
-        orjson.dumps({"id": "fine", "text": "a text that should be summarized"}),
-    )
-    worker = await run_worker()
-
-    await eventually(lambda: settled(worker, redis, keys), what="both messages handled, slots free")
-    assert (await redis.hgetall(keys.job("fine")))[b"status"] == b"done"
-    [entry] = await dead_entries(redis, keys)
-    assert entry["id"] == "squatted"
-    assert "holds a string" in str(entry["reason"])
+    reason = await one_dead_one_done(redis, keys, run_worker, bad="squatted", good="fine")
+    assert "holds a string" in reason
     assert await redis.get(keys.job("squatted")) == b"not a hash", "someone else's key is left alone"
     assert [orjson.loads(e)["id"] for e in await drain_events(pubsub, 0.2)] == ["fine"]
-    assert worker.metrics.in_flight.collect()[0].samples[0].value == 0
 
 
 async def test_two_messages_with_one_id_run_it_once_and_leave_nothing_held(
@@ -196,15 +192,5 @@ async def test_a_message_whose_start_fails_unexpectedly_is_buried_alone(
         return await real_start(self, worker_id, batch)
 
     monkeypatch.setattr(JobQueue, "start", start)
-    await redis.lpush(
-        keys.queue,
-        orjson.dumps({"id": "cursed", "text": "a text whose start fails"}),
-        orjson.dumps({"id": "blessed", "text": "a text taken in the same batch"}),
-    )
-    worker = await run_worker()
-
-    await eventually(lambda: settled(worker, redis, keys), what="both handled, slots free")
-    assert (await redis.hgetall(keys.job("blessed")))[b"status"] == b"done"
-    [entry] = await dead_entries(redis, keys)
-    assert entry["id"] == "cursed"
-    assert str(entry["reason"]).startswith("could not be started: ResponseError")
+    reason = await one_dead_one_done(redis, keys, run_worker, bad="cursed", good="blessed")
+    assert reason.startswith("could not be started: ResponseError")

@@ -7,7 +7,6 @@ import asyncio
 import random
 import re
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import orjson
@@ -253,16 +252,6 @@ async def all_final(queue: JobQueue, job_ids: list[str]) -> bool:
     for job_id in job_ids:
         pipe.hget(queue.keys.job(job_id), "status")
     return all(status in (b"done", b"failed") for status in await pipe.execute())
-
-
-@pytest.fixture
-async def pubsub(redis: aioredis.Redis, keys: Keys) -> AsyncIterator[aioredis.client.PubSub]:
-    """Subscribed to the result channel before the first step (the confirmation is awaited)."""
-    subscription = redis.pubsub()
-    await subscription.subscribe(keys.channel)
-    assert (await subscription.get_message(timeout=5))["type"] == "subscribe"  # type: ignore[index]
-    yield subscription
-    await subscription.aclose()
 
 
 @pytest.mark.parametrize("seed", SEEDS)
