@@ -58,9 +58,12 @@ async def test_three_workers_under_gemini_rpm_never_exceed_it_and_waiting_is_not
     assert {(job["status"], job["attempts"]) for job in jobs} == {("done", 1)}
     calls = gemini.calls
     assert len(calls) == 40
-    # At most the rate in any window, plus one call for the edges of the window.
-    assert most_in_any_window(calls, 1.0) <= 11
-    assert most_in_any_window(calls, 2.0) <= 21
+    # The limiter books slots 100 ms apart on Redis's clock: a window holds its share plus one
+    # call for its edges. Calls are seen here as they arrive, after the worker's sleep and the
+    # SDK's work, which a loaded machine can delay by up to a slot, bunching two arrivals: one
+    # call more. The mean rate below has no such slack.
+    assert most_in_any_window(calls, 1.0) <= 12
+    assert most_in_any_window(calls, 2.0) <= 22
     span = max(c.at for c in calls) - min(c.at for c in calls)
     assert (len(calls) - 1) / span <= 10.5, f"measured {(len(calls) - 1) / span:.2f} calls/s"
 
