@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError, OSError)
 
 # Blocking reads wait at most this long, well below the socket timeout (redis-py
-# treats a read that outlives socket_timeout as a dead connection).
-BLOCK_S = 2.0
+# treats a read that outlives socket_timeout as a dead connection). Short, because a
+# stopping worker lets its blocking read end rather than cancel it (app/worker.py):
+# an idle worker then stops within this, at the cost of two idle reads a second.
+BLOCK_S = 0.5
 SOCKET_TIMEOUT_S = 5.0
 # Connections per client. Redis pipelines nothing across connections, so more
 # than this buys no throughput from one process; a burst waits for one instead.

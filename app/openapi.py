@@ -66,10 +66,11 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                     "maxLength": settings.max_text_chars,
                     "pattern": TEXT_PATTERN,
                 },
-                "max_words": {"type": "integer", "minimum": MIN_WORDS, "maximum": MAX_WORDS},
-                "format": {"enum": list(FORMATS)},
+                # Each option may be null: the same as leaving it out (the summarizer's default).
+                "max_words": {"type": ["integer", "null"], "minimum": MIN_WORDS, "maximum": MAX_WORDS},
+                "format": {"enum": [*FORMATS, None]},
                 "language": {
-                    "type": "string",
+                    "type": ["string", "null"],
                     "pattern": LANGUAGE_PATTERN,
                     "description": "a BCP 47 tag of a registered language, e.g. en, pt-BR, zh-Hant",
                 },

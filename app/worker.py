@@ -34,6 +34,9 @@ T = TypeVar("T")
 PROMOTE_EVERY_S = 0.25
 # At shutdown, how long to try to put unfinished jobs back before leaving them to recovery.
 HAND_BACK_S = 10.0
+# At shutdown, how long the reserve and upkeep loops get to end by themselves: a blocking
+# read (BLOCK_S) or one command's socket timeout, and some slack.
+LOOPS_END_S = 8.0
 
 
 def new_worker_id() -> str:
@@ -113,11 +116,13 @@ class Worker:
     def stop(self) -> None:
         """Stop taking jobs; `run` then drains, hands back what is left, and returns."""
         self._stopping.set()
+        self._slot_freed.set()  # a reserve loop waiting for a free slot looks at the flag
 
     async def run(self) -> None:
         """Take and run jobs until `stop()`; then give running jobs SHUTDOWN_GRACE
         seconds, put the rest back at the front of the queue, and deregister. Returns
-        within SHUTDOWN_GRACE + HAND_BACK_S of `stop()` whatever Redis does meanwhile."""
+        within LOOPS_END_S + SHUTDOWN_GRACE + HAND_BACK_S of `stop()` whatever Redis does
+        meanwhile (about BLOCK_S + SHUTDOWN_GRACE + HAND_BACK_S unless Redis hangs)."""
         extra = {"worker_id": self.id, "concurrency": self.settings.worker_concurrency}
         await self.summarizer.start()
         log.info("worker started", extra=extra | {"summarizer": self.summarizer.name})
@@ -129,13 +134,18 @@ class Worker:
             await tasks.stop(registering)
             log.info("worker stopped before it registered", extra={"worker_id": self.id})
             return
-        loops = [
+        redis_loops = [
             asyncio.create_task(self._reserve_loop(), name="reserve"),
             asyncio.create_task(self._upkeep_loop(), name="upkeep"),
-            asyncio.create_task(self._deadline_loop(), name="deadlines"),
         ]
+        deadlines = asyncio.create_task(self._deadline_loop(), name="deadlines")
         await stopped
-        for task in loops:  # each also ends on the stop flag (app/tasks.py)
+        # The Redis loops end on the flag, not by cancellation: a cancelled command may
+        # already be on its way and land after the hand-back (a BLMOVE served after requeue
+        # leaves a message on the list of a worker nobody recovers; a beat after deregistration
+        # revives it). Only a loop that outlives LOOPS_END_S is cancelled (app/tasks.py).
+        await asyncio.wait(redis_loops, timeout=LOOPS_END_S)
+        for task in (*redis_loops, deadlines):
             await tasks.stop(task)
         await self._drain()
         log.info("worker stopped", extra={"worker_id": self.id})
@@ -250,7 +260,7 @@ class Worker:
                 await outage.hit(exc)
                 continue
             outage.clear()
-            if raws:
+            if raws and not self._stopping.is_set():  # taken as the worker stops: handed back unstarted
                 self._calls += len(raws)  # the slots are theirs from now, started or not
                 self._track(self._start_batch(self.queue.prepare(raws)), "start")
 

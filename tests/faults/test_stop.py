@@ -15,14 +15,14 @@ from app.config import Settings
 from app.protocol import new_message
 from app.queue import JobQueue
 from app.summarizers.testing import SleepSummarizer
-from app.worker import HAND_BACK_S, Worker
+from app.worker import HAND_BACK_S, LOOPS_END_S, Worker
 from tests.conftest import with_
 from tests.helpers import eventually
 from tests.redis_server import RedisServer, free_port
 
 GRACE_S = 0.5
-# The promise, plus a margin for a loaded machine (nothing here waits on a timer that long).
-BOUND_S = GRACE_S + HAND_BACK_S + 5
+# The promise (the loops' time to end, the grace, the hand-back), plus a margin for a loaded machine.
+BOUND_S = LOOPS_END_S + GRACE_S + HAND_BACK_S + 5
 
 
 Running = tuple[Worker, "asyncio.Task[None]"]
