@@ -13,8 +13,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from app.config import Settings
-from app.protocol import Keys
-from app.queue import JobQueue, Reserved, Retention, Taken
+from app.protocol import Keys, new_message
+from app.queue import UNFINISHED_RECORD_TTL_S, JobQueue, Reserved, Retention, Taken
 from app.summarizers.testing import NoopSummarizer, SleepSummarizer
 from app.worker import Worker
 from tests.conftest import with_
@@ -194,3 +194,16 @@ async def test_a_message_whose_start_fails_unexpectedly_is_buried_alone(
     monkeypatch.setattr(JobQueue, "start", start)
     reason = await one_dead_one_done(redis, keys, run_worker, bad="cursed", good="blessed")
     assert reason.startswith("could not be started: ResponseError")
+
+
+async def test_a_record_whose_job_never_ends_does_not_stay_forever(redis: aioredis.Redis, settings: Settings) -> None:
+    """A queued or running job's record expires (UNFINISHED_RECORD_TTL_S) if its message is
+    deleted by hand; the ending sets RESULT_TTL instead."""
+    queue = JobQueue.from_settings(redis, settings)
+    message = new_message("a job whose message someone deletes")
+    await queue.enqueue(message)
+    assert 0 < await redis.ttl(queue.keys.job(message.id)) <= UNFINISHED_RECORD_TTL_S
+    [job] = await queue.start("w", await queue.reserve("w", 1, block_s=0))
+    assert 0 < await redis.ttl(queue.keys.job(message.id)) <= UNFINISHED_RECORD_TTL_S
+    await queue.complete("w", job, "s", "m", b"{}")
+    assert 0 < await redis.ttl(queue.keys.job(message.id)) <= settings.result_ttl_s
