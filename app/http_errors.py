@@ -4,7 +4,8 @@ A request aiohttp cannot parse (a bad request line, control bytes or a bare LF i
 header, a folded header, a body whose Content-Encoding does not decode) is answered by
 its protocol handler as text/plain, with the parser's message, which quotes the bytes
 received. Here it is problem+json like every other error, and quotes nothing. So is an
-Expect header other than 100-continue (417), which aiohttp checks before the middlewares.
+Expect header other than 100-continue (417), which aiohttp checks before the middlewares
+(our routes' expect handler, and for any other path whatever aiohttp raises there).
 """
 
 from __future__ import annotations
@@ -48,6 +49,15 @@ class _ProblemRequestHandler(RequestHandler):
         response = problem_response(problem_for_status(status), None)
         response.force_close()
         return response
+
+    async def finish_response(
+        self, request: BaseRequest, resp: web.StreamResponse, start_time: float | None
+    ) -> tuple[web.StreamResponse, bool]:
+        # An HTTP error raised before the middlewares (aiohttp's own Expect check on a path
+        # no route matches, which quotes the header): the same problem shape as the rest.
+        if isinstance(resp, web.HTTPException) and resp.status >= 400:
+            resp = problem_response(problem_for_status(resp.status), None)
+        return await super().finish_response(request, resp, start_time)
 
 
 class _ProblemServer(web.Server):

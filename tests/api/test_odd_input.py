@@ -139,6 +139,8 @@ async def test_what_the_http_parser_refuses_is_a_problem_that_quotes_nothing(por
     assert answer.problem["type"] == "/problems/bad-request"
 
 
-async def test_an_expectation_other_than_100_continue_is_a_417_problem(port: int) -> None:
-    answer = await send(port, post(b'{"text": "t"}', b"Expect: " + MARKER + b"\r\n"))
+@pytest.mark.parametrize("path", ["/process", "/no-such-path"])
+async def test_an_expectation_other_than_100_continue_is_a_417_problem(port: int, path: str) -> None:
+    raw = post(b'{"text": "t"}', b"Expect: " + MARKER + b"\r\n").replace(b"/process", path.encode(), 1)
+    answer = await send(port, raw)
     assert (answer.status, answer.problem["type"]) == (417, "/problems/expectation-failed")
