@@ -28,7 +28,7 @@ from app.metrics import Metrics
 from app.openapi import IDEMPOTENCY_KEY_PATTERN, openapi_document
 from app.options import FIELDS as OPTION_FIELDS
 from app.options import InvalidOption, Options, parse_options
-from app.problems import Problem, problem_middleware
+from app.problems import Problem, job_not_found, problem_middleware
 from app.protocol import FINAL_STATUSES, JOB_ID_RE, Message, new_message
 from app.queue import DuplicateRequest, Enqueue, JobQueue, QueueFull
 from app.rates import Rates
@@ -204,8 +204,7 @@ async def get_job(request: web.Request) -> web.Response:
         else:
             record = await request.app[QUEUE].get_job(job_id)
     if record is None:
-        detail = f"no job with id {job_id!r} (unknown, or expired after RESULT_TTL)"
-        raise Problem(404, "job-not-found", "Not Found", detail)
+        raise job_not_found(job_id)
     return _json(record)
 
 

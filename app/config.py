@@ -76,9 +76,14 @@ class Settings:
 
     @property
     def max_body_bytes(self) -> int:
-        # A JSON string may escape each character as \uXXXX (6 bytes) and a
-        # surrogate pair takes 12 for 2 UTF-16 units; 6x plus slack covers it.
-        return self.max_text_chars * 6 + 4096
+        return body_limit(self.max_text_chars)
+
+
+def body_limit(max_text_chars: int) -> int:
+    """The most bytes a JSON body (or a queue message) holding a text of `max_text_chars` may
+    take: a JSON string may escape each character as a 6-byte \\u escape and a surrogate pair
+    takes 12 for 2 UTF-16 units; 6x plus slack covers it."""
+    return max_text_chars * 6 + 4096
 
 
 def _parse(

@@ -23,7 +23,7 @@ from aiohttp_sse import EventSourceResponse, sse_response
 
 from app.appkeys import HUB, QUEUE
 from app.broker import UNAVAILABLE
-from app.problems import Problem
+from app.problems import Problem, job_not_found
 from app.protocol import FINAL_STATUSES, JOB_ID_RE
 from app.queue import JobQueue
 from app.results import ResultHub
@@ -42,7 +42,7 @@ RECHECK_S: Final = 5.0
 async def job_events(request: web.Request) -> web.StreamResponse:
     job_id = request.match_info["job_id"]
     if not JOB_ID_RE.fullmatch(job_id):
-        raise _not_found(job_id)
+        raise job_not_found(job_id)
     last_id = request.headers.get("Last-Event-ID", "").strip()
     if last_id == END_ID:
         return web.Response(status=204)  # it saw the end: nothing more will come
@@ -52,16 +52,11 @@ async def job_events(request: web.Request) -> web.StreamResponse:
     async with hub.waiter(job_id, progress=True) as woken:
         record, pieces = await queue.job_and_progress(job_id, after)
         if record is None:
-            raise _not_found(job_id)
+            raise job_not_found(job_id)
         async with sse_response(request, sep="\n") as stream:
             with contextlib.suppress(*UNAVAILABLE):  # Redis away: close; the client resumes from its last id
                 await _relay(stream, queue, hub, woken, job_id, after, (record, pieces))
     return stream
-
-
-def _not_found(job_id: str) -> Problem:
-    detail = f"no job with id {job_id[:200]!r} (unknown, or expired after RESULT_TTL)"
-    return Problem(404, "job-not-found", "Not Found", detail)
 
 
 def _resume_after(last_id: str) -> str:

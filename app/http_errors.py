@@ -31,7 +31,10 @@ _DETAILS = {
 
 
 def problem_for_status(status: int, detail: str | None = None) -> Problem:
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:  # a status Python does not name
+        phrase = "Error"
     kind = phrase.lower().replace(" ", "-")
     return Problem(status, kind, phrase, detail or _DETAILS.get(status, phrase))
 

@@ -65,6 +65,11 @@ def _from_http_exception(exc: web.HTTPException) -> Problem:
     return Problem(exc.status, kind, exc.reason, detail, headers)
 
 
+def job_not_found(job_id: str) -> Problem:
+    detail = f"no job with id {job_id[:200]!r} (unknown, or expired after RESULT_TTL)"
+    return Problem(404, "job-not-found", "Not Found", detail)
+
+
 UNAVAILABLE_PROBLEM = Problem(
     503,
     "redis-unavailable",

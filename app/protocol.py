@@ -125,7 +125,12 @@ class Message:
 
 
 class PoisonMessage(ValueError):
-    """A queue message no worker can run; the reason goes to the dead list."""
+    """A queue message no worker can run; the reason goes to the dead list. `oversized`:
+    refused for its size, so only its head is worth keeping there."""
+
+    def __init__(self, reason: str, *, oversized: bool = False) -> None:
+        super().__init__(reason)
+        self.oversized = oversized
 
 
 def new_job_id() -> str:
@@ -152,7 +157,8 @@ def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Messa
     if not isinstance(text, str) or not text.strip():
         raise PoisonMessage("no text: the message needs a non-empty string field 'text'")
     if max_text_chars is not None and len(text) > max_text_chars:
-        raise PoisonMessage(f"text too long: {len(text)} characters; the limit is {max_text_chars} (MAX_TEXT_CHARS)")
+        detail = f"text too long: {len(text)} characters; the limit is {max_text_chars} (MAX_TEXT_CHARS)"
+        raise PoisonMessage(detail, oversized=True)
     job_id, attempt, enqueued_at = data.get("id"), data.get("attempt", 0), data.get("enqueued_at")
     completed = False
     if job_id is None:

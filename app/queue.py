@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Container
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import orjson
 import redis.asyncio as aioredis
 
 from app import lua
+from app.config import body_limit
 from app.protocol import Keys, Message, PoisonMessage, dead_entry, decode_message, decode_record
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ class JobQueue:
         # A consumer holds foreign producers to the API's limits: the text, and the
         # message's size (what a request body of that text may take) before it is parsed.
         self.max_text_chars = max_text_chars
-        self.max_message_bytes = max_text_chars * 6 + 4096
+        self.max_message_bytes = body_limit(max_text_chars)
         self.retention = retention
         # fakeredis's BLMOVE returns at once on an empty list; its BRPOPLPUSH (the
         # same move, RIGHT to LEFT) blocks, so the embedded broker uses that.
@@ -243,7 +244,7 @@ class JobQueue:
             try:
                 message, completed = decode_message(raw, self.max_text_chars)
             except PoisonMessage as exc:
-                taken.append(Taken(raw, None, str(exc), oversized=str(exc).startswith("text too long")))
+                taken.append(Taken(raw, None, str(exc), oversized=exc.oversized))
                 continue
             taken.append(Taken(raw, message, "", message.encode() if completed else b""))
         return taken
@@ -297,9 +298,10 @@ class JobQueue:
     async def bury(self, worker_id: str, item: Taken, reason: str) -> bool:
         """A held message to the dead list with `reason`, for one the worker cannot start."""
         job_id = item.message.id if item.message is not None else item.job_id
-        entry = dead_entry(item.raw, reason, job_id, head_only=item.oversized)
-        keys = [self.keys.processing(worker_id), self.keys.dead]
-        return bool(await self._bury(keys=keys, args=[item.raw, entry, *self._dead_args()]))
+        pipe = self.redis.pipeline(transaction=False)
+        await self._bury_into(pipe, self.keys.processing(worker_id), [replace(item, poison=reason, job_id=job_id)])
+        [buried] = await _execute(pipe)
+        return bool(buried)
 
     async def _bury_into(self, pipe: aioredis.client.Pipeline, processing: str, poison: list[Taken]) -> None:
         for item in poison:
