@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator
 import orjson
 import redis.asyncio as aioredis
 
-from app.broker import UNAVAILABLE, Broker
 from app.config import Settings
+from app.connection.factory import UNAVAILABLE, Broker
 from app.options import InvalidOption, parse_options
-from app.protocol import FINAL_STATUSES, new_message
-from app.queue import JobQueue
+from app.queue.contract import FINAL_STATUSES, new_message
+from app.queue.store import JobQueue
 
 
 def _positive(raw: str) -> int:

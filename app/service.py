@@ -8,15 +8,15 @@ import signal
 
 from aiohttp import web
 
-from app.api import create_app
-from app.broker import Broker
+from app.api.app import create_app
+from app.api.edge import ProblemAppRunner
 from app.config import Role, Settings
-from app.health import probe_app
-from app.http_errors import ProblemAppRunner
+from app.connection.factory import Broker
 from app.metrics import Metrics
-from app.queue import JobQueue
-from app.summarizers import build_summarizer
-from app.worker import Worker
+from app.model.summarizers import build_summarizer
+from app.queue.store import JobQueue
+from app.worker.probe import probe_app
+from app.worker.runner import Worker
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
-from app.protocol import Keys, new_message
+from app.queue.contract import Keys, new_message
 from tests.redis_server import RedisServer
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import aiohttp
 import redis.asyncio as aioredis
 
-from app.protocol import Keys
+from app.queue.contract import Keys
 from bench.http_bench import BenchError, app_process, bench_db, free_port, guarded, sample_text
 from tests.helpers import until_ok
 

@@ -12,8 +12,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from app.config import Role, Settings
-from app.protocol import Keys
-from app.queue import JobQueue
+from app.queue.contract import Keys
+from app.queue.store import JobQueue
 from tests.redis_server import RedisServer
 
 

@@ -8,8 +8,8 @@ import sys
 import orjson
 import redis.asyncio as aioredis
 
-from app.protocol import Keys, new_message
-from app.queue import JobQueue
+from app.queue.contract import Keys, new_message
+from app.queue.store import JobQueue
 from bench.peers._harness import Peer
 from bench.peers._process import PeerError, WorkerSpec
 

@@ -10,14 +10,14 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
-from app.api import create_app
-from app.broker import Broker
+from app.api.app import create_app
 from app.config import Settings
-from app.protocol import Keys
-from app.queue import JobQueue
-from app.summarizers.base import Summarizer
-from app.summarizers.testing import NoopSummarizer
-from app.worker import Worker
+from app.connection.factory import Broker
+from app.model.summarizers.base import Summarizer
+from app.model.summarizers.testing import NoopSummarizer
+from app.queue.contract import Keys
+from app.queue.store import JobQueue
+from app.worker.runner import Worker
 
 
 @dataclass

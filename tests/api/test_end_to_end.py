@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 
 from app.config import Settings
-from app.queue import JobQueue
-from app.summarizers.gemini import GeminiSummarizer
+from app.model.summarizers.gemini import GeminiSummarizer
+from app.queue.store import JobQueue
 from tests.api.conftest import Service, StartService
 from tests.conftest import with_
 from tests.fakes.gemini_server import Answer, FakeGemini

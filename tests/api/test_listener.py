@@ -8,10 +8,10 @@ import logging
 
 import pytest
 
-from app.appkeys import HUB
+from app.api.resources import HUB
 from app.config import Settings
-from app.protocol import done_event
-from app.queue import JobQueue
+from app.queue.contract import done_event
+from app.queue.store import JobQueue
 from tests.api.conftest import Service, StartService
 from tests.helpers import eventually
 

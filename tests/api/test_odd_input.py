@@ -15,10 +15,10 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from app.api import create_app
+from app.api.app import create_app
+from app.api.edge import ProblemAppRunner
 from app.config import Settings
-from app.http_errors import ProblemAppRunner
-from app.protocol import Keys
+from app.queue.contract import Keys
 from tests.conftest import with_
 from tests.redis_server import free_port
 

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.config import Settings
 from app.logs import JsonFormatter
-from app.summarizers.gemini import GeminiSummarizer
+from app.model.summarizers.gemini import GeminiSummarizer
 from tests.api.conftest import Service, StartService
 from tests.conftest import with_
 from tests.fakes.gemini_server import BadRequest, FakeGemini

@@ -8,9 +8,9 @@ import time
 import orjson
 
 from app.config import Settings
+from app.model.summarizers.base import Emit, Summary
+from app.model.summarizers.testing import NoopSummarizer, SleepSummarizer
 from app.options import Options
-from app.summarizers.base import Emit, Summary
-from app.summarizers.testing import NoopSummarizer, SleepSummarizer
 from tests.api.conftest import StartService
 from tests.conftest import with_
 from tests.helpers import drain_events, eventually

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from app.config import Settings
-from app.summarizers.gemini import GeminiSummarizer
+from app.model.summarizers.gemini import GeminiSummarizer
 from tests.api.conftest import Service, StartService
 from tests.fakes.gemini_server import Answer, Delay, FakeGemini
 from tests.helpers import SseEvent, read_events

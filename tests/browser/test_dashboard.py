@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
 from app.config import Settings
-from app.summarizers.extractive import ExtractiveSummarizer
+from app.model.summarizers.extractive import ExtractiveSummarizer
 from tests.api.conftest import StartService
 from tests.conftest import with_
 from tests.redis_server import require_binary

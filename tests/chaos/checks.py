@@ -13,7 +13,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from app.protocol import Keys
+from app.queue.contract import Keys
 from tests.chaos.clients import FINAL, Ledger
 from tests.chaos.faults import RERUN_LIMIT_S, Chaos
 from tests.chaos.fleet import Fleet, Proc, read_log

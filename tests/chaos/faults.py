@@ -15,7 +15,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from app.protocol import Keys
+from app.queue.contract import Keys
 from tests.chaos.clients import FINAL, Ledger, job_text
 from tests.chaos.fleet import Fleet
 from tests.chaos.schedule import Fault, Kind

@@ -23,7 +23,7 @@ from pathlib import Path
 import aiohttp
 import redis.asyncio as aioredis
 
-from app.protocol import Keys
+from app.queue.contract import Keys
 from tests.chaos.checks import Check, fleet_checks, job_checks, kill_checks, log_notes, settle, table
 from tests.chaos.clients import Clients, Ledger, listen_for_results
 from tests.chaos.faults import Chaos

@@ -23,7 +23,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from app.openapi import IDEMPOTENCY_KEY_PATTERN
+from app.api.openapi import IDEMPOTENCY_KEY_PATTERN
 from tests.redis_server import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]

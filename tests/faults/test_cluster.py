@@ -14,11 +14,11 @@ import redis
 from aiohttp.test_utils import TestClient
 from redis.crc import key_slot
 
-from app.broker import Broker
 from app.config import Settings
-from app.protocol import Keys, failed_event, new_message
-from app.queue import JobQueue
-from app.summarizers.extractive import ExtractiveSummarizer
+from app.connection.factory import Broker
+from app.model.summarizers.extractive import ExtractiveSummarizer
+from app.queue.contract import Keys, failed_event, new_message
+from app.queue.store import JobQueue
 from tests.api.conftest import StartService
 from tests.conftest import with_
 from tests.helpers import read_events

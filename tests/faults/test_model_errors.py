@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from app.config import Settings
-from app.summarizers.gemini import GeminiSummarizer
+from app.model.summarizers.gemini import GeminiSummarizer
 from tests.api.conftest import Service, StartService
 from tests.conftest import with_
 from tests.fakes.gemini_server import BadRequest, FakeGemini, Hang, RateLimited, ServerError

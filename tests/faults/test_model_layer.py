@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from app.config import Settings
-from app.summarizers.gemini import GeminiSummarizer
+from app.model.summarizers.gemini import GeminiSummarizer
 from tests.api.conftest import Service, StartService
 from tests.conftest import with_
 from tests.fakes.gemini_server import Answer, Call, Delay, FakeGemini, RateLimited, answer_tokens, default_summary

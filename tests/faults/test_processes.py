@@ -20,8 +20,8 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
-from app.protocol import Keys, new_message
-from app.queue import JobQueue
+from app.queue.contract import Keys, new_message
+from app.queue.store import JobQueue
 from tests.helpers import drain_events, eventually
 from tests.redis_server import RedisServer, free_port
 

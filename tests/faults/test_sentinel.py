@@ -12,7 +12,7 @@ import redis
 from aiohttp.test_utils import TestClient
 
 from app.config import Settings
-from app.summarizers.extractive import ExtractiveSummarizer
+from app.model.summarizers.extractive import ExtractiveSummarizer
 from tests.api.conftest import StartService
 from tests.conftest import with_
 from tests.redis_server import RedisServer, free_port, require_binary

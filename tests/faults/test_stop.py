@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 import redis.asyncio as aioredis
 
-from app.broker import Broker
 from app.config import Settings
-from app.protocol import new_message
-from app.queue import JobQueue
-from app.summarizers.testing import SleepSummarizer
-from app.worker import HAND_BACK_S, LOOPS_END_S, Worker
+from app.connection.factory import Broker
+from app.model.summarizers.testing import SleepSummarizer
+from app.queue.contract import new_message
+from app.queue.store import JobQueue
+from app.worker.runner import HAND_BACK_S, LOOPS_END_S, Worker
 from tests.conftest import with_
 from tests.helpers import eventually
 from tests.redis_server import RedisServer, free_port

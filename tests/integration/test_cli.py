@@ -14,10 +14,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from app.config import Settings
-from app.protocol import Keys, failed_event, new_message
-from app.queue import JobQueue
-from app.summarizers.testing import NoopSummarizer
-from app.worker import Worker
+from app.model.summarizers.testing import NoopSummarizer
+from app.queue.contract import Keys, failed_event, new_message
+from app.queue.store import JobQueue
+from app.worker.runner import Worker
 from tests.redis_server import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]

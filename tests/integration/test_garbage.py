@@ -13,10 +13,10 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from app.config import Settings
-from app.protocol import Keys, new_message
-from app.queue import UNFINISHED_RECORD_TTL_S, JobQueue, Reserved, Retention, Taken
-from app.summarizers.testing import NoopSummarizer, SleepSummarizer
-from app.worker import Worker
+from app.model.summarizers.testing import NoopSummarizer, SleepSummarizer
+from app.queue.contract import Keys, new_message
+from app.queue.store import UNFINISHED_RECORD_TTL_S, JobQueue, Reserved, Retention, Taken
+from app.worker.runner import Worker
 from tests.conftest import with_
 from tests.helpers import drain_events, eventually
 

@@ -14,10 +14,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from app.config import Settings
-from app.protocol import Keys, done_event, failed_event, new_message
-from app.queue import JobQueue, Reserved
-from app.summarizers.testing import NoopSummarizer
-from app.worker import Worker
+from app.model.summarizers.testing import NoopSummarizer
+from app.queue.contract import Keys, done_event, failed_event, new_message
+from app.queue.store import JobQueue, Reserved
+from app.worker.runner import Worker
 from tests.helpers import eventually
 
 SEEDS = [1, 2, 3]

@@ -9,8 +9,8 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
-from app.limiter import RateLimiter
-from app.protocol import Keys
+from app.model.limiter import RateLimiter
+from app.queue.contract import Keys
 
 
 @pytest.fixture

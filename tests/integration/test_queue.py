@@ -5,8 +5,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from app.protocol import Message, done_event, failed_event, new_message
-from app.queue import Completion, Delta, DuplicateRequest, Enqueue, JobExists, JobQueue, QueueFull
+from app.queue.contract import Message, done_event, failed_event, new_message
+from app.queue.store import Completion, Delta, DuplicateRequest, Enqueue, JobExists, JobQueue, QueueFull
 from tests.helpers import drain_events
 
 WORKER = "w1"

@@ -7,8 +7,8 @@ import asyncio
 import orjson
 import redis.asyncio as aioredis
 
-from app.protocol import Keys, Message, done_event, failed_event, new_message
-from app.queue import JobQueue, Reserved
+from app.queue.contract import Keys, Message, done_event, failed_event, new_message
+from app.queue.store import JobQueue, Reserved
 from tests.helpers import eventually
 from tests.redis_server import RedisServer
 

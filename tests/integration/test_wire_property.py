@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
 from app.config import Role, Settings
+from app.model.summarizers.base import Emit, Summary
+from app.model.summarizers.testing import NoopSummarizer
 from app.options import FORMATS, Options
-from app.protocol import DEAD_MESSAGE_HEAD, Keys
-from app.queue import JobQueue, Reserved, Taken
-from app.summarizers.base import Emit, Summary
-from app.summarizers.testing import NoopSummarizer
-from app.worker import Worker
+from app.queue.contract import DEAD_MESSAGE_HEAD, Keys
+from app.queue.store import JobQueue, Reserved, Taken
+from app.worker.runner import Worker
 from tests.helpers import eventually
 from tests.redis_server import RedisServer
 

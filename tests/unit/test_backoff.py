@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from app.worker import backoff_s
+from app.worker.runner import backoff_s
 
 
 @pytest.mark.parametrize("attempt", [1, 2, 3, 6, 20])

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from app.batching import GroupCommit
+from app.queue.batching import GroupCommit
 
 
 class Recorder:

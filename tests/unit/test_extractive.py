@@ -7,9 +7,9 @@ import random
 
 import pytest
 
+from app.model.summarizers.base import SummarizerError, no_emit
+from app.model.summarizers.extractive import ExtractiveSummarizer, split_sentences, summarize_text
 from app.options import NO_OPTIONS, Options
-from app.summarizers.base import SummarizerError, no_emit
-from app.summarizers.extractive import ExtractiveSummarizer, split_sentences, summarize_text
 
 SPLIT_CASES = [
     ("Dr. Smith arrived. He was late.", ["Dr. Smith arrived.", "He was late."]),

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from app.model.summarizers.base import SummarizerError, Summary, no_emit
+from app.model.summarizers.gemini import GeminiSummarizer
+from app.model.summarizers.prompt import system_instruction
 from app.options import NO_OPTIONS, Options
-from app.summarizers.base import SummarizerError, Summary, no_emit
-from app.summarizers.gemini import GeminiSummarizer
-from app.summarizers.prompt import system_instruction
 from tests.fakes.gemini_server import (
     Answer,
     BadRequest,

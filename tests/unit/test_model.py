@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 import redis.asyncio as aioredis
 
-from app.cache import ResultCache
-from app.limiter import RateLimiter
-from app.model import ModelLayer
+from app.model.cache import ResultCache
+from app.model.layer import ModelLayer
+from app.model.limiter import RateLimiter
+from app.model.summarizers.base import SummarizerError, Summary, no_emit
+from app.model.summarizers.testing import NoopSummarizer
 from app.options import NO_OPTIONS
-from app.protocol import Keys
-from app.summarizers.base import SummarizerError, Summary, no_emit
-from app.summarizers.testing import NoopSummarizer
+from app.queue.contract import Keys
 from tests.redis_server import free_port
 
 

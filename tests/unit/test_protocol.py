@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from app.options import Options
-from app.protocol import Keys, PoisonMessage, decode_message, new_message
+from app.queue.contract import Keys, PoisonMessage, decode_message, new_message
 
 
 def test_every_key_of_a_queue_shares_its_hash_tag() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.config import Settings
-from app.summarizers.base import Summarizer, SummarizerError, Summary
+from app.model.summarizers.base import Summarizer, SummarizerError, Summary
 
 __all__ = ["Summarizer", "SummarizerError", "Summary", "build_summarizer"]
 
@@ -11,7 +11,7 @@ __all__ = ["Summarizer", "SummarizerError", "Summary", "build_summarizer"]
 def build_summarizer(settings: Settings) -> Summarizer:
     """The backend SUMMARIZER names; imports only what that backend needs."""
     if settings.summarizer == "gemini":
-        from app.summarizers.gemini import GeminiSummarizer
+        from app.model.summarizers.gemini import GeminiSummarizer
 
         assert settings.gemini_api_key is not None  # load_settings guarantees it
         return GeminiSummarizer(
@@ -21,13 +21,13 @@ def build_summarizer(settings: Settings) -> Summarizer:
             timeout_s=settings.job_timeout_s,
         )
     if settings.summarizer == "noop":
-        from app.summarizers.testing import NoopSummarizer
+        from app.model.summarizers.testing import NoopSummarizer
 
         return NoopSummarizer()
     if settings.summarizer == "sleep":
-        from app.summarizers.testing import SleepSummarizer
+        from app.model.summarizers.testing import SleepSummarizer
 
         return SleepSummarizer(settings.sleep_summarizer_s)
-    from app.summarizers.extractive import ExtractiveSummarizer
+    from app.model.summarizers.extractive import ExtractiveSummarizer
 
     return ExtractiveSummarizer()

@@ -17,7 +17,7 @@ from aiohttp import HttpVersion11, hdrs, web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
-from app.problems import Problem, problem_response
+from app.api.problems import Problem, problem_response
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from app.api.problems import Handler, Problem
 from app.config import Settings
-from app.problems import Handler, Problem
 
 # Always open: probes, the API's own description and the dashboard's page (its calls carry the key).
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/"})

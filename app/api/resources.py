@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from app.batching import GroupCommit
-from app.broker import Broker
+from app.api.rates import Rates
 from app.config import Settings
+from app.connection.factory import Broker
 from app.metrics import Metrics
-from app.queue import Enqueue, JobQueue
-from app.rates import Rates
-from app.results import ResultHub
+from app.queue.batching import GroupCommit
+from app.queue.hub import ResultHub
+from app.queue.store import Enqueue, JobQueue
 
 SETTINGS = web.AppKey("settings", Settings)
 BROKER = web.AppKey("broker", Broker)

@@ -19,7 +19,7 @@ from redis.crc import key_slot
 from redis.exceptions import AskError, ClusterDownError, MovedError, ResponseError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from app.broker import HiredisPackingConnection
+from app.connection.factory import HiredisPackingConnection
 
 Address = tuple[str, int]
 # Error codes of a slot in motion (as redis-py 5 reports them: in the text).

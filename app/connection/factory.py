@@ -16,7 +16,7 @@ from redis.typing import EncodableT
 from app.config import Settings
 
 if TYPE_CHECKING:
-    from app.cluster import SlotRoute
+    from app.connection.cluster import SlotRoute
 
 # Redis failures that mean "not reachable now", as opposed to a bug in a command.
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError, OSError)
@@ -96,7 +96,7 @@ class Broker:
 
     def _cluster_client(self) -> aioredis.Redis:
         """A client of the cluster node that owns the queue's hash slot (see app/cluster.py)."""
-        from app.cluster import SlotConnection, SlotRoute, parse_hosts_url
+        from app.connection.cluster import SlotConnection, SlotRoute, parse_hosts_url
 
         assert self.settings.redis_url is not None
         seeds, credentials = parse_hosts_url(self.settings.redis_url)
@@ -113,7 +113,7 @@ class Broker:
         go to the new master (redis-py's SentinelConnectionPool)."""
         from redis.asyncio.sentinel import Sentinel
 
-        from app.cluster import parse_hosts_url
+        from app.connection.cluster import parse_hosts_url
 
         assert self.settings.redis_url is not None
         sentinels, credentials = parse_hosts_url(self.settings.redis_url)

@@ -14,7 +14,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from app import tasks
-from app.broker import UNAVAILABLE
+from app.connection.factory import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 

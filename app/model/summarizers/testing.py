@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from app.model.summarizers.base import Emit, Summary
 from app.options import Options
-from app.summarizers.base import Emit, Summary
 
 
 class NoopSummarizer:

@@ -21,12 +21,12 @@ import orjson
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 
-from app.appkeys import HUB, QUEUE
-from app.broker import UNAVAILABLE
-from app.problems import Problem, job_not_found
-from app.protocol import FINAL_STATUSES, JOB_ID_RE
-from app.queue import JobQueue
-from app.results import ResultHub
+from app.api.problems import Problem, job_not_found
+from app.api.resources import HUB, QUEUE
+from app.connection.factory import UNAVAILABLE
+from app.queue.contract import FINAL_STATUSES, JOB_ID_RE
+from app.queue.hub import ResultHub
+from app.queue.store import JobQueue
 
 Read = tuple[dict[str, object] | None, list[tuple[str, int, str]]]
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from itertools import islice, pairwise
 from operator import mul
 
+from app.model.summarizers.base import Emit, SummarizerError, Summary
 from app.options import Options
-from app.summarizers.base import Emit, SummarizerError, Summary
 
 MODEL = "extractive-textrank"
 DEFAULT_MAX_CHARS = 600

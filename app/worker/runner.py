@@ -15,16 +15,16 @@ from typing import TypeVar
 import orjson
 
 from app import tasks
-from app.batching import GroupCommit
-from app.broker import BLOCK_S, UNAVAILABLE
-from app.cache import ResultCache
 from app.config import Settings
-from app.limiter import RateLimiter
+from app.connection.factory import BLOCK_S, UNAVAILABLE
 from app.metrics import Metrics
-from app.model import ModelLayer, Prices, outcome
-from app.protocol import done_event, failed_event
-from app.queue import Completion, Delta, JobQueue, Reserved, Taken, mark_duplicates
-from app.summarizers.base import Emit, Summarizer, SummarizerError, Summary
+from app.model.cache import ResultCache
+from app.model.layer import ModelLayer, Prices, outcome
+from app.model.limiter import RateLimiter
+from app.model.summarizers.base import Emit, Summarizer, SummarizerError, Summary
+from app.queue.batching import GroupCommit
+from app.queue.contract import done_event, failed_event
+from app.queue.store import Completion, Delta, JobQueue, Reserved, Taken, mark_duplicates
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from app.broker import UNAVAILABLE
-from app.cache import ResultCache
-from app.limiter import RateLimiter
+from app.connection.factory import UNAVAILABLE
 from app.metrics import Metrics
+from app.model.cache import ResultCache
+from app.model.limiter import RateLimiter
+from app.model.summarizers.base import Emit, Summarizer, SummarizerError, Summary
 from app.options import Options
-from app.summarizers.base import Emit, Summarizer, SummarizerError, Summary
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import logging
 
 import redis.asyncio as aioredis
 
-from app import lua
-from app.protocol import Keys
+from app.queue import lua
+from app.queue.contract import Keys
 
 log = logging.getLogger(__name__)
 

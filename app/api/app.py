@@ -17,23 +17,23 @@ from aiohttp.http_exceptions import PayloadEncodingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from app import tasks
-from app.appkeys import BROKER, HUB, INTAKE, METRICS, OPENAPI, QUEUE, RATES, SETTINGS
-from app.batching import GroupCommit
-from app.broker import UNAVAILABLE, Broker
+from app.api.edge import expect_handler
+from app.api.openapi import IDEMPOTENCY_KEY_PATTERN, openapi_document
+from app.api.problems import Problem, job_not_found, problem_middleware
+from app.api.rates import Rates
+from app.api.resources import BROKER, HUB, INTAKE, METRICS, OPENAPI, QUEUE, RATES, SETTINGS
+from app.api.security import auth_middleware, cors_headers, cors_middleware
+from app.api.stream import job_events
 from app.config import Settings
-from app.events import job_events
-from app.health import metrics_response
-from app.http_errors import expect_handler
+from app.connection.factory import UNAVAILABLE, Broker
 from app.metrics import Metrics
-from app.openapi import IDEMPOTENCY_KEY_PATTERN, openapi_document
 from app.options import FIELDS as OPTION_FIELDS
 from app.options import InvalidOption, Options, parse_options
-from app.problems import Problem, job_not_found, problem_middleware
-from app.protocol import FINAL_STATUSES, JOB_ID_RE, Message, new_message
-from app.queue import DuplicateRequest, Enqueue, JobQueue, QueueFull
-from app.rates import Rates
-from app.results import ResultHub
-from app.security import auth_middleware, cors_headers, cors_middleware
+from app.queue.batching import GroupCommit
+from app.queue.contract import FINAL_STATUSES, JOB_ID_RE, Message, new_message
+from app.queue.hub import ResultHub
+from app.queue.store import DuplicateRequest, Enqueue, JobQueue, QueueFull
+from app.worker.probe import metrics_response
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 # ASCII digits only: str.isdigit() also takes superscripts and circled digits, which int() refuses.
 LIMIT_RE = re.compile(r"[0-9]{1,3}")
 # One static page, no build step, nothing from the internet: read once at import.
-DASHBOARD = resources.files("app.static").joinpath("dashboard.html").read_bytes()
+DASHBOARD = resources.files("app.api.static").joinpath("dashboard.html").read_bytes()
 ALLOWED_FIELDS = frozenset({"text", *OPTION_FIELDS})
 
 

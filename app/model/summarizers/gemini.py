@@ -10,9 +10,9 @@ import aiohttp
 from google import genai
 from google.genai import errors, types
 
+from app.model.summarizers.base import Emit, SummarizerError, Summary
+from app.model.summarizers.prompt import PROMPT_VERSION, system_instruction
 from app.options import NO_OPTIONS, Options
-from app.summarizers.base import Emit, SummarizerError, Summary
-from app.summarizers.prompt import PROMPT_VERSION, system_instruction
 
 DEFAULT_MODEL = "gemini-flash-latest"
 # Output tokens expected when the client set no max_words: the limiter's estimate before the call.

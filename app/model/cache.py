@@ -10,11 +10,12 @@ import secrets
 import orjson
 import redis.asyncio as aioredis
 
-from app import lua, tasks
-from app.broker import UNAVAILABLE
+from app import tasks
+from app.connection.factory import UNAVAILABLE
+from app.model.summarizers.base import Summary
 from app.options import Options
-from app.protocol import Keys
-from app.summarizers.base import Summary
+from app.queue import lua
+from app.queue.contract import Keys
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import orjson
 from aiohttp import web
 
-from app.broker import UNAVAILABLE
+from app.connection.factory import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import orjson
 import redis.asyncio as aioredis
 
-from app import lua
 from app.config import body_limit
-from app.protocol import Keys, Message, PoisonMessage, dead_entry, decode_message, decode_record
+from app.queue import lua
+from app.queue.contract import Keys, Message, PoisonMessage, dead_entry, decode_message, decode_record
 
 if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
