@@ -7,17 +7,19 @@ import argparse
 import contextlib
 import dataclasses
 import sys
-import time
 from collections.abc import AsyncIterator
 
 import orjson
-import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.config import Settings
-from app.connection.factory import UNAVAILABLE, Broker
+from app.connection.errors import UNAVAILABLE
+from app.connection.factory import RedisFactory
 from app.options import InvalidOption, parse_options
-from app.queue.contract import FINAL_STATUSES, new_message
-from app.queue.store import JobQueue
+from app.queue.contract import is_final, new_message
+from app.queue.follow import until_final
+from app.queue.hub import ResultHub
+from app.queue.store import Queue
 
 
 def _positive(raw: str) -> int:
@@ -26,6 +28,8 @@ def _positive(raw: str) -> int:
         raise argparse.ArgumentTypeError(f"{raw!r} is not a positive integer")
     return value
 
+
+SUBSCRIBE_WITHIN_S = 5.0
 
 EXIT_CODES = """exit codes: 0 done / ok, 1 the job failed or nothing matched, 2 bad usage,
 3 Redis unreachable, 4 no such job, 5 --wait ran out before the job ended"""
@@ -70,8 +74,8 @@ async def run_cli(settings: Settings, argv: list[str]) -> int:
     args.max_text_chars = settings.max_text_chars
     if settings.redis_url is None:  # the embedded broker lives inside a service process
         settings = dataclasses.replace(settings, redis_url="redis://localhost:6379/0")
-    redis = Broker(settings).client()
-    queue = JobQueue.from_settings(redis, settings)
+    redis = RedisFactory(settings).client()
+    queue = Queue.from_settings(redis, settings)
     commands = {"submit": _submit, "status": _status, "stats": _stats, "workers": _workers, "dead": _dead}
     try:
         return await commands[args.command](queue, args)
@@ -82,9 +86,9 @@ async def run_cli(settings: Settings, argv: list[str]) -> int:
         await redis.aclose()
 
 
-async def _dead(queue: JobQueue, args: argparse.Namespace) -> int:
+async def _dead(queue: Queue, args: argparse.Namespace) -> int:
     if args.action == "list":
-        entries = await queue.list_dead(args.limit)
+        entries = await queue.dead.list(args.limit)
         for entry in entries:
             entry.pop("raw")
             line = orjson.dumps(entry).decode() if args.json else f"{entry['id']}\t{entry['reason']}"
@@ -94,17 +98,17 @@ async def _dead(queue: JobQueue, args: argparse.Namespace) -> int:
         return 0
     job_id = None if args.all else args.job_id
     if args.action == "requeue":
-        count, problems = await queue.requeue_dead(job_id)
+        count, problems = await queue.dead.requeue(job_id)
         for problem in problems:
             print(f"skipped: {problem}", file=sys.stderr)
         print(f"requeued {count}")
     else:
-        count = await queue.purge_dead(job_id)
+        count = await queue.dead.purge(job_id)
         print(f"purged {count}")
     return 0 if count or job_id is None else 1
 
 
-async def _submit(queue: JobQueue, args: argparse.Namespace) -> int:
+async def _submit(queue: Queue, args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     raw_options = {"max_words": args.max_words, "format": args.format, "language": args.language}
     try:
@@ -117,35 +121,28 @@ async def _submit(queue: JobQueue, args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     message = new_message(text, options)
-    async with _results(queue) as results:  # subscribed before the push: no result can slip by
-        await queue.enqueue(message)
+    async with _results(queue) as hub:  # subscribed before the push: no result can slip by
+        await queue.producer.enqueue(message)
         if args.wait <= 0:
             _show({"id": message.id, "status": "queued"}, args.json)
             return 0
-        return await _show_when_final(queue, results, message.id, args)
+        return await _show_when_final(queue, hub, message.id, args)
 
 
-async def _status(queue: JobQueue, args: argparse.Namespace) -> int:
-    async with _results(queue) as results:
-        return await _show_when_final(queue, results, args.job_id, args)
+async def _status(queue: Queue, args: argparse.Namespace) -> int:
+    async with _results(queue) as hub:
+        return await _show_when_final(queue, hub, args.job_id, args)
 
 
-async def _show_when_final(
-    queue: JobQueue, results: aioredis.client.PubSub, job_id: str, args: argparse.Namespace
-) -> int:
-    deadline = time.monotonic() + max(args.wait, 0)
-    while True:
-        record = await queue.get_job(job_id)
-        if record is None:
-            print(f"error: no job with id {job_id!r} (unknown, or expired after RESULT_TTL)", file=sys.stderr)
-            return 4
-        remaining = deadline - time.monotonic()
-        if record["status"] in FINAL_STATUSES or remaining <= 0:
-            _show(record, args.json)
-            if record["status"] in FINAL_STATUSES:
-                return 1 if record["status"] == "failed" else 0
-            return 5 if args.wait > 0 else 0
-        await results.get_message(ignore_subscribe_messages=True, timeout=min(remaining, 1.0))
+async def _show_when_final(queue: Queue, hub: ResultHub, job_id: str, args: argparse.Namespace) -> int:
+    record = await until_final(queue.reads, hub, job_id, max(args.wait, 0))
+    if record is None:
+        print(f"error: no job with id {job_id!r} (unknown, or expired after RESULT_TTL)", file=sys.stderr)
+        return 4
+    _show(record, args.json)
+    if is_final(record):
+        return 1 if record["status"] == "failed" else 0
+    return 5 if args.wait > 0 else 0
 
 
 def _show(record: dict[str, object], as_json: bool) -> None:
@@ -162,8 +159,8 @@ def _show(record: dict[str, object], as_json: bool) -> None:
         print(f"error: {record['error']}")
 
 
-async def _stats(queue: JobQueue, args: argparse.Namespace) -> int:
-    numbers = await queue.stats()
+async def _stats(queue: Queue, args: argparse.Namespace) -> int:
+    numbers = await queue.reads.stats()
     if args.json:
         print(orjson.dumps(numbers).decode())
         return 0
@@ -175,8 +172,8 @@ async def _stats(queue: JobQueue, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _workers(queue: JobQueue, args: argparse.Namespace) -> int:
-    rows: list[dict[str, object]] = (await queue.stats())["workers"]  # type: ignore[assignment]
+async def _workers(queue: Queue, args: argparse.Namespace) -> int:
+    rows: list[dict[str, object]] = (await queue.reads.stats())["workers"]  # type: ignore[assignment]
     for row in rows:
         if args.json:
             print(orjson.dumps(row).decode())
@@ -190,10 +187,13 @@ async def _workers(queue: JobQueue, args: argparse.Namespace) -> int:
 
 
 @contextlib.asynccontextmanager
-async def _results(queue: JobQueue) -> AsyncIterator[aioredis.client.PubSub]:
-    pubsub = queue.redis.pubsub()
-    await pubsub.subscribe(queue.keys.channel)
+async def _results(queue: Queue) -> AsyncIterator[ResultHub]:
+    """The queue's result events, subscribed (or Redis is unreachable: UNAVAILABLE)."""
+    hub = ResultHub(queue.redis, queue.keys.channel, queue.keys.progress_channel)
+    await hub.start()
     try:
-        yield pubsub
+        if not await hub.wait_subscribed(SUBSCRIBE_WITHIN_S):
+            raise RedisConnectionError(f"not subscribed to {queue.keys.channel!r} within {SUBSCRIBE_WITHIN_S:g} s")
+        yield hub
     finally:
-        await pubsub.aclose()
+        await hub.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 
+from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
@@ -95,3 +96,8 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def metrics_response(metrics: Metrics) -> web.Response:
+    """A registry in the Prometheus text format, as the API and a worker's port serve it."""
+    return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})

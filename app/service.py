@@ -1,4 +1,5 @@
-"""Runs a process's role (api, worker or both) until SIGTERM or SIGINT."""
+"""The composition root: builds what a process's role (api, worker or both) needs, and runs it
+until SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from aiohttp import web
 from app.api.app import create_app
 from app.api.edge import ProblemAppRunner
 from app.config import Role, Settings
-from app.connection.factory import Broker
+from app.connection.factory import RedisFactory
 from app.metrics import Metrics
+from app.model.layer import ModelLayer
 from app.model.summarizers import build_summarizer
-from app.queue.store import JobQueue
+from app.model.summarizers.base import Summarizer
+from app.queue.store import Queue
 from app.worker.probe import probe_app
 from app.worker.runner import Worker
 
@@ -36,8 +39,23 @@ def _announce(settings: Settings) -> None:
         log.info("summarizer selected", extra={"summarizer": settings.summarizer, "model": settings.gemini_model})
 
 
-async def _start_api(settings: Settings, broker: Broker, metrics: Metrics) -> web.AppRunner:
-    runner = ProblemAppRunner(create_app(settings, broker, metrics), shutdown_timeout=settings.shutdown_grace_s)
+def build_worker(
+    settings: Settings,
+    queue: Queue,
+    summarizer: Summarizer,
+    *,
+    metrics: Metrics | None = None,
+    worker_id: str | None = None,
+) -> Worker:
+    """A worker of `queue` and the model layer it runs jobs through, as the settings ask."""
+    metrics = metrics or Metrics()
+    model = ModelLayer.from_settings(settings, queue, summarizer, metrics)
+    return Worker(settings, queue.transitions, model, worker_id=worker_id, metrics=metrics)
+
+
+async def _start_api(settings: Settings, redis_factory: RedisFactory, metrics: Metrics) -> web.AppRunner:
+    app = create_app(settings, redis_factory, metrics)
+    runner = ProblemAppRunner(app, shutdown_timeout=settings.shutdown_grace_s)
     await runner.setup()
     await web.TCPSite(runner, port=settings.port).start()
     url = f"http://localhost:{settings.port}"
@@ -69,15 +87,15 @@ async def run(settings: Settings) -> None:
     stop = asyncio.Event()
     _stop_on_signals(stop)
     _announce(settings)
-    broker = Broker(settings)
+    redis_factory = RedisFactory(settings)
     metrics = Metrics()  # one registry per process: ROLE=all's /metrics has the worker's too
-    runner = await _start_api(settings, broker, metrics) if settings.role in (Role.API, Role.ALL) else None
+    runner = await _start_api(settings, redis_factory, metrics) if settings.role in (Role.API, Role.ALL) else None
     worker_task, redis, summarizer, probe = None, None, None, None
     if settings.role in (Role.WORKER, Role.ALL):
-        redis = broker.client()
-        queue = JobQueue.from_settings(redis, settings, blocking_move=not broker.embedded)
+        redis = redis_factory.client()
+        queue = Queue.from_settings(redis, settings, blocking_move=not redis_factory.embedded)
         summarizer = build_summarizer(settings)
-        worker = Worker(settings, queue, summarizer, metrics=metrics)
+        worker = build_worker(settings, queue, summarizer, metrics=metrics)
         if settings.role is Role.WORKER and settings.metrics_port:
             probe = await _start_probe(settings, worker)
         worker_task = asyncio.create_task(worker.run(), name="worker")

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 
 from app.config import Role, Settings
 from app.queue.contract import Keys
-from app.queue.store import JobQueue
+from app.queue.store import Queue
 from tests.redis_server import RedisServer
 
 
@@ -89,9 +89,9 @@ async def any_redis(request: pytest.FixtureRequest) -> AsyncIterator[aioredis.Re
 
 
 @pytest.fixture
-def queue(any_redis: aioredis.Redis, keys: Keys) -> JobQueue:
+def queue(any_redis: aioredis.Redis, keys: Keys) -> Queue:
     blocking = not isinstance(any_redis, fakeredis.FakeAsyncRedis)
-    return JobQueue(any_redis, keys, result_ttl_s=60, blocking_move=blocking)
+    return Queue(any_redis, keys, result_ttl_s=60, blocking_move=blocking)
 
 
 @pytest.fixture

@@ -10,6 +10,10 @@ import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import ClientResponse
 
+from app.queue.contract import Outcome, Timing
+from app.queue.store import Queue
+from app.queue.transitions import Completion, RunningJob
+
 
 async def drain_events(pubsub: aioredis.client.PubSub, seconds: float) -> list[bytes]:
     """Every message published on the subscription within `seconds`."""
@@ -78,3 +82,24 @@ async def read_events(response: ClientResponse, most: int | None = None) -> list
             if most is not None and len(events) >= most:
                 break
     return events
+
+
+# A job's timing where the test does not care: enqueued at 0, started at 1, ended at 2.
+TIMING = Timing(0.0, 1.0, 2.0)
+
+
+async def take(queue: Queue, worker_id: str, most: int = 1) -> list[RunningJob]:
+    """What a worker does before running jobs: reserve up to `most`, decode, start."""
+    transitions = queue.transitions
+    return await transitions.start(worker_id, transitions.prepare(await transitions.reserve(worker_id, most, 0)))
+
+
+async def start(queue: Queue, worker_id: str, raws: list[bytes]) -> list[RunningJob]:
+    """Start reserved messages as the worker does: decoded once, then started."""
+    return await queue.transitions.start(worker_id, queue.transitions.prepare(raws))
+
+
+async def complete(queue: Queue, worker_id: str, job: RunningJob, summary: str = "s", model: str = "m") -> bool:
+    """running -> done with a plain Outcome; whether the job became done (not already final)."""
+    done = await queue.transitions.complete_many(worker_id, [Completion(job, Outcome(summary, model), TIMING)])
+    return done == 1

@@ -6,6 +6,7 @@ from typing import Any
 
 from app.config import Settings
 from app.options import FORMATS, MAX_WORDS, MIN_WORDS
+from app.queue.contract import RECORD_FIELDS, Status
 
 JSON = "application/json"
 # Not blank, as the API sees it: a character Python's str.isspace() does not call space.
@@ -52,6 +53,14 @@ JOB_ID = {
 LOCATION = {"Location": {"description": "/jobs/{id}", "schema": {"type": "string"}}}
 
 
+def _record_properties() -> dict[str, Any]:
+    """The Job schema's fields, from the one table the record decoder reads them by."""
+    properties: dict[str, Any] = {name: {"type": kind} for name, kind in RECORD_FIELDS.items()}
+    properties["status"] = {"enum": [status.value for status in Status]}
+    properties["unhonoured_options"] = {"type": "array", "items": {"type": "string"}}
+    return properties
+
+
 def _schemas(settings: Settings) -> dict[str, Any]:
     number, integer, string = {"type": "number"}, {"type": "integer"}, {"type": "string"}
     return {
@@ -79,31 +88,12 @@ def _schemas(settings: Settings) -> dict[str, Any]:
         "Accepted": {
             "type": "object",
             "required": ["id", "status"],
-            "properties": {"id": string, "status": {"enum": ["queued", "running", "done", "failed"]}},
+            "properties": {"id": string, "status": {"enum": [status.value for status in Status]}},
         },
         "Job": {
             "type": "object",
             "required": ["id", "status"],
-            "properties": {
-                "id": string,
-                "status": {"enum": ["queued", "running", "done", "failed"]},
-                "attempts": integer,
-                "text_chars": integer,
-                "enqueued_at": number,
-                "started_at": number,
-                "finished_at": number,
-                "retry_at": number,
-                "worker": string,
-                "summary": string,
-                "model": string,
-                "error": string,
-                "cached": {"type": "boolean"},
-                "truncated": {"type": "boolean"},
-                "prompt_tokens": integer,
-                "output_tokens": integer,
-                "cost_usd": number,
-                "unhonoured_options": {"type": "array", "items": string},
-            },
+            "properties": {"id": string, **_record_properties()},
         },
         "JobList": {
             "type": "object",

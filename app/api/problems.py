@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import orjson
 from aiohttp import web
 
-from app.connection.factory import UNAVAILABLE
+from app.connection.errors import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 

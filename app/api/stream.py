@@ -12,9 +12,9 @@ the ending; one that resumes after the end gets the ending, whose record has it 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
+from collections.abc import AsyncIterator
 from typing import Final
 
 import orjson
@@ -23,12 +23,12 @@ from aiohttp_sse import EventSourceResponse, sse_response
 
 from app.api.problems import Problem, job_not_found
 from app.api.resources import HUB, QUEUE
-from app.connection.factory import UNAVAILABLE
-from app.queue.contract import FINAL_STATUSES, JOB_ID_RE
-from app.queue.hub import ResultHub
-from app.queue.store import JobQueue
+from app.connection.errors import UNAVAILABLE
+from app.queue.contract import JOB_ID_RE, is_final
+from app.queue.follow import follow
+from app.queue.reads import Piece, Record
 
-Read = tuple[dict[str, object] | None, list[tuple[str, int, str]]]
+Read = tuple[Record | None, list[Piece]]
 
 END_ID: Final = "end"
 # The id of the one piece a finished job is replayed as: before any real stream entry.
@@ -46,16 +46,22 @@ async def job_events(request: web.Request) -> web.StreamResponse:
     last_id = request.headers.get("Last-Event-ID", "").strip()
     if last_id == END_ID:
         return web.Response(status=204)  # it saw the end: nothing more will come
-    after = _resume_after(last_id)
-    queue, hub = request.app[QUEUE], request.app[HUB]
+    reads, hub = request.app[QUEUE].reads, request.app[HUB]
+    cursor = [_resume_after(last_id)]  # the last piece sent: each read asks for what came after
+
+    def ended(read: Read) -> bool:
+        return read[0] is None or is_final(read[0]) or hub.closing
+
     # Registered before the first read, so a piece written after that read wakes us.
     async with hub.waiter(job_id, progress=True) as woken:
-        record, pieces = await queue.job_and_progress(job_id, after)
-        if record is None:
-            raise job_not_found(job_id)
-        async with sse_response(request, sep="\n") as stream:
-            with contextlib.suppress(*UNAVAILABLE):  # Redis away: close; the client resumes from its last id
-                await _relay(stream, queue, hub, woken, job_id, after, (record, pieces))
+        reads_after = follow(lambda: reads.job_and_progress(job_id, cursor[0]), woken, ended, recheck_s=RECHECK_S)
+        async with contextlib.aclosing(reads_after):
+            first = await anext(reads_after)
+            if first[0] is None:
+                raise job_not_found(job_id)
+            async with sse_response(request, sep="\n") as stream:
+                with contextlib.suppress(*UNAVAILABLE):  # Redis away: close; the client resumes from its last id
+                    await _relay(stream, first, reads_after, cursor)
     return stream
 
 
@@ -71,32 +77,24 @@ def _resume_after(last_id: str) -> str:
     return last_id
 
 
-async def _relay(
-    stream: EventSourceResponse,
-    queue: JobQueue,
-    hub: ResultHub,
-    woken: asyncio.Event,
-    job_id: str,
-    after: str,
-    read: Read,
-) -> None:
-    """Send what was read, then wait for more, until the job ends, the client goes or the server stops."""
-    record, pieces = read
-    while stream.is_connected():
+async def _relay(stream: EventSourceResponse, first: Read, more: AsyncIterator[Read], cursor: list[str]) -> None:
+    """Send each read's pieces, and the ending when it comes, until the job ends, the
+    client goes or the server stops."""
+    read: Read | None = first
+    while read is not None and stream.is_connected():
+        record, pieces = read
         for entry_id, attempt, text in pieces:
             data = orjson.dumps({"delta": text, "attempt": attempt}).decode()
             await stream.send(data, id=entry_id, event="progress")
-            after = entry_id
-        if record is None or hub.closing:
-            return  # expired meanwhile, or shutting down
-        if record["status"] in FINAL_STATUSES:
-            if after == "-" and isinstance(summary := record.get("summary"), str):  # came after the end
-                replay = orjson.dumps({"delta": summary, "attempt": record.get("attempts", 1)}).decode()
-                await stream.send(replay, id=REPLAY_ID, event="progress")
-            await stream.send(orjson.dumps(record).decode(), id=END_ID, event=str(record["status"]))
-            return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(RECHECK_S):
-                await woken.wait()
-        woken.clear()  # before the read: a wake-up after it sets this again
-        record, pieces = await queue.job_and_progress(job_id, after)
+            cursor[0] = entry_id
+        if record is not None and is_final(record):
+            return await _send_ending(stream, record, came_after_end=cursor[0] == "-")
+        read = await anext(more, None)  # None: expired meanwhile, or shutting down
+
+
+async def _send_ending(stream: EventSourceResponse, record: Record, *, came_after_end: bool) -> None:
+    summary = record.get("summary")
+    if came_after_end and isinstance(summary, str):  # the stream went with the ending: the record has it all
+        replay = orjson.dumps({"delta": summary, "attempt": record.get("attempts", 1)}).decode()
+        await stream.send(replay, id=REPLAY_ID, event="progress")
+    await stream.send(orjson.dumps(record).decode(), id=END_ID, event=str(record["status"]))

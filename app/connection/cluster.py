@@ -12,36 +12,17 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from urllib.parse import unquote
 
 import redis.asyncio as aioredis
 from redis.crc import key_slot
 from redis.exceptions import AskError, ClusterDownError, MovedError, ResponseError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from app.connection.factory import HiredisPackingConnection
+from app.connection.packing import HiredisPackingConnection
+from app.connection.urls import Address
 
-Address = tuple[str, int]
 # Error codes of a slot in motion (as redis-py 5 reports them: in the text).
 PASSING = frozenset({"ASK", "TRYAGAIN", "CLUSTERDOWN"})
-
-
-def parse_hosts_url(url: str) -> tuple[list[Address], dict[str, str]]:
-    """The hosts and credentials of `redis+cluster://[user:password@]host:port[,host:port...]`
-    (seed nodes; or a plain redis:// URL with REDIS_CLUSTER=1), or of redis+sentinel:// (sentinels)."""
-    rest = url.split("://", 1)[1].split("/", 1)[0]
-    userinfo, _, hosts = rest.rpartition("@")
-    credentials = {}
-    if userinfo:
-        username, _, password = userinfo.partition(":")
-        credentials = {k: unquote(v) for k, v in (("username", username), ("password", password)) if v}
-    seeds = []
-    for node in hosts.split(","):
-        host, colon, port = node.strip().rpartition(":")
-        if not colon:
-            host, port = port, "6379"
-        seeds.append((host or "localhost", int(port)))
-    return seeds, credentials
 
 
 class SlotRoute:

@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import hiredis
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.typing import EncodableT
 
 from app.config import Settings
+from app.connection.cluster import SlotConnection, SlotRoute
+from app.connection.packing import HiredisPackingConnection
+from app.connection.urls import parse_hosts_url
 
-if TYPE_CHECKING:
-    from app.connection.cluster import SlotRoute
-
-# Redis failures that mean "not reachable now", as opposed to a bug in a command.
-UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError, OSError)
-
-# Blocking reads wait at most this long, well below the socket timeout (redis-py
-# treats a read that outlives socket_timeout as a dead connection). Short, because a
-# stopping worker lets its blocking read end rather than cancel it (app/worker.py):
-# an idle worker then stops within this, at the cost of two idle reads a second.
-BLOCK_S = 0.5
 SOCKET_TIMEOUT_S = 5.0
 # Connections per client. Redis pipelines nothing across connections, so more
 # than this buys no throughput from one process; a burst waits for one instead.
@@ -42,17 +33,6 @@ _POOL_OPTIONS: dict[str, Any] = {
 }
 
 
-class HiredisPackingConnection(aioredis.Connection):
-    """redis-py's asyncio connection with commands packed by hiredis (C) instead of
-    Python: a batch script call with hundreds of arguments packs about 7x faster,
-    which is a large share of a worker's CPU per job under a backlog."""
-
-    def pack_command(self, *args: EncodableT) -> list[bytes]:
-        if isinstance(args[0], str) and " " in args[0]:  # "SCRIPT LOAD", "CLIENT KILL": separate words
-            args = (*args[0].split(), *args[1:])
-        return [hiredis.pack_command(args)]
-
-
 class _SentinelRedis(aioredis.Redis):
     """A master's client that also closes its connections to the sentinels."""
 
@@ -65,7 +45,7 @@ class _SentinelRedis(aioredis.Redis):
 
 
 @dataclass
-class Broker:
+class RedisFactory:
     """Where a process finds Redis. One per process; `client()` hands out clients
     that share the embedded server when there is no REDIS_URL."""
 
@@ -96,8 +76,6 @@ class Broker:
 
     def _cluster_client(self) -> aioredis.Redis:
         """A client of the cluster node that owns the queue's hash slot (see app/cluster.py)."""
-        from app.connection.cluster import SlotConnection, SlotRoute, parse_hosts_url
-
         assert self.settings.redis_url is not None
         seeds, credentials = parse_hosts_url(self.settings.redis_url)
         if self._route is None:  # one lookup of the slot's owner for every client of the process
@@ -111,10 +89,6 @@ class Broker:
     def _sentinel_client(self) -> aioredis.Redis:
         """A client of the master that Sentinel names; after a failover its connections
         go to the new master (redis-py's SentinelConnectionPool)."""
-        from redis.asyncio.sentinel import Sentinel
-
-        from app.connection.cluster import parse_hosts_url
-
         assert self.settings.redis_url is not None
         sentinels, credentials = parse_hosts_url(self.settings.redis_url)
         path = self.settings.redis_url.split("://", 1)[1].partition("/")[2].split("/")

@@ -11,7 +11,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from app import tasks
-from app.connection.factory import UNAVAILABLE
+from app.connection.errors import UNAVAILABLE
 from app.model.summarizers.base import Summary
 from app.options import Options
 from app.queue import lua

@@ -5,65 +5,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from typing import TypeVar
+from collections.abc import Awaitable
+from dataclasses import replace
+from typing import TYPE_CHECKING, TypeVar
 
-from app.connection.factory import UNAVAILABLE
+from app.config import Settings
+from app.connection.errors import UNAVAILABLE
 from app.metrics import Metrics
 from app.model.cache import ResultCache
+from app.model.deadlines import Deadlines
 from app.model.limiter import RateLimiter
 from app.model.summarizers.base import Emit, Summarizer, SummarizerError, Summary
+from app.model.usage import Prices, outcome
 from app.options import Options
+from app.queue.contract import Outcome
+
+if TYPE_CHECKING:
+    from app.queue.store import Queue
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-# Runs the model call under the job's deadline (JOB_TIMEOUT); nothing else is timed.
-Timed = Callable[[Awaitable[Summary]], Awaitable[Summary]]
 
 # A 429 that names no delay still holds every worker back this long.
 DEFAULT_COOL_DOWN_S = 1.0
 # While another process calls the model for a text, look for its answer this often (growing to the cap).
 FOLLOW_FIRST_S, FOLLOW_MAX_S = 0.05, 0.5
-
-
-@dataclass(frozen=True, slots=True)
-class Prices:
-    """USD per million tokens (GEMINI_PRICE_INPUT_PER_M / _OUTPUT_PER_M); None: cost unknown."""
-
-    input_per_m: float | None = None
-    output_per_m: float | None = None
-
-    def cost(self, summary: Summary) -> float | None:
-        if (self.input_per_m is None and self.output_per_m is None) or summary.prompt_tokens is None:
-            return None
-        paid_in = (summary.prompt_tokens or 0) * (self.input_per_m or 0.0)
-        paid_out = (summary.output_tokens or 0) * (self.output_per_m or 0.0)
-        return round((paid_in + paid_out) / 1_000_000, 9)
-
-
-def outcome(summary: Summary, prices: Prices) -> tuple[tuple[str | int | float, ...], dict[str, object]]:
-    """A done job's record fields (name, value, ...) and the facts its event adds. The
-    record holds `cached` and `truncated` only when true (decode_record fills in false)."""
-    fields: tuple[str | int | float, ...] = ("summary", summary.text, "model", summary.model)
-    facts: dict[str, object] = {"cached": summary.cached, "truncated": summary.truncated}
-    if summary.cached:
-        fields += ("cached", 1)
-    if summary.truncated:
-        fields += ("truncated", 1)
-    if summary.prompt_tokens is not None:
-        output_tokens = summary.output_tokens or 0
-        facts["prompt_tokens"], facts["output_tokens"] = summary.prompt_tokens, output_tokens
-        fields += ("prompt_tokens", summary.prompt_tokens, "output_tokens", output_tokens)
-        cost = None if summary.cached else prices.cost(summary)
-        if cost is not None:
-            facts["cost_usd"] = cost
-            fields += ("cost_usd", cost)
-    if summary.unhonoured:
-        facts["unhonoured_options"] = list(summary.unhonoured)
-        fields += ("unhonoured_options", ",".join(summary.unhonoured))
-    return fields, facts
 
 
 class ModelLayer:
@@ -74,30 +41,63 @@ class ModelLayer:
     def __init__(
         self,
         summarizer: Summarizer,
-        limiter: RateLimiter | None,
-        cache: ResultCache | None,
+        limiter: RateLimiter | None = None,
+        cache: ResultCache | None = None,
         metrics: Metrics | None = None,
+        *,
+        job_timeout_s: float = 300.0,
+        prices: Prices | None = None,
     ) -> None:
         self.summarizer = summarizer
         self._metrics = metrics or Metrics()
         self._limiter = limiter
         self._cache = cache
+        self._prices = prices or Prices()
         self._flights: dict[str, asyncio.Future[Summary]] = {}
+        # The model call alone runs under JOB_TIMEOUT: waiting for a quota slot or for
+        # another process's call of the same text is not the call.
+        self.deadlines = Deadlines(job_timeout_s)
+        self._timed = self.deadlines.timed
+
+    @classmethod
+    def from_settings(cls, settings: Settings, queue: Queue, summarizer: Summarizer, metrics: Metrics) -> ModelLayer:
+        """The layer the settings ask for: a shared quota for a rate-limited model, a cache
+        for a summarizer whose results are worth keeping."""
+        limiter = None
+        if summarizer.rate_limited_model:
+            model, rpm, tpm = summarizer.rate_limited_model, settings.gemini_rpm, settings.gemini_tpm
+            limiter = RateLimiter(queue.redis, queue.keys, model, rpm, tpm)
+        cache = None
+        if settings.result_cache_ttl_s and summarizer.cache_id:
+            # The lock is a lease renewed while the call runs: it lapses with its holder as its
+            # heartbeat does, so a recovered job's text is free again by the time it is recovered.
+            cache = ResultCache(queue.redis, queue.keys, settings.result_cache_ttl_s, settings.heartbeat_ttl_s)
+        prices = Prices(settings.gemini_price_input_per_m, settings.gemini_price_output_per_m)
+        return cls(summarizer, limiter, cache, metrics, job_timeout_s=settings.job_timeout_s, prices=prices)
+
+    async def run(self) -> None:
+        """The layer's background work (the deadline sweeper), until `aclose()`."""
+        await self.deadlines.run()
 
     async def aclose(self) -> None:
+        self.deadlines.stop()
         if self._cache is not None:
             await self._cache.aclose()
 
-    def summarize(self, text: str, options: Options, emit: Emit, timed: Timed) -> Awaitable[Summary]:
+    def outcome(self, summary: Summary) -> Outcome:
+        """What the job of `summary` records: usage, and its cost at PRICES."""
+        return outcome(summary, self._prices)
+
+    def summarize(self, text: str, options: Options, emit: Emit) -> Awaitable[Summary]:
         """The summary of `text`; a plain function so that, with neither cache nor quota
         (the cheap summarizers), a job pays no extra coroutine for this layer."""
         if self._cache is None:
             if self._limiter is None:
-                return timed(self.summarizer.summarize(text, options, emit))
-            return self._call(text, options, emit, timed)
-        return self._cached(text, options, emit, timed)
+                return self._timed(self.summarizer.summarize(text, options, emit))
+            return self._call(text, options, emit)
+        return self._cached(text, options, emit)
 
-    async def _cached(self, text: str, options: Options, emit: Emit, timed: Timed) -> Summary:
+    async def _cached(self, text: str, options: Options, emit: Emit) -> Summary:
         assert self._cache is not None and self.summarizer.cache_id is not None
         digest = ResultCache.digest(self.summarizer.cache_id, options, text)
         while (flight := self._flights.get(digest)) is not None:
@@ -113,7 +113,7 @@ class ModelLayer:
         flight = self._flights[digest] = asyncio.get_running_loop().create_future()
         flight.add_done_callback(_retrieve)
         try:
-            summary = await self._lead(digest, text, options, emit, timed)
+            summary = await self._lead(digest, text, options, emit)
         except asyncio.CancelledError:
             flight.cancel()
             raise
@@ -126,13 +126,13 @@ class ModelLayer:
         finally:
             del self._flights[digest]
 
-    async def _lead(self, digest: str, text: str, options: Options, emit: Emit, timed: Timed) -> Summary:
+    async def _lead(self, digest: str, text: str, options: Options, emit: Emit) -> Summary:
         """This process's call for `digest`: the stored summary, else the model's, made by
         whichever process claims the digest first (the others look again, backing off)."""
         assert self._cache is not None
         cache, delay_s = self._cache, FOLLOW_FIRST_S
         while True:
-            claimed, hit = await _step(cache.claim(digest))
+            claimed, hit = await _redis_step(cache.claim(digest))
             if hit is not None:
                 if claimed:
                     with contextlib.suppress(*UNAVAILABLE):  # the lock expires on its own
@@ -146,7 +146,7 @@ class ModelLayer:
             delay_s = min(delay_s * 2, FOLLOW_MAX_S)
         summary = None
         try:
-            summary = await self._call(text, options, emit, timed)
+            summary = await self._call(text, options, emit)
             return summary
         finally:
             try:
@@ -154,20 +154,20 @@ class ModelLayer:
             except UNAVAILABLE as exc:  # the summary (if made) stands; only its reuse is lost
                 log.warning("result not cached: redis unreachable", extra={"error": repr(exc)})
 
-    async def _call(self, text: str, options: Options, emit: Emit, timed: Timed) -> Summary:
+    async def _call(self, text: str, options: Options, emit: Emit) -> Summary:
         limiter = self._limiter
         if limiter is None:
-            return await timed(self.summarizer.summarize(text, options, emit))
+            return await self._timed(self.summarizer.summarize(text, options, emit))
         model, metrics = limiter.model, self._metrics
         estimate = self.summarizer.estimate_tokens(text, options)
-        waited = await _step(limiter.acquire(estimate))  # outside the deadline: waiting is not the call
+        waited = await _redis_step(limiter.acquire(estimate))  # outside the deadline: waiting is not the call
         metrics.limiter_wait.observe(waited)
         try:
-            summary = await timed(self.summarizer.summarize(text, options, emit))
+            summary = await self._timed(self.summarizer.summarize(text, options, emit))
         except SummarizerError as exc:
             metrics.model_calls.labels(model, "quota" if exc.quota else "error").inc()
             if exc.quota:
-                await _step(limiter.cool_down(exc.retry_after_s or DEFAULT_COOL_DOWN_S))
+                await _redis_step(limiter.cool_down(exc.retry_after_s or DEFAULT_COOL_DOWN_S))
             raise
         except TimeoutError:
             metrics.model_calls.labels(model, "error").inc()
@@ -183,7 +183,7 @@ class ModelLayer:
         return summary
 
 
-async def _step(work: Awaitable[T]) -> T:
+async def _redis_step(work: Awaitable[T]) -> T:
     """A Redis step of the model layer: unreachable Redis fails the attempt as transient,
     so the job is retried with backoff like any other passing failure."""
     try:

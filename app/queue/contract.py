@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -27,9 +28,6 @@ class Status(StrEnum):
     @property
     def final(self) -> bool:
         return self in (Status.DONE, Status.FAILED)
-
-
-FINAL_STATUSES: Final = frozenset({Status.DONE.value, Status.FAILED.value})
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,21 +102,16 @@ class Keys:
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One job as it travels on the queue."""
+    """One job as it travels on the queue. (Its attempts are counted in its record, not
+    here: a message's bytes stay the same through retries and recoveries.)"""
 
     id: str
     text: str
-    attempt: int = 0
     enqueued_at: float = 0.0
     options: Options = NO_OPTIONS
 
     def encode(self) -> bytes:
-        data: dict[str, object] = {
-            "id": self.id,
-            "text": self.text,
-            "attempt": self.attempt,
-            "enqueued_at": self.enqueued_at,
-        }
+        data: dict[str, object] = {"id": self.id, "text": self.text, "enqueued_at": self.enqueued_at}
         if self.options:
             data["options"] = self.options.to_dict()
         return orjson.dumps(data)
@@ -139,7 +132,7 @@ def new_job_id() -> str:
 
 
 def new_message(text: str, options: Options = NO_OPTIONS) -> Message:
-    return Message(id=new_job_id(), text=text, attempt=0, enqueued_at=time.time(), options=options)
+    return Message(id=new_job_id(), text=text, enqueued_at=time.time(), options=options)
 
 
 def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Message, bool]:
@@ -159,19 +152,16 @@ def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Messa
     if max_text_chars is not None and len(text) > max_text_chars:
         detail = f"text too long: {len(text)} characters; the limit is {max_text_chars} (MAX_TEXT_CHARS)"
         raise PoisonMessage(detail, oversized=True)
-    job_id, attempt, enqueued_at = data.get("id"), data.get("attempt", 0), data.get("enqueued_at")
+    job_id, enqueued_at = data.get("id"), data.get("enqueued_at")
     completed = False
     if job_id is None:
         job_id, completed = new_job_id(), True
     elif not isinstance(job_id, str) or not JOB_ID_RE.fullmatch(job_id):
         raise PoisonMessage(f"bad id {job_id!r}: expected 1-128 characters of [A-Za-z0-9._:-]")
-    if not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 0:
-        raise PoisonMessage(f"bad attempt {attempt!r}: expected a non-negative integer")
     if not isinstance(enqueued_at, (int, float)) or isinstance(enqueued_at, bool):
         enqueued_at, completed = time.time(), True
-    message = Message(
-        id=job_id, text=text, attempt=attempt, enqueued_at=float(enqueued_at), options=_options(data.get("options"))
-    )
+    # An "attempt" field (written by earlier versions) is ignored: the record counts attempts.
+    message = Message(id=job_id, text=text, enqueued_at=float(enqueued_at), options=_options(data.get("options")))
     return message, completed
 
 
@@ -185,6 +175,11 @@ def _options(raw: object) -> Options:
     except InvalidOption as exc:
         raise PoisonMessage(f"bad options: {exc}") from None
 
+
+# A record whose job never ends (its message deleted by hand) goes after this long.
+UNFINISHED_RECORD_TTL_S: Final = 30 * 86_400
+# Progress streams hold at most about this many pieces; the done event has the whole summary.
+STREAM_CAP: Final = 1000
 
 # An oversized message is kept on the dead list only in part: enough to recognize it.
 DEAD_MESSAGE_HEAD: Final = 4096
@@ -201,45 +196,113 @@ def dead_entry(raw: bytes, reason: str, job_id: str | None = None, *, head_only:
     return orjson.dumps(entry)
 
 
-def done_event(
-    job_id: str,
-    summary: str,
-    model: str,
-    enqueued_at: float,
-    started_at: float,
-    now: float,
-    extra: dict[str, object] | None = None,
-) -> bytes:
-    """`extra`: what the model layer adds (usage, cost, cached, truncated), as in the record."""
-    event: dict[str, object] = {
-        "id": job_id,
-        "status": Status.DONE.value,
-        "summary": summary,
-        "model": model,
-        "queued_s": round(started_at - enqueued_at, 6),
-        "run_s": round(now - started_at, 6),
-    }
-    if extra:
-        event.update(extra)
-    return orjson.dumps(event)
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """When a job was enqueued, started and ended (unix seconds): its event's queued_s and run_s."""
 
+    enqueued_at: float
+    started_at: float
+    ended_at: float
 
-def failed_event(job_id: str, error: str, enqueued_at: float, started_at: float, now: float) -> bytes:
-    return orjson.dumps(
-        {
-            "id": job_id,
-            "status": Status.FAILED.value,
-            "error": error,
-            "queued_s": round(started_at - enqueued_at, 6),
-            "run_s": round(now - started_at, 6),
+    def fields(self) -> dict[str, object]:
+        return {
+            "queued_s": round(self.started_at - self.enqueued_at, 6),
+            "run_s": round(self.ended_at - self.started_at, 6),
         }
-    )
 
 
-_INT_FIELDS: Final = frozenset({"attempts", "text_chars", "prompt_tokens", "output_tokens"})
-_FLOAT_FIELDS: Final = frozenset({"enqueued_at", "started_at", "finished_at", "retry_at", "cost_usd"})
-_BOOL_FIELDS: Final = frozenset({"cached", "truncated"})
-_LIST_FIELDS: Final = frozenset({"unhonoured_options"})
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a done job records and announces: its summary and what the model layer knows
+    of it. The one home of those fields: the record (`record_fields`), the queue's usage
+    totals (`usage`), the done event (`event`), and their types (RECORD_FIELDS)."""
+
+    summary: str
+    model: str
+    cached: bool = False
+    truncated: bool = False
+    prompt_tokens: int | None = None  # None: the model did not say
+    output_tokens: int | None = None
+    cost_usd: float | None = None  # None: no prices set, or served from the cache
+    unhonoured_options: tuple[str, ...] = ()
+
+    def record_fields(self) -> tuple[str | int | float, ...]:
+        """Name/value pairs for the record. Flags only when true (decode_record fills in
+        false), numbers only when known: a done record stays small."""
+        fields: tuple[str | int | float, ...] = ("summary", self.summary, "model", self.model)
+        if self.cached:
+            fields += ("cached", 1)
+        if self.truncated:
+            fields += ("truncated", 1)
+        for name, value in self._known_usage():
+            fields += (name, value)
+        if self.unhonoured_options:
+            fields += ("unhonoured_options", ",".join(self.unhonoured_options))
+        return fields
+
+    def usage(self) -> tuple[str | int | float, ...]:
+        """Name/amount pairs to add to the queue's totals (USAGE_TOTALS)."""
+        amounts: tuple[str | int | float, ...] = ("cached_jobs", 1) if self.cached else ()
+        for name, value in self._known_usage():
+            amounts += (name, value)
+        return amounts
+
+    def event(self, job_id: str, timing: Timing) -> bytes:
+        event: dict[str, object] = {"id": job_id, "status": Status.DONE.value, "summary": self.summary}
+        event |= {"model": self.model, **timing.fields(), "cached": self.cached, "truncated": self.truncated}
+        event.update(self._known_usage())
+        if self.unhonoured_options:
+            event["unhonoured_options"] = list(self.unhonoured_options)
+        return orjson.dumps(event)
+
+    def _known_usage(self) -> list[tuple[str, int | float]]:
+        if self.prompt_tokens is None:
+            return []
+        known: list[tuple[str, int | float]] = [("prompt_tokens", self.prompt_tokens)]
+        known.append(("output_tokens", self.output_tokens or 0))
+        if self.cost_usd is not None:
+            known.append(("cost_usd", self.cost_usd))
+        return known
+
+
+def failed_event(job_id: str, error: str, timing: Timing) -> bytes:
+    return orjson.dumps({"id": job_id, "status": Status.FAILED.value, "error": error, **timing.fields()})
+
+
+# Every field a job record may hold, with its JSON type: the record decoder reads the
+# hash's strings by it, and the OpenAPI document's Job schema is made from it.
+RECORD_FIELDS: Final[dict[str, str]] = {
+    "status": "string",
+    "attempts": "integer",
+    "text_chars": "integer",
+    "enqueued_at": "number",
+    "started_at": "number",
+    "finished_at": "number",
+    "retry_at": "number",
+    "worker": "string",
+    "summary": "string",
+    "model": "string",
+    "error": "string",
+    "cached": "boolean",
+    "truncated": "boolean",
+    "prompt_tokens": "integer",
+    "output_tokens": "integer",
+    "cost_usd": "number",
+    "unhonoured_options": "array",
+}
+# The model usage the totals hash sums (Outcome.usage), beside the transition counts.
+USAGE_TOTALS: Final[dict[str, str]] = {
+    "prompt_tokens": "integer",
+    "output_tokens": "integer",
+    "cost_usd": "number",
+    "cached_jobs": "integer",
+}
+_DECODERS: Final = {
+    "integer": lambda text: int(float(text)),
+    "number": float,
+    "boolean": lambda text: text == "1",
+    "array": lambda text: text.split(",") if text else [],
+}
 
 
 def decode_record(job_id: str, fields: dict[bytes, bytes]) -> dict[str, object]:
@@ -247,17 +310,18 @@ def decode_record(job_id: str, fields: dict[bytes, bytes]) -> dict[str, object]:
     record: dict[str, object] = {"id": job_id}
     for key, value in fields.items():
         name, text = key.decode(), value.decode("utf-8", "replace")
-        if name in _INT_FIELDS:
-            record[name] = int(float(text))
-        elif name in _FLOAT_FIELDS:
-            record[name] = float(text)
-        elif name in _BOOL_FIELDS:
-            record[name] = text == "1"
-        elif name in _LIST_FIELDS:
-            record[name] = text.split(",") if text else []
-        else:
-            record[name] = text
+        decode = _DECODERS.get(RECORD_FIELDS.get(name, "string"))
+        record[name] = decode(text) if decode is not None else text
     if record.get("status") == Status.DONE.value:  # stored only when true
         record.setdefault("cached", False)
         record.setdefault("truncated", False)
     return record
+
+
+def is_final(record: Mapping[str, object]) -> bool:
+    """The record is of a job that has ended (done or failed)."""
+    status = record.get("status")
+    return isinstance(status, str) and status in _FINAL
+
+
+_FINAL: Final = frozenset(status.value for status in Status if status.final)

@@ -14,7 +14,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from app import tasks
-from app.connection.factory import UNAVAILABLE
+from app.connection.errors import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from app.metrics import CONTENT_TYPE, Metrics
+from app.metrics import Metrics, metrics_response
 
 
 def probe_app(is_healthy: Callable[[], bool], metrics: Metrics) -> web.Application:
@@ -25,8 +25,3 @@ def probe_app(is_healthy: Callable[[], bool], metrics: Metrics) -> web.Applicati
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", render)
     return app
-
-
-def metrics_response(metrics: Metrics) -> web.Response:
-    """A registry in the Prometheus text format, as the API and a worker's port serve it."""
-    return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})

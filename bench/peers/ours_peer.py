@@ -9,7 +9,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from app.queue.contract import Keys, new_message
-from app.queue.store import JobQueue
+from app.queue.store import Queue
 from bench.peers._harness import Peer
 from bench.peers._process import PeerError, WorkerSpec
 
@@ -27,20 +27,20 @@ class OursPeer(Peer):
         self.keys = Keys("job_queue", "job_result")
         self._gemini_url = gemini_url
         self._redis: aioredis.Redis | None = None
-        self._queue: JobQueue | None = None
+        self._queue: Queue | None = None
         self._events: asyncio.Queue[bytes] = asyncio.Queue()
         self._listener: asyncio.Task[None] | None = None
         self._ids: list[str] = []
         self._delay_s: float | None = None
 
     @property
-    def queue(self) -> JobQueue:
+    def queue(self) -> Queue:
         assert self._queue is not None, "open() first"
         return self._queue
 
     async def open(self) -> None:
         self._redis = aioredis.Redis.from_url(self.redis_url)
-        self._queue = JobQueue(self._redis, self.keys, result_ttl_s=3600)
+        self._queue = Queue(self._redis, self.keys, result_ttl_s=3600)
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         await pubsub.subscribe(self.keys.channel)
         self._listener = asyncio.create_task(self._listen(pubsub))
@@ -71,7 +71,7 @@ class OursPeer(Peer):
             pipe = self.queue.redis.pipeline(transaction=False)
             for _ in range(min(ENQUEUE_BATCH, count - start)):
                 message = new_message("A short text to summarize. It has two sentences.")
-                await self.queue.enqueue_into(pipe, message)
+                await self.queue.producer.enqueue_into(pipe, message)
                 if checked:
                     self._ids.append(message.id)
             await pipe.execute()
@@ -89,14 +89,14 @@ class OursPeer(Peer):
 
     async def check_results(self) -> None:
         for job_id in self._ids[:: max(1, len(self._ids) // SAMPLE)]:
-            record = await self.queue.get_job(job_id)
+            record = await self.queue.reads.get_job(job_id)
             if record is None or record["status"] != "done":
                 raise PeerError(f"{self.name}: job {job_id} ended {record}")
 
     async def run_one(self) -> None:
         """Enqueue one job and wait for its `done` event on job_result, as a client of the contract does."""
         message = new_message("One short text.")
-        await self.queue.enqueue(message)
+        await self.queue.producer.enqueue(message)
         while True:
             event = orjson.loads(await self._events.get())
             if event["id"] == message.id:

@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 from app.config import Settings
 from app.model.summarizers.gemini import GeminiSummarizer
-from app.queue.store import JobQueue
+from app.queue.store import Queue
 from tests.api.conftest import Service, StartService
 from tests.conftest import with_
 from tests.fakes.gemini_server import Answer, FakeGemini
-from tests.helpers import eventually
+from tests.helpers import complete, eventually, take
 from tests.redis_server import RedisServer
 
 
@@ -58,16 +58,16 @@ async def test_a_waiter_rechecks_the_record_after_the_subscription_drops(
     start_service: StartService, settings: Settings
 ) -> None:
     service = await start_service(settings, worker=False)
-    queue = JobQueue(service.redis, service.keys, result_ttl_s=60)
+    queue = Queue(service.redis, service.keys, result_ttl_s=60)
     job_id = (await (await service.client.post("/process", json={"text": "t"})).json())["id"]
-    [job] = await queue.start("w", await queue.reserve("w", 1, block_s=0))
+    [job] = await take(queue, "w", 1)
     waiting = asyncio.create_task(service.client.get(f"/jobs/{job_id}?wait=30"))
     await eventually(lambda: _subscribers(service), what="the API's subscription")
     await asyncio.sleep(0.1)  # the waiter has read the record (running) and waits
     # Drop the API's subscription and finish the job at once: its event is published
     # while nobody listens, so only the re-check after reconnecting can wake the waiter.
     assert await service.redis.client_kill_filter(_type="pubsub") >= 1
-    await queue.complete("w", job, "done while away", "m", b'{"id": "%s"}' % job_id.encode())
+    await complete(queue, "w", job, "done while away", "m")
     started = time.monotonic()
     record = await (await waiting).json()
     assert (record["status"], record["summary"]) == ("done", "done while away")

@@ -10,21 +10,20 @@ import pytest
 
 from app.api.resources import HUB
 from app.config import Settings
-from app.queue.contract import done_event
-from app.queue.store import JobQueue
+from app.queue.store import Queue
 from tests.api.conftest import Service, StartService
-from tests.helpers import eventually
+from tests.helpers import complete, eventually, take
 
 GARBAGE = [b'{"id":[]}', b'{"id":{"a":1}}', b'{"id":5}', b"not json", b"[]", b"\xff\xfe", b"{}", b'"x"', b"[1]", b""]
 
 
 async def end_a_job(service: Service, settings: Settings) -> str:
     """Submit a job and hold a waiter on it; end the job by hand; return the waiter's answer status."""
-    queue = JobQueue.from_settings(service.redis, settings)
+    queue = Queue.from_settings(service.redis, settings)
     job_id = (await (await service.client.post("/process", json={"text": "t"})).json())["id"]
     waiting = asyncio.create_task(service.client.get(f"/jobs/{job_id}?wait=60"))
-    [job] = await queue.start("w", await queue.reserve("w", 1, block_s=0))
-    await queue.complete("w", job, "s", "m", done_event(job_id, "s", "m", 0.0, 0.0, 0.0))
+    [job] = await take(queue, "w", 1)
+    await complete(queue, "w", job, "s", "m")
     # Woken by the done event: a listener that had died would leave it to its 60 s.
     response = await asyncio.wait_for(waiting, 20)
     return str((await response.json())["status"])

@@ -1,33 +1,18 @@
-"""GET /jobs/{id}/events (Server-Sent Events) and the options of POST /process, through the
-real google-genai SDK streaming from the fake Gemini server."""
+"""GET /jobs/{id}/events (Server-Sent Events), through the real google-genai SDK streaming from
+the fake Gemini server."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import orjson
-import pytest
 
 from app.config import Settings
-from app.model.summarizers.gemini import GeminiSummarizer
-from tests.api.conftest import Service, StartService
-from tests.fakes.gemini_server import Answer, Delay, FakeGemini
+from tests.api.conftest import SUMMARY, Service, StartService
+from tests.api.conftest import start_on_gemini as start
+from tests.fakes.gemini_server import Delay, FakeGemini
 from tests.helpers import SseEvent, read_events
-
-SUMMARY = "Foxes jump. Dogs sleep. Birds sing in the tall trees all day long."
-
-
-@pytest.fixture
-async def gemini() -> AsyncIterator[FakeGemini]:
-    async with FakeGemini(default=Answer(text=SUMMARY, chunks=5, chunk_delay_s=0.1)) as server:
-        yield server
-
-
-async def start(start_service: StartService, settings: Settings, gemini: FakeGemini) -> Service:
-    summarizer = GeminiSummarizer("k", f"gemini-{settings.queue_name}", gemini.base_url, 30)
-    return await start_service(settings, summarizer)
 
 
 async def submit(service: Service, **body: object) -> str:
@@ -119,46 +104,3 @@ async def test_open_streams_close_cleanly_on_server_shutdown(
             received = await read_events(response)  # ends when the server ends the stream
         await closing
     assert received == []
-
-
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({"max_words": 5}, "max_words"),
-        ({"max_words": 1001}, "max_words"),
-        ({"max_words": "50"}, "max_words"),
-        ({"max_words": True}, "max_words"),
-        ({"format": "table"}, "format"),
-        ({"format": ["bullets"]}, "format"),
-        ({"language": "english"}, "language"),
-        ({"language": "xx"}, "language"),
-        ({"language": 7}, "language"),
-    ],
-)
-async def test_invalid_options_are_422_problems_and_enqueue_nothing(
-    start_service: StartService, settings: Settings, gemini: FakeGemini, body: dict[str, object], field: str
-) -> None:
-    service = await start(start_service, settings, gemini)
-    response = await service.client.post("/process", json={"text": "A text.", **body})
-    assert response.status == 422
-    assert response.content_type == "application/problem+json"
-    problem = await response.json()
-    assert (problem["type"], problem["field"]) == ("/problems/invalid-option", field)
-    assert field in problem["detail"]
-    assert await service.job_keys() == []
-
-
-async def test_options_reach_the_prompt_and_change_the_cache_key(
-    start_service: StartService, settings: Settings, gemini: FakeGemini
-) -> None:
-    gemini.default = Answer(text=SUMMARY)
-    service = await start(start_service, settings, gemini)
-    text = "A text about animals."
-    for body in ({}, {"max_words": 30, "format": "bullets", "language": "de-AT"}, {}):
-        response = await service.client.post("/process?wait=30", json={"text": text, **body})
-        assert (await response.json())["status"] == "done"
-    plain, shaped = gemini.calls  # the third was the first's cached answer
-    assert "at most 30 words" in shaped.system_instruction
-    assert "bulleted list" in shaped.system_instruction
-    assert "'de-AT'" in shaped.system_instruction
-    assert "same language" in plain.system_instruction

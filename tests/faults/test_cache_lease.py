@@ -44,11 +44,11 @@ async def test_a_killed_holders_cache_locks_do_not_stall_the_recovery_of_its_job
         killed.wait()
 
         async def all_done() -> bool:
-            records = [await queue.get_job(job_id) for job_id in ids]
+            records = [await queue.reads.get_job(job_id) for job_id in ids]
             return Counter(str(r["status"]) if r else "missing" for r in records)["done"] == len(ids)
 
         await eventually(all_done, timeout_s=60, what="every job done after the kill")
-        finished = {job_id: float((await queue.get_job(job_id))["finished_at"]) for job_id in ids}  # type: ignore[index]
+        finished = {job_id: float((await queue.reads.get_job(job_id))["finished_at"]) for job_id in ids}  # type: ignore[index]
     worst = max(finished.values()) - killed_at
     # Heartbeat TTL (9 s) + one recovery scan (3 s) + the model call, with the cache's
     # locks of the dead holder gone by then: within 15 s of the kill plus the call.

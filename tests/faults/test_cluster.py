@@ -15,13 +15,13 @@ from aiohttp.test_utils import TestClient
 from redis.crc import key_slot
 
 from app.config import Settings
-from app.connection.factory import Broker
+from app.connection.factory import RedisFactory
 from app.model.summarizers.extractive import ExtractiveSummarizer
-from app.queue.contract import Keys, failed_event, new_message
-from app.queue.store import JobQueue
+from app.queue.contract import Keys, new_message
+from app.queue.store import Queue
 from tests.api.conftest import StartService
 from tests.conftest import with_
-from tests.helpers import read_events
+from tests.helpers import TIMING, read_events, take
 from tests.redis_server import RedisCluster, RedisServer
 
 pytestmark = pytest.mark.redis
@@ -80,33 +80,32 @@ async def test_jobs_run_end_to_end_on_a_node_the_seed_url_does_not_name(
 
 
 @pytest.fixture
-async def cluster_queue(settings: Settings, cluster: RedisCluster) -> AsyncIterator[JobQueue]:
+async def cluster_queue(settings: Settings, cluster: RedisCluster) -> AsyncIterator[Queue]:
     settings = cluster_settings(settings, cluster, queue_on(cluster, cluster.nodes[1]))
-    client = Broker(settings).client()
-    yield JobQueue(client, Keys(settings.queue_name, settings.result_channel), result_ttl_s=60)
+    client = RedisFactory(settings).client()
+    yield Queue(client, Keys(settings.queue_name, settings.result_channel), result_ttl_s=60)
     await client.aclose()
 
 
-async def test_retry_dead_list_and_recovery_transitions_run_on_a_cluster(cluster_queue: JobQueue) -> None:
+async def test_retry_dead_list_and_recovery_transitions_run_on_a_cluster(cluster_queue: Queue) -> None:
     queue = cluster_queue
     retried, failed, orphaned = (new_message(f"job {i}") for i in range(3))
     for message in (retried, failed, orphaned):
-        await queue.enqueue(message)
-    held = await queue.start("a", await queue.reserve("a", 3, block_s=0))
+        await queue.producer.enqueue(message)
+    held = await take(queue, "a", 3)
     by_id = {job.message.id: job for job in held}
-    await queue.beat("a", 0.2, b"{}")
-    assert await queue.retry("a", by_id[retried.id], "429", delay_s=0)
-    assert await queue.promote_due() == 1
-    event = failed_event(failed.id, "no", failed.enqueued_at, 1.0, 2.0)
-    assert await queue.fail("a", by_id[failed.id], "no", event)
+    await queue.transitions.beat("a", 0.2, b"{}")
+    assert await queue.transitions.retry("a", by_id[retried.id], "429", delay_s=0)
+    assert await queue.transitions.promote_due() == 1
+    assert await queue.transitions.fail("a", by_id[failed.id], "no", TIMING)
     await asyncio.sleep(0.3)  # worker "a" stops beating: its heartbeat lapses
-    assert await queue.orphaned_workers("b") == ["a"]
-    assert await queue.requeue("a", orphan=True) == 1
+    assert await queue.transitions.orphaned_workers("b") == ["a"]
+    assert await queue.transitions.requeue("a", orphan=True) == 1
     assert sorted(orjson.loads(raw)["id"] for raw in await queue.redis.lrange(queue.keys.queue, 0, -1)) == sorted(
         [retried.id, orphaned.id]
     )
-    assert await queue.requeue_dead(failed.id) == (1, [])
-    assert await queue.purge_dead() == 0
+    assert await queue.dead.requeue(failed.id) == (1, [])
+    assert await queue.dead.purge() == 0
 
 
 def move_slot(cluster: RedisCluster, key: str, to: RedisServer) -> None:

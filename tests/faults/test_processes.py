@@ -21,12 +21,12 @@ import pytest
 import redis.asyncio as aioredis
 
 from app.queue.contract import Keys, new_message
-from app.queue.store import JobQueue
+from app.queue.store import Queue
 from tests.helpers import drain_events, eventually
 from tests.redis_server import RedisServer, free_port
 
 Spawn = Callable[..., subprocess.Popen[bytes]]
-Private = tuple[RedisServer, JobQueue, aioredis.client.PubSub]
+Private = tuple[RedisServer, Queue, aioredis.client.PubSub]
 
 
 @pytest.fixture
@@ -61,28 +61,28 @@ def worker_env(server: RedisServer, keys: Keys, **extra: str) -> dict[str, str]:
     } | extra
 
 
-async def accept(queue: JobQueue, n: int) -> list[str]:
+async def accept(queue: Queue, n: int) -> list[str]:
     ids = []
     for i in range(n):
         message = new_message(f"job {i}: some text to summarize")
-        await queue.enqueue(message)
+        await queue.producer.enqueue(message)
         ids.append(message.id)
     return ids
 
 
-async def statuses(queue: JobQueue, ids: list[str]) -> Counter[str]:
-    records = [await queue.get_job(job_id) for job_id in ids]
+async def statuses(queue: Queue, ids: list[str]) -> Counter[str]:
+    records = [await queue.reads.get_job(job_id) for job_id in ids]
     return Counter(str(r["status"]) if r else "missing" for r in records)
 
 
-async def all_running(queue: JobQueue, ids: list[str]) -> None:
+async def all_running(queue: Queue, ids: list[str]) -> None:
     async def running() -> bool:
         return (await statuses(queue, ids))["running"] == len(ids)
 
     await eventually(running, what=f"all {len(ids)} jobs running")
 
 
-async def assert_each_done_once(queue: JobQueue, ids: list[str], pubsub: aioredis.client.PubSub) -> None:
+async def assert_each_done_once(queue: Queue, ids: list[str], pubsub: aioredis.client.PubSub) -> None:
     async def all_final() -> bool:
         return (await statuses(queue, ids))["done"] == len(ids)
 
@@ -98,7 +98,7 @@ async def private(make_redis_server: Callable[..., RedisServer], keys: Keys) -> 
     """A redis-server of the test's own (with AOF), a queue on it, and a subscription to its results."""
     server = make_redis_server(appendonly=True)
     redis = aioredis.Redis.from_url(server.url)
-    queue = JobQueue(redis, keys, result_ttl_s=600)
+    queue = Queue(redis, keys, result_ttl_s=600)
     pubsub = redis.pubsub()
     await pubsub.subscribe(keys.channel)
     await drain_events(pubsub, seconds=0.05)
@@ -118,7 +118,7 @@ async def test_kill_9_with_50_jobs_in_flight_loses_none_and_finishes_none_twice(
     first.wait()
     spawn("second", **env)
     await assert_each_done_once(queue, ids, pubsub)
-    records = [await queue.get_job(job_id) for job_id in ids]
+    records = [await queue.reads.get_job(job_id) for job_id in ids]
     assert all(r and r["attempts"] == 2 for r in records), "each was recovered once, counting an attempt"
 
 
@@ -201,7 +201,7 @@ async def test_a_long_job_on_a_live_worker_is_never_taken_from_it(private: Priva
     spawn("b", **env)
     ids = await accept(queue, 4)  # runs 20x longer than a heartbeat TTL, while both workers scan for orphans
     await assert_each_done_once(queue, ids, pubsub)
-    records = [await queue.get_job(job_id) for job_id in ids]
+    records = [await queue.reads.get_job(job_id) for job_id in ids]
     assert [r["attempts"] for r in records if r] == [1, 1, 1, 1], "a live worker's job was recovered"
 
 

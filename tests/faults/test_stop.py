@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 import pytest
 import redis.asyncio as aioredis
 
 from app.config import Settings
-from app.connection.factory import Broker
+from app.connection.factory import RedisFactory
 from app.model.summarizers.testing import SleepSummarizer
 from app.queue.contract import new_message
-from app.queue.store import JobQueue
+from app.queue.store import Queue
+from app.service import build_worker
 from app.worker.runner import HAND_BACK_S, LOOPS_END_S, Worker
 from tests.conftest import with_
 from tests.helpers import eventually
@@ -25,7 +27,11 @@ GRACE_S = 0.5
 BOUND_S = LOOPS_END_S + GRACE_S + HAND_BACK_S + 5
 
 
-Running = tuple[Worker, "asyncio.Task[None]"]
+@dataclass
+class Running:
+    worker: Worker
+    task: asyncio.Task[None]
+    queue: Queue
 
 
 @pytest.fixture
@@ -33,22 +39,21 @@ async def started() -> AsyncIterator[Callable[[Settings], Running]]:
     workers: list[Running] = []
 
     def start(settings: Settings) -> Running:
-        queue = JobQueue.from_settings(Broker(settings).client(), settings)
-        worker = Worker(settings, queue, SleepSummarizer(30))
-        workers.append((worker, asyncio.create_task(worker.run())))
+        queue = Queue.from_settings(RedisFactory(settings).client(), settings)
+        worker = build_worker(settings, queue, SleepSummarizer(30))
+        workers.append(Running(worker, asyncio.create_task(worker.run()), queue))
         return workers[-1]
 
     yield start
-    for worker, task in workers:
-        worker.stop()
-        await asyncio.wait_for(task, BOUND_S)
-        await worker.queue.redis.aclose()
+    for running in workers:
+        running.worker.stop()
+        await asyncio.wait_for(running.task, BOUND_S)
+        await running.queue.redis.aclose()
 
 
 async def stop_within_bound(running: Running) -> None:
-    worker, task = running
-    worker.stop()
-    await asyncio.wait_for(asyncio.shield(task), BOUND_S)
+    running.worker.stop()
+    await asyncio.wait_for(asyncio.shield(running.task), BOUND_S)
 
 
 async def test_stop_while_connecting_to_a_redis_that_never_answers(
@@ -63,31 +68,31 @@ async def test_stop_while_waiting_for_work(
     settings: Settings, started: Callable[[Settings], Running], redis: aioredis.Redis
 ) -> None:
     running = started(with_(settings, shutdown_grace_s=GRACE_S))
-    worker = running[0]
+    worker, queue = running.worker, running.queue
 
     async def registered() -> bool:
-        return await redis.sismember(worker.queue.keys.workers, worker.id) == 1
+        return await redis.sismember(queue.keys.workers, worker.id) == 1
 
     await eventually(registered, what="the worker registered (then blocked in BLMOVE)")
     await stop_within_bound(running)
-    assert await redis.sismember(worker.queue.keys.workers, worker.id) == 0, "deregistered"
+    assert await redis.sismember(queue.keys.workers, worker.id) == 0, "deregistered"
 
 
 async def test_stop_mid_batch_hands_back_what_did_not_finish(
     settings: Settings, started: Callable[[Settings], Running], redis: aioredis.Redis
 ) -> None:
     running = started(with_(settings, shutdown_grace_s=GRACE_S, worker_concurrency=50))
-    worker = running[0]
+    worker, queue = running.worker, running.queue
     for i in range(80):  # more than its slots: some running, some still queued
-        await worker.queue.enqueue(new_message(f"text {i}"))
+        await queue.producer.enqueue(new_message(f"text {i}"))
 
     async def full() -> bool:
         return worker._calls == 50
 
     await eventually(full, what="every slot taken")
     await stop_within_bound(running)
-    assert await redis.llen(worker.queue.keys.queue) == 80, "all handed back (the 30 s jobs outlived the grace)"
-    assert await redis.llen(worker.queue.keys.processing(worker.id)) == 0
+    assert await redis.llen(queue.keys.queue) == 80, "all handed back (the 30 s jobs outlived the grace)"
+    assert await redis.llen(queue.keys.processing(worker.id)) == 0
 
 
 async def test_stop_while_redis_is_gone_with_jobs_in_hand(
@@ -95,9 +100,9 @@ async def test_stop_while_redis_is_gone_with_jobs_in_hand(
 ) -> None:
     server = make_redis_server(appendonly=True)
     running = started(with_(settings, redis_url=server.url, shutdown_grace_s=GRACE_S))
-    worker = running[0]
+    worker, queue = running.worker, running.queue
     for i in range(5):
-        await worker.queue.enqueue(new_message(f"text {i}"))
+        await queue.producer.enqueue(new_message(f"text {i}"))
 
     async def busy() -> bool:
         return worker._calls == 5
@@ -109,6 +114,6 @@ async def test_stop_while_redis_is_gone_with_jobs_in_hand(
     server.start()  # the jobs are still on its processing list, where recovery finds them
     client = aioredis.Redis.from_url(server.url)
     try:
-        assert await client.llen(worker.queue.keys.processing(worker.id)) == 5
+        assert await client.llen(queue.keys.processing(worker.id)) == 5
     finally:
         await client.aclose()

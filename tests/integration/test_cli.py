@@ -15,9 +15,11 @@ import redis.asyncio as aioredis
 
 from app.config import Settings
 from app.model.summarizers.testing import NoopSummarizer
-from app.queue.contract import Keys, failed_event, new_message
-from app.queue.store import JobQueue
+from app.queue.contract import Keys, new_message
+from app.queue.store import Queue
+from app.service import build_worker
 from app.worker.runner import Worker
+from tests.helpers import TIMING, take
 from tests.redis_server import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,8 +54,8 @@ async def run_app(url: str, queue_name: str, *args: str) -> Run:
 
 
 @pytest.fixture
-def queue(redis: aioredis.Redis, keys: Keys) -> JobQueue:
-    return JobQueue(redis, keys, result_ttl_s=60)
+def queue(redis: aioredis.Redis, keys: Keys) -> Queue:
+    return Queue(redis, keys, result_ttl_s=60)
 
 
 @pytest.fixture
@@ -64,20 +66,20 @@ def cli(redis_server: RedisServer, keys: Keys) -> Cli:
     return run
 
 
-async def bury(queue: JobQueue, count: int) -> list[tuple[str, str]]:
+async def bury(queue: Queue, count: int) -> list[tuple[str, str]]:
     """Fail `count` fresh jobs; returns (id, reason) of each, oldest first."""
     for i in range(count):
-        await queue.enqueue(new_message(f"text {i}"))
-    jobs = await queue.start(WORKER, await queue.reserve(WORKER, count, block_s=0))
+        await queue.producer.enqueue(new_message(f"text {i}"))
+    jobs = await take(queue, WORKER, count)
     failed = []
     for i, job in enumerate(jobs):
         reason = f"model said no {i}"
-        assert await queue.fail(WORKER, job, reason, failed_event(job.message.id, reason, 0.0, 1.0, 2.0))
+        assert await queue.transitions.fail(WORKER, job, reason, TIMING)
         failed.append((job.message.id, reason))
     return failed
 
 
-async def test_dead_list_prints_id_and_reason_newest_first(queue: JobQueue, cli: Cli) -> None:
+async def test_dead_list_prints_id_and_reason_newest_first(queue: Queue, cli: Cli) -> None:
     failed = await bury(queue, 3)
     run = await cli("dead", "list")
     assert run.code == 0, run.err
@@ -85,7 +87,7 @@ async def test_dead_list_prints_id_and_reason_newest_first(queue: JobQueue, cli:
     assert "3 dead message(s) shown" in run.err
 
 
-async def test_dead_list_json_prints_one_object_per_line(queue: JobQueue, cli: Cli) -> None:
+async def test_dead_list_json_prints_one_object_per_line(queue: Queue, cli: Cli) -> None:
     failed = await bury(queue, 2)
     run = await cli("dead", "list", "--json")
     assert run.code == 0, run.err
@@ -94,45 +96,45 @@ async def test_dead_list_json_prints_one_object_per_line(queue: JobQueue, cli: C
     assert all(orjson.loads(e["message"])["id"] == e["id"] and e["failed_at"] > 0 for e in entries)
 
 
-async def test_dead_requeue_by_id_puts_the_job_back(queue: JobQueue, cli: Cli) -> None:
+async def test_dead_requeue_by_id_puts_the_job_back(queue: Queue, cli: Cli) -> None:
     (chosen, _), (other, _) = await bury(queue, 2)
     run = await cli("dead", "requeue", chosen)
     assert run.code == 0, run.err
     assert "requeued 1" in run.out
-    assert [e["id"] for e in await queue.list_dead()] == [other]
+    assert [e["id"] for e in await queue.dead.list()] == [other]
     [queued] = await queue.redis.lrange(queue.keys.queue, 0, -1)
     assert orjson.loads(queued)["id"] == chosen
-    record = await queue.get_job(chosen)
+    record = await queue.reads.get_job(chosen)
     assert record is not None
     assert (record["status"], record["attempts"]) == ("queued", 0)
 
 
-async def test_dead_purge_all_empties_the_list(queue: JobQueue, cli: Cli) -> None:
+async def test_dead_purge_all_empties_the_list(queue: Queue, cli: Cli) -> None:
     await bury(queue, 3)
     run = await cli("dead", "purge", "--all")
     assert run.code == 0, run.err
     assert "purged 3" in run.out
-    assert await queue.list_dead() == []
+    assert await queue.dead.list() == []
 
 
 @pytest.mark.parametrize("action", ["purge", "requeue"])
-async def test_an_unknown_id_exits_1_and_changes_nothing(queue: JobQueue, cli: Cli, action: str) -> None:
+async def test_an_unknown_id_exits_1_and_changes_nothing(queue: Queue, cli: Cli, action: str) -> None:
     await bury(queue, 1)
     run = await cli("dead", action, "unknown-id")
     assert run.code == 1, run.err
-    assert len(await queue.list_dead()) == 1
+    assert len(await queue.dead.list()) == 1
     assert await queue.redis.llen(queue.keys.queue) == 0
 
 
-async def test_dead_requeue_all_skips_a_poison_entry_saying_why(queue: JobQueue, cli: Cli) -> None:
+async def test_dead_requeue_all_skips_a_poison_entry_saying_why(queue: Queue, cli: Cli) -> None:
     [(job_id, _)] = await bury(queue, 1)
     await queue.redis.lpush(queue.keys.queue, b"not JSON")
-    assert await queue.start(WORKER, await queue.reserve(WORKER, 1, block_s=0)) == []
+    assert await take(queue, WORKER, 1) == []
     run = await cli("dead", "requeue", "--all")
     assert run.code == 0, run.err
     assert "requeued 1" in run.out
     assert "skipped" in run.err and "not JSON" in run.err
-    [poison] = await queue.list_dead()
+    [poison] = await queue.dead.list()
     assert poison["id"] is None
     assert orjson.loads((await queue.redis.lrange(queue.keys.queue, 0, -1))[0])["id"] == job_id
 
@@ -155,14 +157,13 @@ async def test_a_limit_below_one_is_refused_with_a_usage_error(cli: Cli) -> None
 async def worker(redis_server: RedisServer, keys: Keys) -> AsyncIterator[Worker]:
     """A worker in the test's loop, on the same queue the CLI talks to."""
     settings = Settings(redis_url=redis_server.url, queue_name=keys.queue, result_channel=keys.channel)
-    runner = Worker(
-        settings, JobQueue(aioredis.Redis.from_url(redis_server.url), keys, result_ttl_s=60), NoopSummarizer()
-    )
+    queue = Queue(aioredis.Redis.from_url(redis_server.url), keys, result_ttl_s=60)
+    runner = build_worker(settings, queue, NoopSummarizer())
     task = asyncio.create_task(runner.run())
     yield runner
     runner.stop()
     await task
-    await runner.queue.redis.aclose()
+    await queue.redis.aclose()
 
 
 async def test_submit_and_wait_prints_the_summary_and_exits_0(worker: Worker, cli: Cli) -> None:
@@ -192,8 +193,8 @@ async def test_exit_codes_say_what_went_wrong(cli: Cli) -> None:
     assert "\tqueued" in waited.out
 
 
-async def test_stats_and_workers_show_the_queue(worker: Worker, cli: Cli, queue: JobQueue) -> None:
-    await queue.enqueue(new_message("counted"))
+async def test_stats_and_workers_show_the_queue(worker: Worker, cli: Cli, queue: Queue) -> None:
+    await queue.producer.enqueue(new_message("counted"))
     stats = await cli("stats", "--json")
     assert stats.code == 0, stats.err
     numbers = orjson.loads(stats.out)

@@ -14,11 +14,13 @@ from redis.exceptions import ResponseError
 
 from app.config import Settings
 from app.model.summarizers.testing import NoopSummarizer, SleepSummarizer
-from app.queue.contract import Keys, new_message
-from app.queue.store import UNFINISHED_RECORD_TTL_S, JobQueue, Reserved, Retention, Taken
+from app.queue.contract import UNFINISHED_RECORD_TTL_S, Keys, new_message
+from app.queue.store import Queue, Retention
+from app.queue.transitions import HeldMessage, RunningJob, Transitions
+from app.service import build_worker
 from app.worker.runner import Worker
 from tests.conftest import with_
-from tests.helpers import drain_events, eventually
+from tests.helpers import complete, drain_events, eventually, take
 
 RunWorker = Callable[..., Awaitable[Worker]]
 
@@ -26,21 +28,21 @@ RunWorker = Callable[..., Awaitable[Worker]]
 @pytest.fixture
 async def run_worker(settings: Settings) -> AsyncIterator[RunWorker]:
     """A worker in the test's loop; it must still be running (not crashed) when the test ends."""
-    started: list[tuple[Worker, asyncio.Task[None]]] = []
+    started: list[tuple[Worker, asyncio.Task[None], Queue]] = []
 
     async def run(**changes: object) -> Worker:
         configured = with_(settings, **changes)
-        queue = JobQueue.from_settings(aioredis.Redis.from_url(settings.redis_url or ""), configured)
-        worker = Worker(configured, queue, NoopSummarizer())
-        started.append((worker, asyncio.create_task(worker.run())))
+        queue = Queue.from_settings(aioredis.Redis.from_url(settings.redis_url or ""), configured)
+        worker = build_worker(configured, queue, NoopSummarizer())
+        started.append((worker, asyncio.create_task(worker.run()), queue))
         return worker
 
     yield run
-    for worker, task in started:
+    for worker, task, queue in started:
         assert not task.done(), "the worker stopped by itself"
         worker.stop()
         await asyncio.wait_for(task, 30)
-        await worker.queue.redis.aclose()
+        await queue.redis.aclose()
 
 
 async def dead_entries(redis: aioredis.Redis, keys: Keys) -> list[dict[str, object]]:
@@ -100,12 +102,12 @@ async def test_two_messages_with_one_id_run_it_once_and_leave_nothing_held(
 async def test_a_second_message_of_a_job_running_elsewhere_is_not_run_again(
     redis: aioredis.Redis, keys: Keys, settings: Settings
 ) -> None:
-    queue = JobQueue.from_settings(redis, settings)
+    queue = Queue.from_settings(redis, settings)
     await redis.lpush(keys.queue, orjson.dumps({"id": "busy", "text": "held by worker a", "enqueued_at": 1.0}))
-    [job] = await queue.start("a", await queue.reserve("a", 1, block_s=0))
+    [job] = await take(queue, "a", 1)
     await redis.lpush(keys.queue, orjson.dumps({"id": "busy", "text": "held by worker a", "enqueued_at": 1.0}))
 
-    assert await queue.start("b", await queue.reserve("b", 1, block_s=0)) == []
+    assert await take(queue, "b", 1) == []
     assert await redis.llen(keys.processing("b")) == 0
     record = await redis.hgetall(keys.job("busy"))
     assert (record[b"worker"], record[b"attempts"]) == (b"a", b"1"), "still worker a's, one attempt"
@@ -130,25 +132,25 @@ async def test_a_foreign_text_over_max_text_chars_is_not_summarized(
 
 
 async def test_the_dead_list_keeps_dead_max_entries_newest_first(redis: aioredis.Redis, settings: Settings) -> None:
-    queue = JobQueue.from_settings(redis, with_(settings, dead_max=3))
+    queue = Queue.from_settings(redis, with_(settings, dead_max=3))
     for i in range(5):
         await redis.lpush(queue.keys.queue, f"not json {i}".encode())
-    assert await queue.start("w", await queue.reserve("w", 5, block_s=0)) == []
+    assert await take(queue, "w", 5) == []
 
-    assert [e["message"] for e in await queue.list_dead()] == ["not json 4", "not json 3", "not json 2"]
-    assert (await queue.stats())["dead_retention"] == {"max": 3, "ttl_s": settings.dead_ttl_s}
+    assert [e["message"] for e in await queue.dead.list()] == ["not json 4", "not json 3", "not json 2"]
+    assert (await queue.reads.stats())["dead_retention"] == {"max": 3, "ttl_s": settings.dead_ttl_s}
 
 
 async def test_dead_entries_older_than_dead_ttl_go_oldest_first(redis: aioredis.Redis, settings: Settings) -> None:
-    queue = JobQueue(redis, Keys(settings.queue_name, settings.result_channel), result_ttl_s=60)
+    queue = Queue(redis, Keys(settings.queue_name, settings.result_channel), result_ttl_s=60)
     queue.retention = Retention(dead_max=100, dead_ttl_s=600)
     stale = {"id": None, "reason": "old", "message": "x"}
     aged = [orjson.dumps(stale | {"failed_at": time.time() - age}) for age in (5_000, 4_000, 100)]
     await redis.lpush(queue.keys.dead, *aged)  # oldest pushed first: the old end of the list
     await redis.lpush(queue.keys.queue, b"[]")
-    assert await queue.start("w", await queue.reserve("w", 1, block_s=0)) == []
+    assert await take(queue, "w", 1) == []
 
-    entries = await queue.list_dead()
+    entries = await queue.dead.list()
     assert [e["reason"] for e in entries] == ["not a JSON object but list", "old"], "the two past DEAD_TTL went"
     assert 0 < await redis.ttl(queue.keys.dead) <= 600, "an idle dead list expires as a whole"
 
@@ -156,8 +158,8 @@ async def test_dead_entries_older_than_dead_ttl_go_oldest_first(redis: aioredis.
 async def test_a_second_message_of_a_job_running_on_this_worker_is_not_run_again(
     redis: aioredis.Redis, keys: Keys, settings: Settings, pubsub: aioredis.client.PubSub
 ) -> None:
-    queue = JobQueue.from_settings(aioredis.Redis.from_url(settings.redis_url or ""), settings)
-    worker = Worker(settings, queue, SleepSummarizer(1.0))
+    queue = Queue.from_settings(aioredis.Redis.from_url(settings.redis_url or ""), settings)
+    worker = build_worker(settings, queue, SleepSummarizer(1.0))
     task = asyncio.create_task(worker.run())
     message = orjson.dumps({"id": "again", "text": "a job sent twice, a while apart", "enqueued_at": 1.0})
     try:
@@ -184,14 +186,14 @@ async def test_a_message_whose_start_fails_unexpectedly_is_buried_alone(
 ) -> None:
     """A start script error no check foresaw (here, injected for the message "cursed"): the batch
     is started message by message, and only the one that fails goes to the dead list."""
-    real_start = JobQueue.start
+    real_start = Transitions.start
 
-    async def start(self: JobQueue, worker_id: str, batch: list[Taken]) -> list[Reserved]:
+    async def start(self: Transitions, worker_id: str, batch: list[HeldMessage]) -> list[RunningJob]:
         if any(item.message is not None and item.message.id == "cursed" for item in batch):
             raise ResponseError("ERR Error running script: something nobody expected")
         return await real_start(self, worker_id, batch)
 
-    monkeypatch.setattr(JobQueue, "start", start)
+    monkeypatch.setattr(Transitions, "start", start)
     reason = await one_dead_one_done(redis, keys, run_worker, bad="cursed", good="blessed")
     assert reason.startswith("could not be started: ResponseError")
 
@@ -199,11 +201,11 @@ async def test_a_message_whose_start_fails_unexpectedly_is_buried_alone(
 async def test_a_record_whose_job_never_ends_does_not_stay_forever(redis: aioredis.Redis, settings: Settings) -> None:
     """A queued or running job's record expires (UNFINISHED_RECORD_TTL_S) if its message is
     deleted by hand; the ending sets RESULT_TTL instead."""
-    queue = JobQueue.from_settings(redis, settings)
+    queue = Queue.from_settings(redis, settings)
     message = new_message("a job whose message someone deletes")
-    await queue.enqueue(message)
+    await queue.producer.enqueue(message)
     assert 0 < await redis.ttl(queue.keys.job(message.id)) <= UNFINISHED_RECORD_TTL_S
-    [job] = await queue.start("w", await queue.reserve("w", 1, block_s=0))
+    [job] = await take(queue, "w", 1)
     assert 0 < await redis.ttl(queue.keys.job(message.id)) <= UNFINISHED_RECORD_TTL_S
-    await queue.complete("w", job, "s", "m", b"{}")
+    await complete(queue, "w", job, "s", "m")
     assert 0 < await redis.ttl(queue.keys.job(message.id)) <= settings.result_ttl_s

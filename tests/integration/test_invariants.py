@@ -15,10 +15,11 @@ import redis.asyncio as aioredis
 
 from app.config import Settings
 from app.model.summarizers.testing import NoopSummarizer
-from app.queue.contract import Keys, done_event, failed_event, new_message
-from app.queue.store import JobQueue, Reserved
-from app.worker.runner import Worker
-from tests.helpers import eventually
+from app.queue.contract import Keys, new_message
+from app.queue.store import Queue
+from app.queue.transitions import RunningJob
+from app.service import build_worker
+from tests.helpers import TIMING, complete, eventually, start
 
 SEEDS = [1, 2, 3]
 STEPS = 400
@@ -42,12 +43,12 @@ PROPER_PLACE = re.compile(r"queue|delayed|processing:.+|done|failed")
 
 @dataclass
 class Simulation:
-    """Three worker slots driven by hand through the JobQueue API; all job state stays in Redis.
+    """Three worker slots driven by hand through the Queue API; all job state stays in Redis.
     In memory: each live worker's held jobs, the ids ever used, and the jobs accepted."""
 
-    queue: JobQueue
+    queue: Queue
     rng: random.Random
-    live: dict[str, list[Reserved]] = field(default_factory=dict)  # worker id -> jobs it holds
+    live: dict[str, list[RunningJob]] = field(default_factory=dict)  # worker id -> jobs it holds
     slot_of: dict[str, str] = field(default_factory=dict)  # worker id -> slot
     ever: list[str] = field(default_factory=list)  # every worker id ever used
     accepted: list[str] = field(default_factory=list)
@@ -57,14 +58,14 @@ class Simulation:
             await self._spawn(slot, slot)
 
     async def _spawn(self, slot: str, worker_id: str) -> None:
-        await self.queue.beat(worker_id, 30, b"{}")
+        await self.queue.transitions.beat(worker_id, 30, b"{}")
         self.live[worker_id], self.slot_of[worker_id] = [], slot
         self.ever.append(worker_id)
 
     def _worker(self) -> str | None:
         return self.rng.choice(sorted(self.live)) if self.live else None
 
-    def _held_job(self) -> tuple[str, Reserved] | None:
+    def _held_job(self) -> tuple[str, RunningJob] | None:
         holders = sorted(w for w, jobs in self.live.items() if jobs)
         if not holders:
             return None
@@ -74,15 +75,15 @@ class Simulation:
 
     async def enqueue(self) -> None:
         message = new_message(f"text {len(self.accepted)}")
-        await self.queue.enqueue(message)
+        await self.queue.producer.enqueue(message)
         self.accepted.append(message.id)
 
     async def take(self) -> None:
         if (worker_id := self._worker()) is None:
             return
-        raws = await self.queue.reserve(worker_id, self.rng.randint(1, 3), block_s=0)
+        raws = await self.queue.transitions.reserve(worker_id, self.rng.randint(1, 3), block_s=0)
         if raws:
-            jobs = await self.queue.start(worker_id, raws)
+            jobs = await start(self.queue, worker_id, raws)
             assert len(jobs) == len(raws), "a fresh job was refused by start"
             self.live[worker_id] += jobs
 
@@ -90,21 +91,19 @@ class Simulation:
         if (held := self._held_job()) is None:
             return
         worker_id, job = held
-        event = done_event(job.message.id, "s", "m", job.message.enqueued_at, 1.0, 2.0)
-        assert await self.queue.complete(worker_id, job, "s", "m", event) is True
+        assert await complete(self.queue, worker_id, job, "s", "m") is True
 
     async def fail(self) -> None:
         if (held := self._held_job()) is None:
             return
         worker_id, job = held
-        event = failed_event(job.message.id, "no", job.message.enqueued_at, 1.0, 2.0)
-        assert await self.queue.fail(worker_id, job, "no", event) is True
+        assert await self.queue.transitions.fail(worker_id, job, "no", TIMING) is True
 
     async def retry(self) -> None:
         if (held := self._held_job()) is None:
             return
         worker_id, job = held
-        assert await self.queue.retry(worker_id, job, "later", self.rng.choice(RETRY_DELAYS_S)) is True
+        assert await self.queue.transitions.retry(worker_id, job, "later", self.rng.choice(RETRY_DELAYS_S)) is True
 
     async def kill(self) -> None:
         if (worker_id := self._worker()) is None:
@@ -121,19 +120,19 @@ class Simulation:
     async def recover(self) -> None:
         if (worker_id := self._worker()) is None:
             return
-        for orphan in await self.queue.orphaned_workers(worker_id):
+        for orphan in await self.queue.transitions.orphaned_workers(worker_id):
             assert orphan not in self.live, f"live worker {orphan} reported as orphaned"
-            assert await self.queue.requeue(orphan, orphan=True) >= 0
+            assert await self.queue.transitions.requeue(orphan, orphan=True) >= 0
 
     async def promote(self) -> None:
-        await self.queue.promote_due()
+        await self.queue.transitions.promote_due()
 
     async def beat(self) -> None:
         if (worker_id := self._worker()) is not None:
-            await self.queue.beat(worker_id, 30, b"{}")
+            await self.queue.transitions.beat(worker_id, 30, b"{}")
 
 
-async def places_of_jobs(queue: JobQueue, worker_ids: list[str], job_ids: list[str]) -> dict[str, list[str]]:
+async def places_of_jobs(queue: Queue, worker_ids: list[str], job_ids: list[str]) -> dict[str, list[str]]:
     """Where each job is: 'queue', 'processing:<w>', 'delayed', 'done', 'failed' (a failed record and its one
     dead entry together), plus a note for anything inconsistent (a record whose status does not match where
     its message is, a dead entry without a failed record, ...)."""
@@ -233,11 +232,11 @@ async def drain(sim: Simulation, settings: Settings) -> None:
     """Hand back what live workers hold, recover every orphan, then let a real worker end every job."""
     queue = sim.queue
     for worker_id, held in sorted(sim.live.items()):
-        assert await queue.requeue(worker_id, orphan=False) == len(held)
-    for orphan in await queue.orphaned_workers("drainer"):
-        assert await queue.requeue(orphan, orphan=True) >= 0
+        assert await queue.transitions.requeue(worker_id, orphan=False) == len(held)
+    for orphan in await queue.transitions.orphaned_workers("drainer"):
+        assert await queue.transitions.requeue(orphan, orphan=True) >= 0
     redis = aioredis.Redis.from_url(settings.redis_url or "")
-    worker = Worker(settings, JobQueue(redis, queue.keys, result_ttl_s=60), NoopSummarizer(), "drainer")
+    worker = build_worker(settings, Queue(redis, queue.keys, result_ttl_s=60), NoopSummarizer(), worker_id="drainer")
     task = asyncio.create_task(worker.run())
     try:
         await eventually(lambda: all_final(queue, sim.accepted), timeout_s=30, what="every job final")
@@ -247,7 +246,7 @@ async def drain(sim: Simulation, settings: Settings) -> None:
         await redis.aclose()
 
 
-async def all_final(queue: JobQueue, job_ids: list[str]) -> bool:
+async def all_final(queue: Queue, job_ids: list[str]) -> bool:
     pipe = queue.redis.pipeline(transaction=False)
     for job_id in job_ids:
         pipe.hget(queue.keys.job(job_id), "status")
@@ -258,7 +257,7 @@ async def all_final(queue: JobQueue, job_ids: list[str]) -> bool:
 async def test_every_job_is_in_exactly_one_place_and_ends_once(
     redis: aioredis.Redis, pubsub: aioredis.client.PubSub, keys: Keys, settings: Settings, seed: int
 ) -> None:
-    sim = Simulation(JobQueue(redis, keys, result_ttl_s=60), random.Random(seed))
+    sim = Simulation(Queue(redis, keys, result_ttl_s=60), random.Random(seed))
     await sim.start()
 
     await run_schedule(sim, seed)

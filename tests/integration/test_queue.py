@@ -5,49 +5,51 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from app.queue.contract import Message, done_event, failed_event, new_message
-from app.queue.store import Completion, Delta, DuplicateRequest, Enqueue, JobExists, JobQueue, QueueFull
-from tests.helpers import drain_events
+from app.queue.contract import Message, new_message
+from app.queue.producer import DuplicateRequest, Enqueue, JobExists, QueueFull
+from app.queue.store import Queue
+from app.queue.transitions import Delta
+from tests.helpers import TIMING, complete, drain_events, take
 
 WORKER = "w1"
 
 
-async def test_enqueue_writes_the_record_and_pushes_the_message(queue: JobQueue) -> None:
+async def test_enqueue_writes_the_record_and_pushes_the_message(queue: Queue) -> None:
     message = new_message("some text")
-    await queue.enqueue(message)
+    await queue.producer.enqueue(message)
     assert await queue.redis.lrange(queue.keys.queue, 0, -1) == [message.encode()]
-    record = await queue.get_job(message.id)
+    record = await queue.reads.get_job(message.id)
     assert record is not None
     assert record["status"] == "queued"
     assert record["attempts"] == 0
     assert record["text_chars"] == len("some text")
 
 
-async def test_enqueue_is_idempotent_by_id(queue: JobQueue) -> None:
+async def test_enqueue_is_idempotent_by_id(queue: Queue) -> None:
     message = new_message("once")
-    await queue.enqueue(message)
+    await queue.producer.enqueue(message)
     with pytest.raises(JobExists):
-        await queue.enqueue(message)
+        await queue.producer.enqueue(message)
     assert await queue.redis.llen(queue.keys.queue) == 1
 
 
-async def test_enqueue_at_the_length_limit_writes_nothing(queue: JobQueue) -> None:
+async def test_enqueue_at_the_length_limit_writes_nothing(queue: Queue) -> None:
     for _ in range(2):
-        await queue.enqueue(new_message("x"), max_length=2)
+        await queue.producer.enqueue(new_message("x"), max_length=2)
     rejected = new_message("y")
     with pytest.raises(QueueFull):
-        await queue.enqueue(rejected, max_length=2)
+        await queue.producer.enqueue(rejected, max_length=2)
     assert await queue.redis.llen(queue.keys.queue) == 2
-    assert await queue.get_job(rejected.id) is None
+    assert await queue.reads.get_job(rejected.id) is None
 
 
-async def test_a_batch_decides_each_job_as_enqueue_would(queue: JobQueue) -> None:
+async def test_a_batch_decides_each_job_as_enqueue_would(queue: Queue) -> None:
     """One round trip for the batch; each job in order: queued, already there, a
     repeated idempotency key, or over the queue limit, and only the queued are pushed."""
     existing = new_message("already here")
-    await queue.enqueue(existing)
+    await queue.producer.enqueue(existing)
     first, again, repeat, fits, over = (new_message(f"job {i}") for i in range(5))
-    outcomes = await queue.enqueue_many(
+    outcomes = await queue.producer.enqueue_many(
         [
             Enqueue(first, max_length=4, key="k1"),
             Enqueue(existing, max_length=4),
@@ -63,45 +65,44 @@ async def test_a_batch_decides_each_job_as_enqueue_would(queue: JobQueue) -> Non
     assert isinstance(outcomes[5], QueueFull)
     queued = await queue.redis.lrange(queue.keys.queue, 0, -1)
     assert sorted(queued) == sorted(m.encode() for m in (existing, first, again, fits))
-    assert await queue.get_job(repeat.id) is None
-    assert await queue.get_job(over.id) is None
+    assert await queue.reads.get_job(repeat.id) is None
+    assert await queue.reads.get_job(over.id) is None
 
 
-async def test_reserve_takes_a_backlog_in_one_batch_oldest_first(queue: JobQueue) -> None:
+async def test_reserve_takes_a_backlog_in_one_batch_oldest_first(queue: Queue) -> None:
     messages = [new_message(f"text {i}") for i in range(5)]
     for message in messages:
-        await queue.enqueue(message)
-    taken = await queue.reserve(WORKER, 3, block_s=0)
+        await queue.producer.enqueue(message)
+    taken = await queue.transitions.reserve(WORKER, 3, block_s=0)
     assert taken == [m.encode() for m in messages[:3]]
     assert await queue.redis.llen(queue.keys.processing(WORKER)) == 3
     assert await queue.redis.llen(queue.keys.queue) == 2
 
 
-async def test_reserve_on_an_empty_queue_waits_then_returns_nothing(queue: JobQueue) -> None:
-    assert await queue.reserve(WORKER, 10, block_s=1) == []
+async def test_reserve_on_an_empty_queue_waits_then_returns_nothing(queue: Queue) -> None:
+    assert await queue.transitions.reserve(WORKER, 10, block_s=1) == []
 
 
-async def test_start_marks_running_and_counts_the_attempt(queue: JobQueue) -> None:
+async def test_start_marks_running_and_counts_the_attempt(queue: Queue) -> None:
     message = new_message("run me")
-    await queue.enqueue(message)
-    [job] = await queue.start(WORKER, await queue.reserve(WORKER, 1, block_s=0))
+    await queue.producer.enqueue(message)
+    [job] = await take(queue, WORKER, 1)
     assert job.message == message
     assert job.attempt == 1
-    record = await queue.get_job(message.id)
+    record = await queue.reads.get_job(message.id)
     assert record is not None
     assert (record["status"], record["worker"], record["attempts"]) == ("running", WORKER, 1)
 
 
-async def test_complete_records_releases_and_publishes_once(queue: JobQueue) -> None:
+async def test_complete_records_releases_and_publishes_once(queue: Queue) -> None:
     message = new_message("finish me")
-    await queue.enqueue(message)
-    [job] = await queue.start(WORKER, await queue.reserve(WORKER, 1, block_s=0))
+    await queue.producer.enqueue(message)
+    [job] = await take(queue, WORKER, 1)
     pubsub = queue.redis.pubsub(ignore_subscribe_messages=True)
     await pubsub.subscribe(queue.keys.channel)
-    event = done_event(message.id, "short", "m", message.enqueued_at, 1.0, 2.0)
-    assert await queue.complete(WORKER, job, "short", "m", event) is True
-    assert await queue.complete(WORKER, job, "other", "m", event) is False
-    record = await queue.get_job(message.id)
+    assert await complete(queue, WORKER, job, "short", "m") is True
+    assert await complete(queue, WORKER, job, "other", "m") is False
+    record = await queue.reads.get_job(message.id)
     assert record is not None
     assert (record["status"], record["summary"]) == ("done", "short")
     assert await queue.redis.llen(queue.keys.processing(WORKER)) == 0
@@ -111,46 +112,24 @@ async def test_complete_records_releases_and_publishes_once(queue: JobQueue) -> 
     await pubsub.aclose()
 
 
-async def test_usage_is_recorded_with_the_job_and_counted_in_the_totals_once(queue: JobQueue) -> None:
-    messages = [new_message("paid"), new_message("cached")]
-    for message in messages:
-        await queue.enqueue(message)
-    paid, cached = await queue.start(WORKER, await queue.reserve(WORKER, 2, block_s=0))
-    usage = ("prompt_tokens", 120, "output_tokens", 30, "cost_usd", 0.000111, "cached", 0, "truncated", 1)
-    batch = [
-        Completion(paid, ("summary", "s", "model", "m", *usage), b"{}"),
-        Completion(cached, ("summary", "s", "model", "m", "prompt_tokens", 0, "output_tokens", 0, "cached", 1), b"{}"),
-    ]
-    assert await queue.complete_many(WORKER, batch) == 2
-    assert await queue.complete_many(WORKER, batch) == 0  # a retried write changes nothing
-    record = await queue.get_job(paid.message.id)
-    assert record is not None
-    assert (record["prompt_tokens"], record["output_tokens"], record["cost_usd"]) == (120, 30, 0.000111)
-    assert (record["cached"], record["truncated"]) == (False, True)
-    stats = await queue.stats()
-    assert stats["usage"] == {"prompt_tokens": 120, "output_tokens": 30, "cost_usd": 0.000111, "cached_jobs": 1}
-    assert stats["totals"] == {"enqueued": 2, "done": 2, "failed": 0, "retried": 0, "recovered": 0}
-
-
-async def test_progress_pieces_are_read_back_in_order_after_an_id(queue: JobQueue) -> None:
+async def test_progress_pieces_are_read_back_in_order_after_an_id(queue: Queue) -> None:
     message = new_message("streamed")
-    await queue.enqueue(message)
-    await queue.add_progress_many([Delta(message.id, 1, piece) for piece in ("One ", "two ", "three.")])
-    record, pieces = await queue.job_and_progress(message.id, "-")
+    await queue.producer.enqueue(message)
+    await queue.transitions.add_progress_many([Delta(message.id, 1, piece) for piece in ("One ", "two ", "three.")])
+    record, pieces = await queue.reads.job_and_progress(message.id, "-")
     assert record is not None and record["status"] == "queued"
     assert [(attempt, text) for _, attempt, text in pieces] == [(1, "One "), (1, "two "), (1, "three.")]
-    _, rest = await queue.job_and_progress(message.id, pieces[0][0])
+    _, rest = await queue.reads.job_and_progress(message.id, pieces[0][0])
     assert [text for _, _, text in rest] == ["two ", "three."]
     assert 0 < await queue.redis.ttl(queue.keys.stream(message.id)) <= 60
 
 
-async def test_fail_records_the_error_and_dead_letters_the_message(queue: JobQueue) -> None:
+async def test_fail_records_the_error_and_dead_letters_the_message(queue: Queue) -> None:
     message = new_message("doomed")
-    await queue.enqueue(message)
-    [job] = await queue.start(WORKER, await queue.reserve(WORKER, 1, block_s=0))
-    event = failed_event(message.id, "model said no", message.enqueued_at, 1.0, 2.0)
-    assert await queue.fail(WORKER, job, "model said no", event) is True
-    record = await queue.get_job(message.id)
+    await queue.producer.enqueue(message)
+    [job] = await take(queue, WORKER, 1)
+    assert await queue.transitions.fail(WORKER, job, "model said no", TIMING) is True
+    record = await queue.reads.get_job(message.id)
     assert record is not None
     assert (record["status"], record["error"]) == ("failed", "model said no")
     [dead] = await queue.redis.lrange(queue.keys.dead, 0, -1)
@@ -159,23 +138,23 @@ async def test_fail_records_the_error_and_dead_letters_the_message(queue: JobQue
     assert await queue.redis.llen(queue.keys.processing(WORKER)) == 0
 
 
-async def test_a_finished_job_delivered_again_is_released_not_run(queue: JobQueue) -> None:
+async def test_a_finished_job_delivered_again_is_released_not_run(queue: Queue) -> None:
     message = new_message("twice")
-    await queue.enqueue(message)
-    [job] = await queue.start(WORKER, await queue.reserve(WORKER, 1, block_s=0))
-    await queue.complete(WORKER, job, "s", "m", b"{}")
+    await queue.producer.enqueue(message)
+    [job] = await take(queue, WORKER, 1)
+    await complete(queue, WORKER, job, "s", "m")
     await queue.redis.lpush(queue.keys.queue, message.encode())  # a duplicate delivery
-    assert await queue.start(WORKER, await queue.reserve(WORKER, 1, block_s=0)) == []
+    assert await take(queue, WORKER, 1) == []
     assert await queue.redis.llen(queue.keys.processing(WORKER)) == 0
 
 
-async def test_a_foreign_message_gets_an_id_a_record_and_is_held_under_it(queue: JobQueue) -> None:
+async def test_a_foreign_message_gets_an_id_a_record_and_is_held_under_it(queue: Queue) -> None:
     await queue.redis.lpush(queue.keys.queue, b'{"text": "from another language"}')
-    [job] = await queue.start(WORKER, await queue.reserve(WORKER, 1, block_s=0))
+    [job] = await take(queue, WORKER, 1)
     assert job.message.text == "from another language"
     assert await queue.redis.lrange(queue.keys.processing(WORKER), 0, -1) == [job.raw]
     assert Message(**orjson.loads(job.raw)).id == job.message.id
-    record = await queue.get_job(job.message.id)
+    record = await queue.reads.get_job(job.message.id)
     assert record is not None and record["status"] == "running"
 
 
@@ -191,11 +170,11 @@ async def test_a_foreign_message_gets_an_id_a_record_and_is_held_under_it(queue:
         (b"\xff\xfe", "not JSON"),
     ],
 )
-async def test_poison_messages_go_to_the_dead_list_with_a_reason(queue: JobQueue, raw: bytes, reason: str) -> None:
+async def test_poison_messages_go_to_the_dead_list_with_a_reason(queue: Queue, raw: bytes, reason: str) -> None:
     good = new_message("fine")
     await queue.redis.lpush(queue.keys.queue, raw)
-    await queue.enqueue(good)
-    jobs = await queue.start(WORKER, await queue.reserve(WORKER, 10, block_s=0))
+    await queue.producer.enqueue(good)
+    jobs = await take(queue, WORKER, 10)
     assert [job.message.id for job in jobs] == [good.id]
     [dead] = await queue.redis.lrange(queue.keys.dead, 0, -1)
     entry = orjson.loads(dead)
@@ -203,11 +182,11 @@ async def test_poison_messages_go_to_the_dead_list_with_a_reason(queue: JobQueue
     assert entry["message"] == raw.decode("utf-8", "replace")
 
 
-async def test_a_start_retried_after_a_lost_reply_changes_nothing(queue: JobQueue) -> None:
+async def test_a_start_retried_after_a_lost_reply_changes_nothing(queue: Queue) -> None:
     await queue.redis.lpush(queue.keys.queue, b'{"text": "foreign"}', new_message("native").encode())
-    taken = queue.prepare(await queue.reserve(WORKER, 2, block_s=0))
-    first = await queue.start(WORKER, taken)
-    again = await queue.start(WORKER, taken)  # as if the first reply was lost
+    taken = queue.transitions.prepare(await queue.transitions.reserve(WORKER, 2, block_s=0))
+    first = await queue.transitions.start(WORKER, taken)
+    again = await queue.transitions.start(WORKER, taken)  # as if the first reply was lost
     assert again == first
     assert [job.attempt for job in again] == [1, 1]
     held = await queue.redis.lrange(queue.keys.processing(WORKER), 0, -1)

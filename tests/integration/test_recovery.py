@@ -7,29 +7,27 @@ import asyncio
 import orjson
 import redis.asyncio as aioredis
 
-from app.queue.contract import Keys, Message, done_event, failed_event, new_message
-from app.queue.store import JobQueue, Reserved
-from tests.helpers import eventually
+from app.options import Options
+from app.queue.contract import Keys, Message, new_message
+from app.queue.store import Queue
+from app.queue.transitions import RunningJob
+from tests.helpers import TIMING, complete, eventually, take
 from tests.redis_server import RedisServer
 
 WORKER = "me"
 DEAD = "dead"
 
 
-async def enqueue(queue: JobQueue, count: int) -> list[Message]:
+async def enqueue(queue: Queue, count: int) -> list[Message]:
     messages = [new_message(f"text {i}") for i in range(count)]
     for message in messages:
-        await queue.enqueue(message)
+        await queue.producer.enqueue(message)
     return messages
 
 
-async def take(queue: JobQueue, worker_id: str, most: int) -> list[Reserved]:
-    return await queue.start(worker_id, await queue.reserve(worker_id, most, block_s=0))
-
-
-async def make_orphan(queue: JobQueue, worker_id: str = DEAD) -> None:
+async def make_orphan(queue: Queue, worker_id: str = DEAD) -> None:
     """Register `worker_id` with a heartbeat that lapses at once, and wait until it has."""
-    await queue.beat(worker_id, ttl_s=0.05, info=b"{}")
+    await queue.transitions.beat(worker_id, ttl_s=0.05, info=b"{}")
     heartbeat = queue.keys.heartbeat(worker_id)
     await eventually(lambda: _gone(queue.redis, heartbeat), timeout_s=5, what=f"heartbeat of {worker_id} expired")
 
@@ -38,64 +36,64 @@ async def _gone(redis: aioredis.Redis, key: str) -> bool:
     return not await redis.exists(key)
 
 
-async def status(queue: JobQueue, job_id: str) -> object:
-    record = await queue.get_job(job_id)
+async def status(queue: Queue, job_id: str) -> object:
+    record = await queue.reads.get_job(job_id)
     assert record is not None, job_id
     return record["status"]
 
 
-async def fail(queue: JobQueue, worker_id: str, job: Reserved, reason: str) -> bool:
-    return await queue.fail(worker_id, job, reason, failed_event(job.message.id, reason, 0.0, 1.0, 2.0))
+async def fail(queue: Queue, worker_id: str, job: RunningJob, reason: str) -> bool:
+    return await queue.transitions.fail(worker_id, job, reason, TIMING)
 
 
-async def test_an_orphans_jobs_go_back_in_their_original_order(queue: JobQueue) -> None:
+async def test_an_orphans_jobs_go_back_in_their_original_order(queue: Queue) -> None:
     messages = await enqueue(queue, 5)
     assert len(await take(queue, DEAD, 5)) == 5
     await make_orphan(queue)
 
-    assert await queue.orphaned_workers(WORKER) == [DEAD]
-    assert await queue.requeue(DEAD, orphan=True) == 5
+    assert await queue.transitions.orphaned_workers(WORKER) == [DEAD]
+    assert await queue.transitions.requeue(DEAD, orphan=True) == 5
 
     assert await queue.redis.llen(queue.keys.queue) == 5
-    again = await queue.reserve(WORKER, 5, block_s=0)
+    again = await queue.transitions.reserve(WORKER, 5, block_s=0)
     assert again == [m.encode() for m in messages], "reserved again oldest first, as originally"
     assert [await status(queue, m.id) for m in messages] == ["queued"] * 5
     assert not await queue.redis.sismember(queue.keys.workers, DEAD)
-    assert await queue.orphaned_workers(WORKER) == []
-    assert await queue.requeue(DEAD, orphan=True) == 0
+    assert await queue.transitions.orphaned_workers(WORKER) == []
+    assert await queue.transitions.requeue(DEAD, orphan=True) == 0
 
 
-async def test_requeued_jobs_go_to_the_consuming_end_ahead_of_the_backlog(queue: JobQueue) -> None:
+async def test_requeued_jobs_go_to_the_consuming_end_ahead_of_the_backlog(queue: Queue) -> None:
     [held] = await enqueue(queue, 1)
     await take(queue, DEAD, 1)
     backlog = await enqueue(queue, 2)
     await make_orphan(queue)
-    assert await queue.requeue(DEAD, orphan=True) == 1
-    assert await queue.reserve(WORKER, 3, block_s=0) == [held.encode(), *(m.encode() for m in backlog)]
+    assert await queue.transitions.requeue(DEAD, orphan=True) == 1
+    assert await queue.transitions.reserve(WORKER, 3, block_s=0) == [held.encode(), *(m.encode() for m in backlog)]
 
 
-async def test_a_live_worker_is_not_robbed(queue: JobQueue) -> None:
+async def test_a_live_worker_is_not_robbed(queue: Queue) -> None:
     await enqueue(queue, 3)
     await take(queue, "alive", 3)
-    await queue.beat("alive", ttl_s=30, info=b"{}")
+    await queue.transitions.beat("alive", ttl_s=30, info=b"{}")
 
-    assert await queue.orphaned_workers(WORKER) == []
-    assert await queue.requeue("alive", orphan=True) == -1
+    assert await queue.transitions.orphaned_workers(WORKER) == []
+    assert await queue.transitions.requeue("alive", orphan=True) == -1
     assert await queue.redis.llen(queue.keys.processing("alive")) == 3
     assert await queue.redis.llen(queue.keys.queue) == 0
     assert await queue.redis.sismember(queue.keys.workers, "alive")
 
 
-async def test_a_recovered_job_started_again_counts_attempt_2(queue: JobQueue) -> None:
+async def test_a_recovered_job_started_again_counts_attempt_2(queue: Queue) -> None:
     [message] = await enqueue(queue, 1)
     [first] = await take(queue, DEAD, 1)
     assert first.attempt == 1
     await make_orphan(queue)
-    assert await queue.requeue(DEAD, orphan=True) == 1
+    assert await queue.transitions.requeue(DEAD, orphan=True) == 1
 
     [second] = await take(queue, WORKER, 1)
     assert (second.message.id, second.attempt) == (message.id, 2)
-    record = await queue.get_job(message.id)
+    record = await queue.reads.get_job(message.id)
     assert record is not None
     assert (record["status"], record["worker"], record["attempts"]) == ("running", WORKER, 2)
 
@@ -104,14 +102,14 @@ async def test_two_workers_racing_to_recover_an_orphan_move_each_message_once(
     redis_server: RedisServer, keys: Keys
 ) -> None:
     clients = [aioredis.Redis.from_url(redis_server.url) for _ in range(2)]
-    queue_a, queue_b = (JobQueue(client, keys, result_ttl_s=60) for client in clients)
+    queue_a, queue_b = (Queue(client, keys, result_ttl_s=60) for client in clients)
     try:
         for round_ in range(20):
             messages = await enqueue(queue_a, 100)
             assert len(await take(queue_a, DEAD, 100)) == 100
             await make_orphan(queue_a)
 
-            moved = await asyncio.gather(queue_a.requeue(DEAD, orphan=True), queue_b.requeue(DEAD, orphan=True))
+            moved = await asyncio.gather(*(q.transitions.requeue(DEAD, orphan=True) for q in (queue_a, queue_b)))
 
             assert sum(moved) == 100, f"round {round_}: {moved}"
             queued = await clients[0].lrange(keys.queue, 0, -1)
@@ -124,13 +122,13 @@ async def test_two_workers_racing_to_recover_an_orphan_move_each_message_once(
             await client.aclose()
 
 
-async def test_a_retry_waits_in_the_delayed_set_then_runs_next(queue: JobQueue) -> None:
+async def test_a_retry_waits_in_the_delayed_set_then_runs_next(queue: Queue) -> None:
     [message] = await enqueue(queue, 1)
     backlog = await enqueue(queue, 1)
     [job] = await take(queue, WORKER, 1)
-    assert await queue.retry(WORKER, job, "boom", delay_s=0.2) is True
+    assert await queue.transitions.retry(WORKER, job, "boom", delay_s=0.2) is True
 
-    record = await queue.get_job(message.id)
+    record = await queue.reads.get_job(message.id)
     assert record is not None
     assert (record["status"], record["error"]) == ("queued", "boom")
     [parked] = await queue.redis.zrange(queue.keys.delayed, 0, -1)
@@ -138,115 +136,128 @@ async def test_a_retry_waits_in_the_delayed_set_then_runs_next(queue: JobQueue) 
     assert await queue.redis.zscore(queue.keys.delayed, parked) is not None
     assert await queue.redis.llen(queue.keys.processing(WORKER)) == 0
 
-    assert await queue.promote_due() == 0
+    assert await queue.transitions.promote_due() == 0
     await eventually(lambda: _promoted(queue), timeout_s=5, what="the retry promoted once due")
 
     assert await queue.redis.zcard(queue.keys.delayed) == 0
     assert await queue.redis.lrange(queue.keys.queue, -1, -1) == [parked], "at the consuming end"
     assert await queue.redis.lrange(queue.keys.queue, 0, 0) == [backlog[0].encode()]
-    assert orjson.loads(parked)["attempt"] == 1
+    assert parked == job.raw, "the same message runs again: the record counts the attempts"
 
 
-async def _promoted(queue: JobQueue) -> bool:
-    moved = await queue.promote_due()
+async def _promoted(queue: Queue) -> bool:
+    moved = await queue.transitions.promote_due()
     assert moved in (0, 1)
     return moved == 1
 
 
-async def test_shutdown_hands_back_everything_even_while_beating(queue: JobQueue) -> None:
+async def test_shutdown_hands_back_everything_even_while_beating(queue: Queue) -> None:
     messages = await enqueue(queue, 4)
     await take(queue, WORKER, 4)
-    await queue.beat(WORKER, ttl_s=30, info=b"{}")
+    await queue.transitions.beat(WORKER, ttl_s=30, info=b"{}")
 
-    assert await queue.requeue(WORKER, orphan=False) == 4
+    assert await queue.transitions.requeue(WORKER, orphan=False) == 4
 
-    assert await queue.reserve("next", 4, block_s=0) == [m.encode() for m in messages]
+    assert await queue.transitions.reserve("next", 4, block_s=0) == [m.encode() for m in messages]
     assert await queue.redis.llen(queue.keys.processing(WORKER)) == 0
     assert not await queue.redis.exists(queue.keys.heartbeat(WORKER))
     assert not await queue.redis.sismember(queue.keys.workers, WORKER)
 
 
-async def test_dead_letters_are_listed_newest_first(queue: JobQueue) -> None:
+async def test_dead_letters_are_listed_newest_first(queue: Queue) -> None:
     await enqueue(queue, 3)
     jobs = await take(queue, WORKER, 3)
     for i, job in enumerate(jobs):
         assert await fail(queue, WORKER, job, f"reason {i}")
 
-    dead = await queue.list_dead()
+    dead = await queue.dead.list()
     assert [(e["id"], e["reason"]) for e in dead] == [
         (j.message.id, f"reason {i}") for i, j in reversed(list(enumerate(jobs)))
     ]
-    assert len(await queue.list_dead(most=2)) == 2
+    assert len(await queue.dead.list(most=2)) == 2
 
 
-async def test_listing_no_dead_letters_lists_none(queue: JobQueue) -> None:
+async def test_listing_no_dead_letters_lists_none(queue: Queue) -> None:
     await enqueue(queue, 2)
     for job in await take(queue, WORKER, 2):
         await fail(queue, WORKER, job, "no")
-    assert await queue.list_dead(most=0) == []
+    assert await queue.dead.list(most=0) == []
 
 
-async def test_a_requeued_dead_job_runs_again_as_a_fresh_job(queue: JobQueue) -> None:
+async def test_a_requeued_dead_job_runs_again_as_a_fresh_job(queue: Queue) -> None:
     await enqueue(queue, 3)
     jobs = await take(queue, WORKER, 3)
     for job in jobs:
         await fail(queue, WORKER, job, "model said no")
     chosen, others = jobs[1], [jobs[0], jobs[2]]
 
-    assert await queue.requeue_dead(chosen.message.id) == (1, [])
+    assert await queue.dead.requeue(chosen.message.id) == (1, [])
 
-    assert [e["id"] for e in await queue.list_dead()] == [j.message.id for j in reversed(others)]
+    assert [e["id"] for e in await queue.dead.list()] == [j.message.id for j in reversed(others)]
     [queued] = await queue.redis.lrange(queue.keys.queue, 0, -1)
-    assert (orjson.loads(queued)["id"], orjson.loads(queued)["attempt"]) == (chosen.message.id, 0)
-    record = await queue.get_job(chosen.message.id)
+    assert orjson.loads(queued)["id"] == chosen.message.id
+    record = await queue.reads.get_job(chosen.message.id)
     assert record is not None
     assert (record["status"], record["attempts"]) == ("queued", 0)
     assert "error" not in record
     [again] = await take(queue, WORKER, 1)
     assert (again.message.id, again.attempt) == (chosen.message.id, 1)
-    event = done_event(again.message.id, "s", "m", 0.0, 1.0, 2.0)
-    assert await queue.complete(WORKER, again, "s", "m", event) is True
+    assert await complete(queue, WORKER, again, "s", "m") is True
     assert await status(queue, chosen.message.id) == "done"
 
-    assert await queue.requeue_dead() == (2, [])
-    assert await queue.list_dead() == []
+    assert await queue.dead.requeue() == (2, [])
+    assert await queue.dead.list() == []
     requeued = [orjson.loads(raw) for raw in await queue.redis.lrange(queue.keys.queue, 0, -1)]
     assert sorted(m["id"] for m in requeued) == sorted(j.message.id for j in others)
-    assert {m["attempt"] for m in requeued} == {0}
     assert [await status(queue, j.message.id) for j in others] == ["queued", "queued"]
-    assert await queue.requeue_dead() == (0, [])
+    assert await queue.dead.requeue() == (0, [])
 
     for job in await take(queue, WORKER, 2):
         await fail(queue, WORKER, job, "no again")
-    assert await queue.purge_dead("unknown") == 0
-    assert await queue.purge_dead() == 2
-    assert await queue.list_dead() == []
+    assert await queue.dead.purge("unknown") == 0
+    assert await queue.dead.purge() == 2
+    assert await queue.dead.list() == []
 
 
-async def test_purge_drops_dead_entries(queue: JobQueue) -> None:
+async def test_purge_drops_dead_entries(queue: Queue) -> None:
     await enqueue(queue, 3)
     jobs = await take(queue, WORKER, 3)
     for job in jobs:
         await fail(queue, WORKER, job, "no")
 
-    assert await queue.purge_dead(jobs[0].message.id) == 1
-    assert await queue.purge_dead("unknown") == 0
-    assert await queue.purge_dead() == 2
-    assert await queue.list_dead() == []
-    assert await queue.purge_dead() == 0
+    assert await queue.dead.purge(jobs[0].message.id) == 1
+    assert await queue.dead.purge("unknown") == 0
+    assert await queue.dead.purge() == 2
+    assert await queue.dead.list() == []
+    assert await queue.dead.purge() == 0
 
 
-async def test_a_poison_dead_entry_is_reported_and_kept(queue: JobQueue) -> None:
+async def test_a_poison_dead_entry_is_reported_and_kept(queue: Queue) -> None:
     await queue.redis.lpush(queue.keys.queue, b"not JSON")
     assert await take(queue, WORKER, 1) == []
-    [entry] = await queue.list_dead()
+    [entry] = await queue.dead.list()
     assert entry["id"] is None
     assert entry["reason"].startswith("not JSON")
 
-    count, problems = await queue.requeue_dead()
+    count, problems = await queue.dead.requeue()
 
     assert count == 0
     [problem] = problems
     assert "cannot run again" in problem and "not JSON" in problem
-    assert [e["raw"] for e in await queue.list_dead()] == [entry["raw"]]
+    assert [e["raw"] for e in await queue.dead.list()] == [entry["raw"]]
     assert await queue.redis.llen(queue.keys.queue) == 0
+
+
+async def test_a_jobs_options_survive_its_retry_and_its_requeue_from_the_dead_list(queue: Queue) -> None:
+    options = Options(max_words=40, format="bullets", language="de")
+    message = new_message("a text with options", options)
+    await queue.producer.enqueue(message)
+    [job] = await take(queue, WORKER, 1)
+    assert await queue.transitions.retry(WORKER, job, "busy", delay_s=0) is True
+    await eventually(lambda: _promoted(queue), timeout_s=5, what="the retry promoted")
+    [again] = await take(queue, WORKER, 1)
+    assert (again.message.options, again.attempt) == (options, 2)
+    await fail(queue, WORKER, again, "model said no")
+    assert await queue.dead.requeue(message.id) == (1, [])
+    [fresh] = await take(queue, WORKER, 1)
+    assert fresh.message.options == options

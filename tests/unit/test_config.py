@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from app.config import ConfigError, Role, load_settings
-from app.connection.cluster import parse_hosts_url
+from app.connection.urls import parse_hosts_url
 
 
 def test_defaults_run_everything_embedded_and_offline() -> None:

@@ -6,8 +6,10 @@
   KEYS[1] processing list of the worker   KEYS[2] dead list
   ARGV[1] message as reserved             ARGV[2] dead-list entry JSON
   ARGV[3] now, unix seconds               ARGV[4] DEAD_MAX   ARGV[5] DEAD_TTL, seconds
-  Returns 1 buried | 0 not held (already moved) ]]
+  Returns Moved: MOVED (buried) | GONE (not held: already moved) ]]
 -- @include push_dead
-if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
-push_dead(KEYS[2], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
-return 1
+-- @replies Moved
+local processing, dead = KEYS[1], KEYS[2]
+if redis.call('LREM', processing, 1, ARGV[1]) == 0 then return Moved.GONE end
+push_dead(dead, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+return Moved.MOVED

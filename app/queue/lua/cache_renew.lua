@@ -6,10 +6,11 @@
   KEYS[i] lock key of a text this process is calling the model for
   ARGV[1] owner token   ARGV[2] lease, ms
   Returns the number of locks renewed (the others were lost to a lapse) ]]
+local owner, leaseMs = ARGV[1], ARGV[2]
 local renewed = 0
-for i = 1, #KEYS do
-  if redis.call('GET', KEYS[i]) == ARGV[1] then
-    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+for _, lockKey in ipairs(KEYS) do
+  if redis.call('GET', lockKey) == owner then
+    redis.call('PEXPIRE', lockKey, leaseMs)
     renewed = renewed + 1
   end
 end

@@ -4,5 +4,6 @@
   KEYS[1] lock key
   ARGV[1] owner token
   Returns 1 released | 0 not ours (expired, or taken by another) ]]
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+local lockKey, owner = KEYS[1], ARGV[1]
+if redis.call('GET', lockKey) == owner then return redis.call('DEL', lockKey) end
 return 0

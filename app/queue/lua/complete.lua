@@ -6,46 +6,48 @@
   leave a done job on a processing list (where recovery would run it again) nor release
   a job without its record, nor count its tokens twice. Idempotent: a job already final
   is only released, and publishes and counts nothing, so a job has exactly one final
-  record and one event. A record key holding another type (garbage written under our
-  name mid-run) is replaced, so one bad key cannot fail the batch.
+  record and one event. A record key holding another type is replaced.
   KEYS[1] processing list of the worker   KEYS[2] totals hash
   KEYS[1+2i] job hash of the i-th job     KEYS[2+2i] its progress stream
   ARGV[1] finished_at, unix seconds       ARGV[2] record TTL, seconds
   ARGV[3] result channel
-  then per job: the message as held, the event JSON, a count n, and n field/value pairs
-  for the record (summary, model, and the model layer's prompt_tokens, output_tokens,
-  cost_usd, cached, truncated, unhonoured_options when it has them)
-  Totals: `done` counts the jobs; prompt_tokens, output_tokens and cost_usd are summed;
-  cached=1 counts cached_jobs.
+  then per job: the message as held, the event JSON, a count n of record fields, a count
+  m of usage amounts, n field/value pairs for the record (Outcome.record_fields), and m
+  name/amount pairs to add to the totals (Outcome.usage: integers by HINCRBY, others by
+  HINCRBYFLOAT). The script knows no field's name: the Outcome type does.
+  Totals: `done` counts the jobs that became done.
+  Events: each job that became done publishes its event JSON on the result channel.
   Returns the number of jobs that became done (the rest were already final) ]]
+-- @include final
 local rcall = redis.call
+local processing, totals = KEYS[1], KEYS[2]
+local finishedAt, recordTtl, channel = ARGV[1], ARGV[2], ARGV[3]
 local done, a = 0, 4
 for i = 3, #KEYS, 2 do
-  local job, raw, event = KEYS[i], ARGV[a], ARGV[a + 1]
-  local first, last = a + 3, a + 2 + 2 * tonumber(ARGV[a + 2])
-  a = last + 1
-  local kind = rcall('TYPE', job)['ok']
-  if kind ~= 'hash' and kind ~= 'none' then rcall('DEL', job) end
-  local status = rcall('HGET', job, 'status')
-  rcall('LREM', KEYS[1], -1, raw)  -- from the old end, where finished jobs sit
-  if status ~= 'done' and status ~= 'failed' then
-    rcall('HSET', job, 'status', 'done', 'finished_at', ARGV[1], unpack(ARGV, first, last))
-    rcall('HDEL', job, 'error', 'retry_at')
-    rcall('EXPIRE', job, ARGV[2])
-    rcall('DEL', KEYS[i + 1])
-    for f = first, last, 2 do
-      local name, value = ARGV[f], ARGV[f + 1]
-      if name == 'prompt_tokens' or name == 'output_tokens' then
-        rcall('HINCRBY', KEYS[2], name, value)
-      elseif name == 'cost_usd' then
-        rcall('HINCRBYFLOAT', KEYS[2], name, value)
-      elseif name == 'cached' and value == '1' then
-        rcall('HINCRBY', KEYS[2], 'cached_jobs', 1)
+  local jobKey, streamKey = KEYS[i], KEYS[i + 1]
+  local held, event = ARGV[a], ARGV[a + 1]
+  local fields, amounts = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local firstField, lastField = a + 4, a + 3 + 2 * fields
+  local firstAmount, lastAmount = lastField + 1, lastField + 2 * amounts
+  a = lastAmount + 1
+  local status = status_before_ending(jobKey)
+  rcall('LREM', processing, -1, held)  -- from the old end, where finished jobs sit
+  if not is_final(status) then
+    rcall('HSET', jobKey, 'status', 'done', 'finished_at', finishedAt, unpack(ARGV, firstField, lastField))
+    rcall('HDEL', jobKey, 'error', 'retry_at')
+    rcall('EXPIRE', jobKey, recordTtl)
+    rcall('DEL', streamKey)
+    for f = firstAmount, lastAmount, 2 do
+      local name, amount = ARGV[f], ARGV[f + 1]
+      if string.find(amount, '^-?%d+$') then
+        rcall('HINCRBY', totals, name, amount)
+      else
+        rcall('HINCRBYFLOAT', totals, name, amount)
       end
     end
-    rcall('PUBLISH', ARGV[3], event)
+    rcall('PUBLISH', channel, event)
     done = done + 1
   end
 end
-if done > 0 then rcall('HINCRBY', KEYS[2], 'done', done) end
+if done > 0 then rcall('HINCRBY', totals, 'done', done) end
 return done

@@ -13,21 +13,23 @@
   ARGV[5] job id                  ARGV[6] idempotency key TTL, seconds
   ARGV[7] TTL of the record until the job ends, seconds (a job whose message is deleted
           by hand must not leave its record forever; start renews it, the ending replaces it)
-  Returns {1, id} queued | {0, id} exists (nothing pushed) | {-1, ''} queue full
-  (nothing written) | {2, earlier id} the idempotency key was used before ]]
+  Returns {Enqueued, id}: {QUEUED, id} | {EXISTS, id} (nothing pushed) | {FULL, ''}
+  (nothing written) | {KEY_USED, earlier id} the idempotency key was used before ]]
+-- @replies Enqueued
 local rcall = redis.call
-if KEYS[5] then
-  local earlier = rcall('GET', KEYS[5])
-  if earlier then return {2, earlier} end
+local queue, jobKey, totals, recent, idemKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local message, enqueuedAt, textChars, limit, jobId = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+if idemKey then
+  local earlier = rcall('GET', idemKey)
+  if earlier then return {Enqueued.KEY_USED, earlier} end
 end
-if rcall('EXISTS', KEYS[2]) == 1 then return {0, ARGV[5]} end
-local limit = tonumber(ARGV[4])
-if limit > 0 and rcall('LLEN', KEYS[1]) >= limit then return {-1, ''} end
-rcall('HSET', KEYS[2], 'status', 'queued', 'attempts', 0, 'enqueued_at', ARGV[2], 'text_chars', ARGV[3])
-rcall('EXPIRE', KEYS[2], ARGV[7])
-rcall('LPUSH', KEYS[1], ARGV[1])
-rcall('HINCRBY', KEYS[3], 'enqueued', 1)
-rcall('LPUSH', KEYS[4], ARGV[5])
-rcall('LTRIM', KEYS[4], 0, 99)
-if KEYS[5] then rcall('SET', KEYS[5], ARGV[5], 'EX', ARGV[6]) end
-return {1, ARGV[5]}
+if rcall('EXISTS', jobKey) == 1 then return {Enqueued.EXISTS, jobId} end
+if limit > 0 and rcall('LLEN', queue) >= limit then return {Enqueued.FULL, ''} end
+rcall('HSET', jobKey, 'status', 'queued', 'attempts', 0, 'enqueued_at', enqueuedAt, 'text_chars', textChars)
+rcall('EXPIRE', jobKey, ARGV[7])
+rcall('LPUSH', queue, message)
+rcall('HINCRBY', totals, 'enqueued', 1)
+rcall('LPUSH', recent, jobId)
+rcall('LTRIM', recent, 0, 99)
+if idemKey then rcall('SET', idemKey, jobId, 'EX', ARGV[6]) end
+return {Enqueued.QUEUED, jobId}

@@ -5,6 +5,7 @@
   KEYS[1] cool-down key
   ARGV[1] delay, ms
   Returns 1 set or lengthened | 0 a longer cool-down was already running ]]
-if redis.call('PTTL', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('SET', KEYS[1], 1, 'PX', ARGV[1])
+local coolDown = KEYS[1]
+if redis.call('PTTL', coolDown) >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', coolDown, 1, 'PX', ARGV[1])
 return 1

@@ -11,18 +11,19 @@
   ARGV[3] tokens the call is expected to use
   Returns the ms to wait before calling (0 = call now) ]]
 local rcall = redis.call
+local schedule, coolDown = KEYS[1], KEYS[2]
 local t = rcall('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local per_request, per_token, tokens = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local at = now + math.max(rcall('PTTL', KEYS[2]), 0)
+local at = now + math.max(rcall('PTTL', coolDown), 0)
 if per_request > 0 or per_token > 0 then
-  local next_request = tonumber(rcall('HGET', KEYS[1], 'requests') or 0)
-  local next_tokens = tonumber(rcall('HGET', KEYS[1], 'tokens') or 0)
+  local next_request = tonumber(rcall('HGET', schedule, 'requests') or 0)
+  local next_tokens = tonumber(rcall('HGET', schedule, 'tokens') or 0)
   if per_request > 0 then at = math.max(at, next_request) end
   if per_token > 0 then at = math.max(at, next_tokens) end
   local free_requests, free_tokens = at + per_request, at + per_token * tokens
-  rcall('HSET', KEYS[1], 'requests', free_requests, 'tokens', free_tokens)
+  rcall('HSET', schedule, 'requests', free_requests, 'tokens', free_tokens)
   -- Kept while it matters, then gone: an idle model leaves no key behind.
-  rcall('PEXPIRE', KEYS[1], math.ceil(math.max(free_requests, free_tokens) - now) + 60000)
+  rcall('PEXPIRE', schedule, math.ceil(math.max(free_requests, free_tokens) - now) + 60000)
 end
 return math.ceil(at - now)

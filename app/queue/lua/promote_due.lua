@@ -6,9 +6,10 @@
   ARGV[1] now, unix seconds   ARGV[2] most messages to move
   Returns the number of messages moved ]]
 local rcall = redis.call
-local due = rcall('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local delayed, queue = KEYS[1], KEYS[2]
+local due = rcall('ZRANGEBYSCORE', delayed, '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, message in ipairs(due) do
-  rcall('ZREM', KEYS[1], message)
-  rcall('RPUSH', KEYS[2], message)
+  rcall('ZREM', delayed, message)
+  rcall('RPUSH', queue, message)
 end
 return #due

@@ -11,24 +11,28 @@
             with no readable id (it is moved, no record touched)
   ARGV[1] worker id    ARGV[2] 'orphan' (requires no heartbeat) or 'own'
   ARGV[3..] the messages, newest first, aligned with KEYS[6..]
-  Returns the number of messages moved | -1 the worker is alive (nothing moved) ]]
+  Returns the number of messages moved | Requeued.WORKER_ALIVE (nothing moved) ]]
+-- @replies Requeued
 local rcall = redis.call
-if ARGV[2] == 'orphan' and rcall('EXISTS', KEYS[3]) == 1 then return -1 end
+local queue, processing, heartbeat, workers, totals = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local workerId, orphan = ARGV[1], ARGV[2] == 'orphan'
+if orphan and rcall('EXISTS', heartbeat) == 1 then return Requeued.WORKER_ALIVE end
 local moved = 0
 for i = 3, #ARGV do
-  if rcall('LREM', KEYS[2], 1, ARGV[i]) == 1 then
-    rcall('RPUSH', KEYS[1], ARGV[i])
-    local job = KEYS[i + 3]
+  if rcall('LREM', processing, 1, ARGV[i]) == 1 then
+    rcall('RPUSH', queue, ARGV[i])
+    local jobKey = KEYS[i + 3]
     -- a record key of another type is left alone: start buries its message, naming it
-    if job ~= KEYS[2] and rcall('TYPE', job)['ok'] == 'hash' and rcall('HGET', job, 'status') == 'running' then
-      rcall('HSET', job, 'status', 'queued')
+    if jobKey ~= processing and rcall('TYPE', jobKey)['ok'] == 'hash'
+        and rcall('HGET', jobKey, 'status') == 'running' then
+      rcall('HSET', jobKey, 'status', 'queued')
     end
     moved = moved + 1
   end
 end
-if ARGV[2] == 'orphan' and moved > 0 then rcall('HINCRBY', KEYS[5], 'recovered', moved) end
-if rcall('LLEN', KEYS[2]) == 0 then
-  rcall('SREM', KEYS[4], ARGV[1])
-  if ARGV[2] == 'own' then rcall('DEL', KEYS[3]) end
+if orphan and moved > 0 then rcall('HINCRBY', totals, 'recovered', moved) end
+if rcall('LLEN', processing) == 0 then
+  rcall('SREM', workers, workerId)
+  if not orphan then rcall('DEL', heartbeat) end
 end
 return moved

@@ -1,16 +1,18 @@
 --[[ requeue_dead: dead -> queued, by an operator.
-  Takes one entry off the dead list and pushes its message as a fresh job: the
-  record is reset (attempts 0, no error, the unfinished record's expiry) so the job runs MAX_ATTEMPTS
+  Takes one entry off the dead list and pushes its message as a fresh job: the record is
+  reset (attempts 0, no error, the unfinished record's expiry) so the job runs MAX_ATTEMPTS
   times again and start does not mistake it for a finished one.
   KEYS[1] dead list   KEYS[2] queue list   KEYS[3] job hash
   ARGV[1] the dead entry, exactly as listed   ARGV[2] message to push
   ARGV[3] now, unix seconds                   ARGV[4] text length in chars
   ARGV[5] TTL of the record until the job ends, seconds
-  Returns 1 requeued | 0 entry not on the dead list (already requeued or purged) ]]
+  Returns Moved: MOVED (requeued) | GONE (not on the dead list: already requeued or purged) ]]
+-- @replies Moved
 local rcall = redis.call
-if rcall('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
-rcall('DEL', KEYS[3])
-rcall('HSET', KEYS[3], 'status', 'queued', 'attempts', 0, 'enqueued_at', ARGV[3], 'text_chars', ARGV[4])
-rcall('EXPIRE', KEYS[3], ARGV[5])
-rcall('LPUSH', KEYS[2], ARGV[2])
-return 1
+local dead, queue, jobKey = KEYS[1], KEYS[2], KEYS[3]
+if rcall('LREM', dead, 1, ARGV[1]) == 0 then return Moved.GONE end
+rcall('DEL', jobKey)
+rcall('HSET', jobKey, 'status', 'queued', 'attempts', 0, 'enqueued_at', ARGV[3], 'text_chars', ARGV[4])
+rcall('EXPIRE', jobKey, ARGV[5])
+rcall('LPUSH', queue, ARGV[2])
+return Moved.MOVED

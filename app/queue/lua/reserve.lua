@@ -7,9 +7,10 @@
   ARGV[1] most messages to take
   Returns the messages taken, oldest first (empty when the queue is empty) ]]
 local rcall = redis.call
+local queue, processing = KEYS[1], KEYS[2]
 local taken = {}
 for i = 1, tonumber(ARGV[1]) do
-  local message = rcall('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
+  local message = rcall('LMOVE', queue, processing, 'RIGHT', 'LEFT')
   if not message then break end
   taken[i] = message
 end

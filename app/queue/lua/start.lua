@@ -17,34 +17,38 @@
   then 4 per message i (j = 3 + 4(i-1)):
   ARGV[j+1] message as reserved   ARGV[j+2] message to hold instead ('' = keep)
   ARGV[j+3] enqueued_at (for a job with no record yet)   ARGV[j+4] text length in chars
-  Returns per message: the attempt number (>= 1) | 0 already final (message released)
-  | -1 running on another worker (nothing done) | the record key's type name, a string,
-  when it is not a hash (nothing done) ]]
+  Returns per message: the attempt number (>= 1) | Started.ALREADY_FINAL (message released)
+  | Started.RUNNING_ELSEWHERE (nothing done) | the record key's type name, a string, when
+  it is not a hash (nothing done) ]]
+-- @include final
+-- @replies Started
 local rcall = redis.call
-local attempts = {}
+local processing, now, workerId, unfinishedTtl = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+local replies = {}
 for i = 1, #KEYS - 1 do
-  local job, j = KEYS[i + 1], 3 + 4 * (i - 1)
-  local kind = rcall('TYPE', job)['ok']
-  local status = kind == 'hash' and rcall('HGET', job, 'status') or nil
+  local jobKey, j = KEYS[i + 1], 3 + 4 * (i - 1)
+  local reserved, replacement, enqueuedAt, textChars = ARGV[j + 1], ARGV[j + 2], ARGV[j + 3], ARGV[j + 4]
+  local kind = rcall('TYPE', jobKey)['ok']
+  local status = kind == 'hash' and rcall('HGET', jobKey, 'status') or nil
   if kind ~= 'hash' and kind ~= 'none' then
-    attempts[i] = kind
-  elseif status == 'done' or status == 'failed' then
-    rcall('LREM', KEYS[1], 1, ARGV[j + 1])
-    attempts[i] = 0
-  elseif status == 'running' and rcall('HGET', job, 'worker') ~= ARGV[2] then
-    attempts[i] = -1
+    replies[i] = kind
+  elseif is_final(status) then
+    rcall('LREM', processing, 1, reserved)
+    replies[i] = Started.ALREADY_FINAL
+  elseif status == 'running' and rcall('HGET', jobKey, 'worker') ~= workerId then
+    replies[i] = Started.RUNNING_ELSEWHERE
   elseif status == 'running' then
-    attempts[i] = tonumber(rcall('HGET', job, 'attempts'))
+    replies[i] = tonumber(rcall('HGET', jobKey, 'attempts'))
   else
-    if ARGV[j + 2] ~= '' and rcall('LREM', KEYS[1], 1, ARGV[j + 1]) == 1 then
-      rcall('LPUSH', KEYS[1], ARGV[j + 2])
+    if replacement ~= '' and rcall('LREM', processing, 1, reserved) == 1 then
+      rcall('LPUSH', processing, replacement)
     end
     if not status then
-      rcall('HSET', job, 'enqueued_at', ARGV[j + 3], 'text_chars', ARGV[j + 4])
+      rcall('HSET', jobKey, 'enqueued_at', enqueuedAt, 'text_chars', textChars)
     end
-    rcall('HSET', job, 'status', 'running', 'started_at', ARGV[1], 'worker', ARGV[2])
-    rcall('EXPIRE', job, ARGV[3])
-    attempts[i] = rcall('HINCRBY', job, 'attempts', 1)
+    rcall('HSET', jobKey, 'status', 'running', 'started_at', now, 'worker', workerId)
+    rcall('EXPIRE', jobKey, unfinishedTtl)
+    replies[i] = rcall('HINCRBY', jobKey, 'attempts', 1)
   end
 end
-return attempts
+return replies

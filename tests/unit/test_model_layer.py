@@ -31,10 +31,6 @@ class CountingModel(NoopSummarizer):
         return Summary(text="s", model="counting")
 
 
-async def passthrough(call: object) -> Summary:
-    return await call  # type: ignore[misc]
-
-
 @pytest.mark.parametrize("step", ["cache", "limiter"])
 async def test_redis_away_during_a_model_layer_step_is_a_transient_error(step: str) -> None:
     redis = aioredis.Redis(port=free_port(), socket_connect_timeout=0.5)  # nothing listens there
@@ -43,7 +39,7 @@ async def test_redis_away_during_a_model_layer_step_is_a_transient_error(step: s
     limiter = RateLimiter(redis, keys, "counting", rpm=60) if step == "limiter" else None
     layer = ModelLayer(model, limiter, cache)
     with pytest.raises(SummarizerError) as caught:
-        await layer.summarize("a text", NO_OPTIONS, no_emit, passthrough)
+        await layer.summarize("a text", NO_OPTIONS, no_emit)
     assert caught.value.transient
     assert "redis unreachable" in str(caught.value)
     assert model.calls == 0  # no model call was made without its turn or its cache check

@@ -1,0 +1,137 @@
+"""POST /process: validate a job, enqueue it in one round trip, answer with its id (or, with
+?wait=, its result)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+
+import orjson
+from aiohttp import web
+from aiohttp.http_exceptions import PayloadEncodingError
+from aiohttp.web_protocol import RequestPayloadError
+
+from app.api.jobs import read_job, wait_seconds
+from app.api.openapi import IDEMPOTENCY_KEY_PATTERN
+from app.api.problems import Problem
+from app.api.resources import INTAKE, METRICS, QUEUE, SETTINGS
+from app.api.responses import json_response
+from app.options import FIELDS as OPTION_FIELDS
+from app.options import InvalidOption, Options, parse_options
+from app.queue.contract import is_final, new_message
+from app.queue.producer import DuplicateRequest, Enqueue, QueueFull
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
+ALLOWED_FIELDS = frozenset({"text", *OPTION_FIELDS})
+UNPROCESSABLE = "Unprocessable Content"
+
+
+async def post_process(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    wait_s = wait_seconds(request)
+    idempotency_key = _idempotency_key(request)
+    message = new_message(*await _read_job(request, settings.max_text_chars))
+    refused = await request.app[INTAKE].submit(Enqueue(message, settings.max_queue_length, idempotency_key))
+    if isinstance(refused, DuplicateRequest):
+        return await _replay(request, refused.job_id, wait_s)
+    if isinstance(refused, QueueFull):
+        most = settings.max_queue_length
+        detail = f"the queue holds {most} jobs (MAX_QUEUE_LENGTH); nothing was enqueued, retry later"
+        raise Problem(503, "queue-full", "Service Unavailable", detail, {"Retry-After": "5"})
+    if refused is not None:
+        raise refused
+    request.app[METRICS].enqueued.inc()
+    if log.isEnabledFor(logging.INFO):  # the text's hash only when the line is written
+        log.info("job accepted", extra={"job_id": message.id, **text_facts(message.text)})
+    return await _accepted(request, message.id, wait_s)
+
+
+def text_facts(text: str) -> dict[str, object]:
+    """What a log line says of a text: its length and a short hash, never the text."""
+    return {"text_chars": len(text), "text_hash": hashlib.blake2b(text.encode(), digest_size=4).hexdigest()}
+
+
+async def _read_job(request: web.Request, max_chars: int) -> tuple[str, Options]:
+    data = _json_object(await _read_body(request))
+    if unknown := sorted(data.keys() - ALLOWED_FIELDS):
+        accepted = ", ".join(repr(name) for name in ("text", *OPTION_FIELDS))
+        detail = f"unknown field(s) {unknown}: the accepted fields are {accepted}"
+        raise Problem(422, "unknown-field", UNPROCESSABLE, detail)
+    text = _validate_text(data.get("text"), max_chars)
+    try:
+        return text, parse_options(data)
+    except InvalidOption as exc:
+        raise Problem(422, "invalid-option", UNPROCESSABLE, str(exc), extra={"field": exc.name}) from None
+
+
+async def _read_body(request: web.Request) -> bytes:
+    if request.content_type != "application/json" and not request.content_type.endswith("+json"):
+        detail = f"Content-Type {request.content_type!r} is not accepted: send application/json"
+        raise Problem(415, "unsupported-media-type", "Unsupported Media Type", detail)
+    try:
+        return await request.read()
+    except (PayloadEncodingError, RequestPayloadError):
+        encoding = request.headers.get("Content-Encoding", "")[:32]
+        if not encoding:
+            raise Problem(400, "bad-request", "Bad Request", "the body could not be read as framed") from None
+        detail = f"the body does not decode as its Content-Encoding {encoding!r} says: send it plain, or encoded"
+        raise Problem(400, "invalid-body-encoding", "Bad Request", detail) from None
+
+
+def _json_object(body: bytes) -> dict[str, object]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise Problem(400, "invalid-json", "Bad Request", f"the body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise Problem(422, "invalid-body", UNPROCESSABLE, 'expected a JSON object like {"text": "..."}')
+    return data
+
+
+def _validate_text(text: object, max_chars: int) -> str:
+    if text is None:
+        raise Problem(422, "missing-text", UNPROCESSABLE, 'the field \'text\' is required: send {"text": "..."}')
+    if not isinstance(text, str):
+        raise Problem(422, "invalid-text", UNPROCESSABLE, f"'text' must be a string, not {_json_type(text)}")
+    if not text.strip():
+        detail = "'text' is empty or only whitespace: send the text to summarize"
+        raise Problem(422, "empty-text", UNPROCESSABLE, detail)
+    if len(text) > max_chars:
+        detail = f"'text' has {len(text)} characters; the limit is {max_chars} (MAX_TEXT_CHARS)"
+        raise Problem(422, "text-too-long", UNPROCESSABLE, detail)
+    return text
+
+
+def _json_type(value: object) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _idempotency_key(request: web.Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY_RE.fullmatch(key):
+        detail = "Idempotency-Key must be 1-255 printable ASCII characters (a UUID is a good choice)"
+        raise Problem(400, "invalid-idempotency-key", "Bad Request", detail)
+    return key
+
+
+async def _accepted(request: web.Request, job_id: str, wait_s: float, status: str = "queued") -> web.Response:
+    """202 with the job's id and status, or 200 with the whole job when it ends within `wait_s`."""
+    location = {"Location": f"/jobs/{job_id}"}
+    if wait_s > 0:
+        record = await read_job(request, job_id, wait_s)
+        if record is not None and is_final(record):
+            return json_response(record, 200, location)
+        status = str(record["status"]) if record is not None else status
+    return json_response({"id": job_id, "status": status}, 202, location)
+
+
+async def _replay(request: web.Request, job_id: str, wait_s: float) -> web.Response:
+    """The answer to a repeated Idempotency-Key: the first request's job, not a new one."""
+    if wait_s > 0:
+        return await _accepted(request, job_id, wait_s)
+    record = await request.app[QUEUE].reads.get_job(job_id)
+    return await _accepted(request, job_id, wait_s, str(record["status"]) if record is not None else "queued")

@@ -1,0 +1,57 @@
+"""GET /jobs/{id} (with ?wait=) and GET /jobs: a job's record, and the newest jobs."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from app.api.problems import Problem, job_not_found
+from app.api.resources import HUB, QUEUE
+from app.api.responses import json_response
+from app.queue.contract import JOB_ID_RE
+from app.queue.follow import until_final
+from app.queue.reads import Record
+
+MAX_WAIT_S = 60.0
+# ASCII digits only: str.isdigit() also takes superscripts and circled digits, which int() refuses.
+LIMIT_RE = re.compile(r"[0-9]{1,3}")
+
+
+def wait_seconds(request: web.Request) -> float:
+    """?wait=S: how long to hold the request for the job to end (0 when absent)."""
+    raw = request.query.get("wait")
+    if raw is None:
+        return 0.0
+    try:
+        wait_s = float(raw)
+    except ValueError:
+        wait_s = -1.0
+    if not 0 <= wait_s <= MAX_WAIT_S:  # also rejects nan
+        raise Problem(400, "invalid-wait", "Bad Request", f"wait={raw!r}: expected seconds from 0 to {MAX_WAIT_S:g}")
+    return wait_s
+
+
+async def read_job(request: web.Request, job_id: str, wait_s: float) -> Record | None:
+    """The record now, or once final within `wait_s`. None for an unknown id."""
+    queue = request.app[QUEUE]
+    if wait_s > 0:
+        return await until_final(queue.reads, request.app[HUB], job_id, wait_s)
+    return await queue.reads.get_job(job_id)
+
+
+async def get_job(request: web.Request) -> web.Response:
+    job_id = request.match_info["job_id"]
+    wait_s = wait_seconds(request)
+    record = await read_job(request, job_id, wait_s) if JOB_ID_RE.fullmatch(job_id) else None
+    if record is None:
+        raise job_not_found(job_id)
+    return json_response(record)
+
+
+async def list_jobs(request: web.Request) -> web.Response:
+    """The newest jobs enqueued through the API (`limit`, 1-100, default 20), newest first."""
+    raw = request.query.get("limit", "20")
+    if not LIMIT_RE.fullmatch(raw) or not 1 <= int(raw) <= 100:
+        raise Problem(400, "invalid-limit", "Bad Request", f"limit={raw!r}: expected an integer from 1 to 100")
+    return json_response({"jobs": await request.app[QUEUE].reads.recent_jobs(int(raw))})

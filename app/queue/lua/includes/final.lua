@@ -1,0 +1,12 @@
+-- is_final(status): a record status of a job that has ended; it never runs nor ends again.
+local function is_final(status)
+  return status == 'done' or status == 'failed'
+end
+-- status_before_ending(jobKey): the status of a job about to end. A record key holding
+-- another type (garbage written under our name mid-run) is dropped first, so one bad key
+-- cannot fail the script, nor its batch.
+local function status_before_ending(jobKey)
+  local kind = redis.call('TYPE', jobKey)['ok']
+  if kind ~= 'hash' and kind ~= 'none' then redis.call('DEL', jobKey) end
+  return redis.call('HGET', jobKey, 'status')
+end

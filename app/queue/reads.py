@@ -1,0 +1,113 @@
+"""Reading a queue: job records, a job's progress, the newest jobs, and the numbers of /stats."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import orjson
+
+from app.queue.contract import USAGE_TOTALS, decode_record
+
+if TYPE_CHECKING:
+    from app.queue.store import Queue
+
+# The transitions counted in the totals hash, by the scripts that make them.
+COUNTS = ("enqueued", "done", "failed", "retried", "recovered")
+
+Record = dict[str, object]
+# A piece of a summary as its stream holds it: (entry id, attempt, text).
+Piece = tuple[str, int, str]
+
+
+class Reads:
+    """What the API and the CLI read; nothing here writes."""
+
+    def __init__(self, queue: Queue) -> None:
+        self._queue = queue
+        self._redis = queue.redis
+        self._keys = queue.keys
+
+    async def get_job(self, job_id: str) -> Record | None:
+        """The job record, or None for an unknown (or expired) id."""
+        fields = await self._redis.hgetall(self._keys.job(job_id))
+        return decode_record(job_id, fields) if fields else None
+
+    async def job_and_progress(self, job_id: str, after: str) -> tuple[Record | None, list[Piece]]:
+        """The job record and the pieces of its summary after stream id `after` ("-" for
+        all), in one round trip: read in that order, so a final record comes with every
+        piece (the worker writes them all before the job's ending)."""
+        async with self._redis.pipeline(transaction=True) as pipe:  # no ending between the two reads
+            pipe.hgetall(self._keys.job(job_id))
+            pipe.xrange(self._keys.stream(job_id), "-" if after == "-" else f"({after}", "+")
+            fields, entries = await pipe.execute()
+        record = decode_record(job_id, fields) if fields else None
+        pieces = [
+            (entry_id.decode(), int(values[b"attempt"]), values[b"delta"].decode("utf-8", "replace"))
+            for entry_id, values in entries
+        ]
+        return record, pieces
+
+    async def recent_jobs(self, most: int) -> list[Record]:
+        """The newest jobs enqueued through the API, newest first (expired ones left out)."""
+        ids = [raw.decode() for raw in await self._redis.lrange(self._keys.recent, 0, most - 1)]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for job_id in ids:
+                pipe.hgetall(self._keys.job(job_id))
+            found = await pipe.execute()
+        return [decode_record(job_id, fields) for job_id, fields in zip(ids, found, strict=True) if fields]
+
+    async def totals(self) -> dict[str, int]:
+        """The counts of transitions since the queue began (see COUNTS)."""
+        return split_totals(await self._redis.hgetall(self._keys.totals))[0]
+
+    async def stats(self) -> dict[str, object]:
+        """Where the jobs are, the registered workers, and the totals since the queue began."""
+        keys = self._keys
+        workers = sorted(m.decode() for m in await self._redis.smembers(keys.workers))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.llen(keys.queue)
+            pipe.zcard(keys.delayed)
+            pipe.llen(keys.dead)
+            pipe.hgetall(keys.totals)
+            for worker_id in workers:
+                pipe.llen(keys.processing(worker_id))
+                pipe.get(keys.heartbeat(worker_id))
+                pipe.pttl(keys.heartbeat(worker_id))
+            depth, delayed, dead, raw_totals, *per_worker = await pipe.execute()
+        rows = [_worker_row(w, *per_worker[3 * i : 3 * i + 3]) for i, w in enumerate(workers)]
+        counts, usage = split_totals(raw_totals)
+        retention = self._queue.retention
+        return {
+            "queued": depth,
+            "processing": sum(int(row["processing"]) for row in rows),  # type: ignore[call-overload]
+            "delayed": delayed,
+            "dead": dead,
+            "dead_retention": {"max": retention.dead_max, "ttl_s": retention.dead_ttl_s},
+            "workers": rows,
+            "totals": counts,
+            "usage": usage,
+        }
+
+
+def split_totals(raw: dict[bytes, bytes]) -> tuple[dict[str, int], dict[str, float]]:
+    """The totals hash as (transition counts, model usage), every field present."""
+    counts = dict.fromkeys(COUNTS, 0)
+    usage: dict[str, float] = {name: 0.0 if kind == "number" else 0 for name, kind in USAGE_TOTALS.items()}
+    for key, value in raw.items():
+        name = key.decode()
+        if name in counts:
+            counts[name] = int(value)
+        else:
+            usage[name] = float(value) if USAGE_TOTALS.get(name) == "number" else int(float(value))
+    return counts, usage
+
+
+def _worker_row(worker_id: str, held: int, info: bytes | None, pttl: int) -> dict[str, object]:
+    """A registered worker as /stats shows it; `alive` while its heartbeat key exists."""
+    row: dict[str, object] = {"id": worker_id, "alive": info is not None, "processing": held}
+    if info is not None:
+        data = orjson.loads(info)
+        row |= {key: data[key] for key in ("host", "pid", "started_at") if key in data}
+        if "ttl_ms" in data and pttl >= 0:
+            row["heartbeat_age_s"] = round((data["ttl_ms"] - pttl) / 1000, 3)
+    return row

@@ -1,0 +1,50 @@
+"""What the Lua scripts answer, named once.
+
+Each enum is written into the scripts that answer with it: a script's line
+`-- @replies Enqueued` becomes `local Enqueued = {FULL = -1, ...}` (app/queue/lua), so
+Lua and Python name the same codes the same way, as BullMQ's ErrorCode does for its scripts.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Enqueued(IntEnum):
+    """enqueue.lua, with the job id: {code, id}."""
+
+    FULL = -1  # the queue holds MAX_QUEUE_LENGTH messages: nothing written
+    EXISTS = 0  # a record with this id exists: nothing pushed
+    QUEUED = 1
+    KEY_USED = 2  # the idempotency key was used before: the id is the earlier job's
+
+
+class Started(IntEnum):
+    """start.lua, per message; an attempt number (>= 1) when it starts, or the type name of
+    a record key that is not a hash."""
+
+    RUNNING_ELSEWHERE = -1  # another worker runs this job: nothing done (a duplicate)
+    ALREADY_FINAL = 0  # a redelivery of an ended job: released, not run
+
+
+class Ended(IntEnum):
+    """fail.lua and retry.lua (complete.lua answers how many jobs it ended)."""
+
+    ALREADY_FINAL = 0  # only released: a job ends once
+    ENDED = 1
+
+
+class Moved(IntEnum):
+    """bury.lua, requeue_dead.lua: whether the message was where the caller saw it."""
+
+    GONE = 0  # already moved by someone else: nothing done
+    MOVED = 1
+
+
+class Requeued(IntEnum):
+    """requeue.lua answers how many messages it moved, or this."""
+
+    WORKER_ALIVE = -1  # an orphan's heartbeat came back: nothing moved
+
+
+ALL: tuple[type[IntEnum], ...] = (Enqueued, Started, Ended, Moved, Requeued)

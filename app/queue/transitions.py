@@ -1,0 +1,281 @@
+"""The worker's transitions of a job, each one atomic (a Lua script in app/queue/lua/)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Container
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import redis.asyncio as aioredis
+
+from app.queue.contract import (
+    STREAM_CAP,
+    UNFINISHED_RECORD_TTL_S,
+    Message,
+    Outcome,
+    PoisonMessage,
+    Timing,
+    dead_entry,
+    decode_message,
+    failed_event,
+)
+from app.queue.pipes import execute
+from app.queue.replies import Ended, Moved, Started
+
+if TYPE_CHECKING:
+    from app.queue.store import Queue
+
+# Blocking reads wait at most this long, well below the socket timeout (redis-py
+# treats a read that outlives socket_timeout as a dead connection). Short, because a
+# stopping worker lets its blocking read end rather than cancel it (app/worker/runner.py):
+# an idle worker then stops within this, at the cost of two idle reads a second.
+BLOCK_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class HeldMessage:
+    """A message in a worker's processing list, decoded but not started: `message` None
+    means poison (`poison` says why); `replacement` is the completed form of a foreign
+    message, to hold instead of `raw`."""
+
+    raw: bytes
+    message: Message | None
+    poison: str
+    replacement: bytes = b""
+    oversized: bool = False  # poison by its size: only its head goes to the dead list
+    job_id: str | None = None  # poison whose id is known (a duplicate, a bad record key)
+
+
+@dataclass(frozen=True, slots=True)
+class RunningJob:
+    """A job this worker started: `raw` is exactly what sits in its processing list."""
+
+    raw: bytes
+    message: Message
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A job that ended done, with what it records and when."""
+
+    job: RunningJob
+    outcome: Outcome
+    timing: Timing
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """A piece of a job's summary as the model writes it."""
+
+    job_id: str
+    attempt: int
+    text: str
+
+
+class Transitions:
+    """Reserve, start, end (done, failed, retried), bury, progress, heartbeat and recovery."""
+
+    def __init__(self, queue: Queue) -> None:
+        self._queue = queue
+        self._redis = queue.redis
+        self._keys = queue.keys
+        self._reserve, self._start, self._bury = queue.script("reserve"), queue.script("start"), queue.script("bury")
+        self._complete, self._fail, self._retry = queue.script("complete"), queue.script("fail"), queue.script("retry")
+        self._progress, self._promote_due = queue.script("progress"), queue.script("promote_due")
+        self._requeue = queue.script("requeue")
+
+    def _dead_args(self) -> tuple[float, int, int]:
+        retention = self._queue.retention
+        return time.time(), retention.dead_max, retention.dead_ttl_s
+
+    async def reserve(self, worker_id: str, most: int, block_s: float) -> list[bytes]:
+        """Take up to `most` messages into the worker's processing list: all that a
+        backlog offers in one round trip, else block up to `block_s` for the next one."""
+        processing = self._keys.processing(worker_id)
+        taken: list[bytes] = await self._reserve(keys=[self._keys.queue, processing], args=[most])
+        if taken or block_s <= 0:
+            return taken
+        if self._queue.blocking_move:
+            raw = await self._redis.blmove(self._keys.queue, processing, block_s, "RIGHT", "LEFT")
+        else:
+            raw = await self._redis.brpoplpush(self._keys.queue, processing, max(1, round(block_s)))
+        return [raw] if raw is not None else []
+
+    def prepare(self, raws: list[bytes]) -> list[HeldMessage]:
+        """Decode reserved messages once (a foreign message's new id must survive a
+        retried `start`), holding each to the API's limits. Pure: no Redis."""
+        held, most_bytes = [], self._queue.max_message_bytes
+        for raw in raws:
+            if len(raw) > most_bytes:
+                reason = f"message too big: {len(raw)} bytes; the limit is {most_bytes} (MAX_TEXT_CHARS)"
+                held.append(HeldMessage(raw, None, reason, oversized=True))
+                continue
+            try:
+                message, completed = decode_message(raw, self._queue.max_text_chars)
+            except PoisonMessage as exc:
+                held.append(HeldMessage(raw, None, str(exc), oversized=exc.oversized))
+                continue
+            held.append(HeldMessage(raw, message, "", message.encode() if completed else b""))
+        return held
+
+    async def start(self, worker_id: str, batch: list[HeldMessage]) -> list[RunningJob]:
+        """Mark prepared messages running, in one round trip for the batch. Poison and
+        duplicates (an id twice in the batch, or already running on another worker) go to
+        the dead list with the reason, and redeliveries of finished jobs are released; none
+        is returned, and none holds up the rest of the batch. Safe to call again with the
+        same batch after a dropped connection. A worker that starts several batches at
+        once marks the ids it runs with `mark_duplicates` first: to start.lua, "running
+        here" is a retry."""
+        batch = mark_duplicates(batch, ())
+        processing = self._keys.processing(worker_id)
+        runnable = [item for item in batch if item.message is not None]
+        pipe = self._redis.pipeline(transaction=False)
+        await self._bury_into(pipe, processing, [item for item in batch if item.message is None])
+        if runnable:
+            keys, args = [processing], [time.time(), worker_id, UNFINISHED_RECORD_TTL_S]
+            for item in runnable:
+                message = item.message
+                assert message is not None
+                keys.append(self._keys.job(message.id))
+                args += (item.raw, item.replacement, message.enqueued_at, len(message.text))
+            await self._start(keys=keys, args=args, client=pipe)
+        results = await execute(pipe)
+        started, refused = self._sort_started(runnable, results[-1] if runnable else [])  # type: ignore[arg-type]
+        if refused:  # found by the script: a second round trip, only for such a batch
+            pipe = self._redis.pipeline(transaction=False)
+            await self._bury_into(pipe, processing, refused)
+            await execute(pipe)
+        return started
+
+    def _sort_started(
+        self, runnable: list[HeldMessage], replies: list[int | bytes]
+    ) -> tuple[list[RunningJob], list[HeldMessage]]:
+        """start.lua's replies as the jobs that run, and the messages to bury instead."""
+        started, refused = [], []
+        for item, reply in zip(runnable, replies, strict=True):
+            message = item.message
+            assert message is not None
+            if isinstance(reply, bytes):
+                key = self._keys.job(message.id)
+                reason = f"its record key {key} holds a {reply.decode()}, not a job hash: the message was not run"
+                refused.append(HeldMessage(item.raw, None, reason, job_id=message.id))
+            elif reply == Started.RUNNING_ELSEWHERE:
+                reason = f"duplicate id {message.id!r}: that job is already running on another worker"
+                refused.append(HeldMessage(item.raw, None, reason, job_id=message.id))
+            elif reply != Started.ALREADY_FINAL:
+                started.append(RunningJob(raw=item.replacement or item.raw, message=message, attempt=int(reply)))
+        return started, refused
+
+    async def bury(self, worker_id: str, item: HeldMessage, reason: str) -> bool:
+        """A held message to the dead list with `reason`, for one the worker cannot start."""
+        job_id = item.message.id if item.message is not None else item.job_id
+        pipe = self._redis.pipeline(transaction=False)
+        await self._bury_into(pipe, self._keys.processing(worker_id), [replace(item, poison=reason, job_id=job_id)])
+        [buried] = await execute(pipe)
+        return buried == Moved.MOVED
+
+    async def _bury_into(self, pipe: aioredis.client.Pipeline, processing: str, poison: list[HeldMessage]) -> None:
+        keys = [processing, self._keys.dead]
+        for item in poison:
+            entry = dead_entry(item.raw, item.poison, item.job_id, head_only=item.oversized)
+            await self._bury(keys=keys, args=[item.raw, entry, *self._dead_args()], client=pipe)
+
+    async def complete_many(self, worker_id: str, batch: list[Completion]) -> int:
+        """running -> done for a batch, in one round trip, each job released, recorded,
+        counted and announced at once. Returns how many became done (the others were
+        already final)."""
+        keys = [self._keys.processing(worker_id), self._keys.totals]
+        args: list[object] = [time.time(), self._queue.result_ttl_s, self._keys.channel]
+        for item in batch:
+            job_id, outcome = item.job.message.id, item.outcome
+            fields, usage = outcome.record_fields(), outcome.usage()
+            keys += (self._keys.job(job_id), self._keys.stream(job_id))
+            args += (item.job.raw, outcome.event(job_id, item.timing), len(fields) // 2, len(usage) // 2)
+            args += (*fields, *usage)
+        return int(await self._complete(keys=keys, args=args))
+
+    async def fail(self, worker_id: str, job: RunningJob, error: str, timing: Timing) -> bool:
+        """running -> failed, dead-lettered and announced at once. False if it was already final."""
+        job_id, keys = job.message.id, self._keys
+        now, dead_max, dead_ttl_s = self._dead_args()
+        event, entry = failed_event(job_id, error, timing), dead_entry(job.raw, error, job_id)
+        code = await self._fail(
+            keys=[keys.processing(worker_id), keys.job(job_id), keys.dead, keys.totals, keys.stream(job_id)],
+            args=[job.raw, error, now, self._queue.result_ttl_s, keys.channel, event, entry, dead_max, dead_ttl_s],
+        )
+        return code == Ended.ENDED
+
+    async def retry(self, worker_id: str, job: RunningJob, error: str, delay_s: float) -> bool:
+        """running -> queued in `delay_s`, the error recorded. False if it was already final.
+        The message runs again as it is held: the same bytes, options and all."""
+        keys = [self._keys.processing(worker_id), self._keys.job(job.message.id), self._keys.delayed, self._keys.totals]
+        code = await self._retry(keys=keys, args=[job.raw, job.raw, time.time() + delay_s, error])
+        return code == Ended.ENDED
+
+    async def add_progress_many(self, batch: list[Delta]) -> list[None]:
+        """Append pieces of summaries to their jobs' streams, in one round trip, and wake
+        the listeners of those jobs."""
+        keys, args = [], [STREAM_CAP, self._queue.result_ttl_s, self._keys.progress_channel]
+        for delta in batch:
+            keys.append(self._keys.stream(delta.job_id))
+            args += (delta.job_id, delta.attempt, delta.text)
+        await self._progress(keys=keys, args=args)
+        return [None] * len(batch)
+
+    async def promote_due(self, most: int = 1000) -> int:
+        """Move retries whose time has come to the front of the queue; returns how many."""
+        return int(await self._promote_due(keys=[self._keys.delayed, self._keys.queue], args=[time.time(), most]))
+
+    async def requeue(self, worker_id: str, *, orphan: bool) -> int:
+        """Put a worker's held messages back at the front of the queue: its own at
+        shutdown, or a dead worker's (`orphan`: only while it has no heartbeat).
+        Returns how many moved, or Requeued.WORKER_ALIVE if the worker turned out to be alive."""
+        keys = self._keys
+        processing = keys.processing(worker_id)
+        held: list[bytes] = await self._redis.lrange(processing, 0, -1)
+        job_keys = [self._job_key_of(raw, default=processing) for raw in held]
+        script_keys = [keys.queue, processing, keys.heartbeat(worker_id), keys.workers, keys.totals, *job_keys]
+        return int(await self._requeue(keys=script_keys, args=[worker_id, "orphan" if orphan else "own", *held]))
+
+    def _job_key_of(self, raw: bytes, default: str) -> str:
+        try:
+            message, completed = decode_message(raw)
+        except PoisonMessage:
+            return default
+        return default if completed else self._keys.job(message.id)
+
+    async def beat(self, worker_id: str, ttl_s: float, info: bytes) -> None:
+        """Register the worker and refresh its heartbeat, in one MULTI."""
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.sadd(self._keys.workers, worker_id)
+        pipe.set(self._keys.heartbeat(worker_id), info, px=max(1, round(ttl_s * 1000)))
+        await execute(pipe)
+
+    async def orphaned_workers(self, me: str) -> list[str]:
+        """Registered workers other than `me` whose heartbeat has expired."""
+        others = sorted(m.decode() for m in await self._redis.smembers(self._keys.workers) if m.decode() != me)
+        if not others:
+            return []
+        pipe = self._redis.pipeline(transaction=False)
+        for worker_id in others:
+            pipe.exists(self._keys.heartbeat(worker_id))
+        alive = await execute(pipe)
+        return [worker_id for worker_id, beating in zip(others, alive, strict=True) if not beating]
+
+
+def mark_duplicates(batch: list[HeldMessage], running: Container[str]) -> list[HeldMessage]:
+    """The batch with each later message of an id seen earlier in it, or of a job
+    already `running` here, turned into poison: two messages of one job never both run."""
+    seen: set[str] = set()
+    kept = []
+    for item in batch:
+        message = item.message
+        if message is not None and (message.id in seen or message.id in running):
+            reason = f"duplicate id {message.id!r}: that job is already running on this worker"
+            item = HeldMessage(item.raw, None, reason, job_id=message.id)
+        elif message is not None:
+            seen.add(message.id)
+        kept.append(item)
+    return kept

@@ -1,0 +1,135 @@
+"""The contract: the wire codec (what producers in any language may push, and what becomes of it),
+the Outcome a done job records and announces, and the reply codes the scripts share with Python."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from app.options import Options
+from app.queue import lua
+from app.queue.contract import (
+    RECORD_FIELDS,
+    Keys,
+    Outcome,
+    PoisonMessage,
+    Timing,
+    decode_message,
+    decode_record,
+    new_message,
+)
+from app.queue.replies import Ended, Enqueued, Moved, Started
+
+
+def test_every_key_of_a_queue_shares_its_hash_tag() -> None:
+    keys = Keys("job_queue", "job_result")
+    tagged = [keys.workers, keys.delayed, keys.dead, keys.job("x"), keys.processing("w"), keys.heartbeat("w")]
+    tagged += [keys.totals, keys.stream("x"), keys.cache("d"), keys.cache_lock("d")]
+    tagged += [keys.limit("m"), keys.cool_down("m")]
+    assert all(key.startswith("{job_queue}:") for key in tagged)
+    assert keys.queue == "job_queue"  # the original design's name, which hashes to the same slot
+
+
+def test_a_message_round_trips() -> None:
+    message = new_message("hello")
+    assert decode_message(message.encode()) == (message, False)
+    assert b"options" not in message.encode()  # only when asked for
+
+
+def test_options_travel_in_the_message_in_standard_form() -> None:
+    message = new_message("hello", Options(max_words=50, format="bullets", language="pt-BR"))
+    assert orjson.loads(message.encode())["options"] == {"max_words": 50, "format": "bullets", "language": "pt-BR"}
+    assert decode_message(message.encode()) == (message, False)
+    foreign, _ = decode_message(b'{"text": "t", "options": {"language": "en_us"}}')
+    assert foreign.options == Options(language="en-US")
+
+
+def test_a_foreign_message_with_only_text_is_completed() -> None:
+    message, completed = decode_message(b'{"text": "from PHP"}')
+    assert completed
+    assert message.text == "from PHP"
+    assert len(message.id) == 32
+    assert message.enqueued_at > 0
+
+
+def test_a_message_carries_no_attempt_and_an_older_ones_attempt_is_ignored() -> None:
+    # The record counts attempts; a message's bytes stay the same through retries.
+    assert "attempt" not in orjson.loads(new_message("t").encode())
+    message, completed = decode_message(b'{"id": "old-1", "text": "t", "attempt": -3, "enqueued_at": 1}')
+    assert (message.id, message.text, completed) == ("old-1", "t", False)
+
+
+def test_a_foreign_message_keeps_its_own_id() -> None:
+    message, completed = decode_message(orjson.dumps({"id": "order-17", "text": "t", "enqueued_at": 5}))
+    assert (message.id, message.enqueued_at, completed) == ("order-17", 5.0, False)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"null",
+        b"{",
+        b'"text"',
+        b'{"text": null}',
+        b'{"text": ""}',
+        b'{"id": 5, "text": "t"}',
+        b'{"id": "' + b"x" * 200 + b'", "text": "t"}',
+        b'{"text": "t", "options": []}',
+        b'{"text": "t", "options": {"max_words": 3}}',
+        b'{"text": "t", "options": {"format": "poem"}}',
+        b'{"text": "t", "options": {"language": "klingonese"}}',
+    ],
+)
+def test_poison_is_refused_with_a_reason(raw: bytes) -> None:
+    with pytest.raises(PoisonMessage) as caught:
+        decode_message(raw)
+    assert str(caught.value)
+
+
+def test_an_outcome_records_only_what_is_known_and_announces_it_all() -> None:
+    plain = Outcome("A summary.", "extractive")
+    assert plain.record_fields() == ("summary", "A summary.", "model", "extractive")
+    assert plain.usage() == ()
+    event = orjson.loads(plain.event("j1", Timing(10.0, 11.5, 12.0)))
+    assert event == {
+        "id": "j1",
+        "status": "done",
+        "summary": "A summary.",
+        "model": "extractive",
+        "queued_s": 1.5,
+        "run_s": 0.5,
+        "cached": False,
+        "truncated": False,
+    }
+
+
+def test_an_outcomes_usage_goes_to_the_record_the_totals_and_the_event_alike() -> None:
+    paid = Outcome("s", "gemini", truncated=True, prompt_tokens=120, output_tokens=30, cost_usd=0.0001)
+    record = decode_record("j2", _as_hash(("status", "done", *paid.record_fields())))
+    event = orjson.loads(paid.event("j2", Timing(0.0, 1.0, 2.0)))
+    for name in ("prompt_tokens", "output_tokens", "cost_usd", "truncated"):
+        assert record[name] == event[name], name
+    assert dict(zip(paid.usage()[::2], paid.usage()[1::2], strict=True)) == {
+        "prompt_tokens": 120,
+        "output_tokens": 30,
+        "cost_usd": 0.0001,
+    }
+    cached = Outcome("s", "gemini", cached=True, prompt_tokens=0, output_tokens=0, unhonoured_options=("language",))
+    assert cached.usage()[:2] == ("cached_jobs", 1)
+    record = decode_record("j3", _as_hash(("status", "done", *cached.record_fields())))
+    assert (record["cached"], record["truncated"], record["unhonoured_options"]) == (True, False, ["language"])
+    assert set(record) <= {"id", *RECORD_FIELDS}, "every field the record holds has a declared type"
+
+
+def test_every_reply_code_reaches_the_scripts_that_answer_with_it() -> None:
+    for name, enum in (("enqueue", Enqueued), ("start", Started), ("fail", Ended), ("bury", Moved)):
+        text = lua.source(name)
+        assert f"local {enum.__name__} = {{" in text, name
+        assert "-- @" not in text, f"{name}: an include or replies line left unfilled"
+    assert "local Ended = {ALREADY_FINAL = 0, ENDED = 1}" in lua.source("retry")
+
+
+def _as_hash(pairs: tuple[object, ...]) -> dict[bytes, bytes]:
+    """Field/value pairs as Redis hands a hash back: bytes, numbers as their text."""
+    return {str(k).encode(): str(v).encode() for k, v in zip(pairs[::2], pairs[1::2], strict=True)}
