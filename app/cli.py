@@ -88,7 +88,7 @@ async def run_cli(settings: Settings, argv: list[str]) -> int:
 
 async def _dead(queue: Queue, args: argparse.Namespace) -> int:
     if args.action == "list":
-        entries = await queue.dead.list(args.limit)
+        entries = await queue.dead.newest(args.limit)
         for entry in entries:
             entry.pop("raw")
             line = orjson.dumps(entry).decode() if args.json else f"{entry['id']}\t{entry['reason']}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Final
 
 import orjson
@@ -77,7 +77,7 @@ def _resume_after(last_id: str) -> str:
     return last_id
 
 
-async def _relay(stream: EventSourceResponse, first: Read, more: AsyncIterator[Read], cursor: list[str]) -> None:
+async def _relay(stream: EventSourceResponse, first: Read, more: AsyncGenerator[Read, None], cursor: list[str]) -> None:
     """Send each read's pieces, and the ending when it comes, until the job ends, the
     client goes or the server stops."""
     read: Read | None = first

@@ -6,7 +6,7 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -297,7 +297,7 @@ USAGE_TOTALS: Final[dict[str, str]] = {
     "cost_usd": "number",
     "cached_jobs": "integer",
 }
-_DECODERS: Final = {
+_DECODERS: Final[dict[str, Callable[[str], object]]] = {
     "integer": lambda text: int(float(text)),
     "number": float,
     "boolean": lambda text: text == "1",

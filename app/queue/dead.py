@@ -22,7 +22,7 @@ class DeadLetters:
         self._keys = queue.keys
         self._requeue_dead = queue.script("requeue_dead")
 
-    async def list(self, most: int = 100) -> list[dict[str, object]]:
+    async def newest(self, most: int = 100) -> list[dict[str, object]]:
         """The newest `most` dead-list entries, decoded; `raw` is the entry as stored."""
         if most <= 0:  # LRANGE 0 -1 would mean "all"
             return []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TypeVar
 
 from app.queue.contract import is_final
@@ -27,7 +27,7 @@ async def follow(
     *,
     within_s: float = math.inf,
     recheck_s: float = math.inf,
-) -> AsyncIterator[S]:
+) -> AsyncGenerator[S, None]:
     """Each state `read()` gives, from the first until one that `ended` says is the last,
     or the first read once `within_s` has passed. Reads again when `woken` is set, or
     after `recheck_s` without a wake-up."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import random
@@ -133,12 +134,12 @@ class Worker:
         flushes = [asyncio.create_task(self._completions.flush()), asyncio.create_task(self._progress.flush())]
         writing = [*unfinished, *self._writes, *flushes]
         _, unwritten = await asyncio.wait(writing, timeout=HAND_BACK_S / 2) if writing else (set(), set())
-        own = lambda: self.transitions.requeue(self.id, orphan=False)  # noqa: E731
-        handing_back = asyncio.create_task(self._link.until_written(own))
+        hand_back = functools.partial(self.transitions.requeue, self.id, orphan=False)
+        handing_back = asyncio.create_task(self._link.until_written(hand_back))
         await asyncio.wait([handing_back], timeout=HAND_BACK_S / 2)
         self._link.giving_up = True  # whatever still retries a write stops at its next failure
-        for task in (*unwritten, handing_back):
-            task.cancel()
+        for left in (*unwritten, handing_back):
+            left.cancel()
         await self.model.aclose()
         if not handing_back.done() or handing_back.cancelled() or handing_back.exception() is not None:
             # Redis is away: the jobs stay in our processing list, and the first worker

@@ -101,7 +101,7 @@ async def test_dead_requeue_by_id_puts_the_job_back(queue: Queue, cli: Cli) -> N
     run = await cli("dead", "requeue", chosen)
     assert run.code == 0, run.err
     assert "requeued 1" in run.out
-    assert [e["id"] for e in await queue.dead.list()] == [other]
+    assert [e["id"] for e in await queue.dead.newest()] == [other]
     [queued] = await queue.redis.lrange(queue.keys.queue, 0, -1)
     assert orjson.loads(queued)["id"] == chosen
     record = await queue.reads.get_job(chosen)
@@ -114,7 +114,7 @@ async def test_dead_purge_all_empties_the_list(queue: Queue, cli: Cli) -> None:
     run = await cli("dead", "purge", "--all")
     assert run.code == 0, run.err
     assert "purged 3" in run.out
-    assert await queue.dead.list() == []
+    assert await queue.dead.newest() == []
 
 
 @pytest.mark.parametrize("action", ["purge", "requeue"])
@@ -122,7 +122,7 @@ async def test_an_unknown_id_exits_1_and_changes_nothing(queue: Queue, cli: Cli,
     await bury(queue, 1)
     run = await cli("dead", action, "unknown-id")
     assert run.code == 1, run.err
-    assert len(await queue.dead.list()) == 1
+    assert len(await queue.dead.newest()) == 1
     assert await queue.redis.llen(queue.keys.queue) == 0
 
 
@@ -134,7 +134,7 @@ async def test_dead_requeue_all_skips_a_poison_entry_saying_why(queue: Queue, cl
     assert run.code == 0, run.err
     assert "requeued 1" in run.out
     assert "skipped" in run.err and "not JSON" in run.err
-    [poison] = await queue.dead.list()
+    [poison] = await queue.dead.newest()
     assert poison["id"] is None
     assert orjson.loads((await queue.redis.lrange(queue.keys.queue, 0, -1))[0])["id"] == job_id
 

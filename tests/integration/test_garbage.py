@@ -137,7 +137,7 @@ async def test_the_dead_list_keeps_dead_max_entries_newest_first(redis: aioredis
         await redis.lpush(queue.keys.queue, f"not json {i}".encode())
     assert await take(queue, "w", 5) == []
 
-    assert [e["message"] for e in await queue.dead.list()] == ["not json 4", "not json 3", "not json 2"]
+    assert [e["message"] for e in await queue.dead.newest()] == ["not json 4", "not json 3", "not json 2"]
     assert (await queue.reads.stats())["dead_retention"] == {"max": 3, "ttl_s": settings.dead_ttl_s}
 
 
@@ -150,7 +150,7 @@ async def test_dead_entries_older_than_dead_ttl_go_oldest_first(redis: aioredis.
     await redis.lpush(queue.keys.queue, b"[]")
     assert await take(queue, "w", 1) == []
 
-    entries = await queue.dead.list()
+    entries = await queue.dead.newest()
     assert [e["reason"] for e in entries] == ["not a JSON object but list", "old"], "the two past DEAD_TTL went"
     assert 0 < await redis.ttl(queue.keys.dead) <= 600, "an idle dead list expires as a whole"
 

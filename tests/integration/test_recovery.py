@@ -170,18 +170,18 @@ async def test_dead_letters_are_listed_newest_first(queue: Queue) -> None:
     for i, job in enumerate(jobs):
         assert await fail(queue, WORKER, job, f"reason {i}")
 
-    dead = await queue.dead.list()
+    dead = await queue.dead.newest()
     assert [(e["id"], e["reason"]) for e in dead] == [
         (j.message.id, f"reason {i}") for i, j in reversed(list(enumerate(jobs)))
     ]
-    assert len(await queue.dead.list(most=2)) == 2
+    assert len(await queue.dead.newest(most=2)) == 2
 
 
 async def test_listing_no_dead_letters_lists_none(queue: Queue) -> None:
     await enqueue(queue, 2)
     for job in await take(queue, WORKER, 2):
         await fail(queue, WORKER, job, "no")
-    assert await queue.dead.list(most=0) == []
+    assert await queue.dead.newest(most=0) == []
 
 
 async def test_a_requeued_dead_job_runs_again_as_a_fresh_job(queue: Queue) -> None:
@@ -193,7 +193,7 @@ async def test_a_requeued_dead_job_runs_again_as_a_fresh_job(queue: Queue) -> No
 
     assert await queue.dead.requeue(chosen.message.id) == (1, [])
 
-    assert [e["id"] for e in await queue.dead.list()] == [j.message.id for j in reversed(others)]
+    assert [e["id"] for e in await queue.dead.newest()] == [j.message.id for j in reversed(others)]
     [queued] = await queue.redis.lrange(queue.keys.queue, 0, -1)
     assert orjson.loads(queued)["id"] == chosen.message.id
     record = await queue.reads.get_job(chosen.message.id)
@@ -206,7 +206,7 @@ async def test_a_requeued_dead_job_runs_again_as_a_fresh_job(queue: Queue) -> No
     assert await status(queue, chosen.message.id) == "done"
 
     assert await queue.dead.requeue() == (2, [])
-    assert await queue.dead.list() == []
+    assert await queue.dead.newest() == []
     requeued = [orjson.loads(raw) for raw in await queue.redis.lrange(queue.keys.queue, 0, -1)]
     assert sorted(m["id"] for m in requeued) == sorted(j.message.id for j in others)
     assert [await status(queue, j.message.id) for j in others] == ["queued", "queued"]
@@ -216,7 +216,7 @@ async def test_a_requeued_dead_job_runs_again_as_a_fresh_job(queue: Queue) -> No
         await fail(queue, WORKER, job, "no again")
     assert await queue.dead.purge("unknown") == 0
     assert await queue.dead.purge() == 2
-    assert await queue.dead.list() == []
+    assert await queue.dead.newest() == []
 
 
 async def test_purge_drops_dead_entries(queue: Queue) -> None:
@@ -228,14 +228,14 @@ async def test_purge_drops_dead_entries(queue: Queue) -> None:
     assert await queue.dead.purge(jobs[0].message.id) == 1
     assert await queue.dead.purge("unknown") == 0
     assert await queue.dead.purge() == 2
-    assert await queue.dead.list() == []
+    assert await queue.dead.newest() == []
     assert await queue.dead.purge() == 0
 
 
 async def test_a_poison_dead_entry_is_reported_and_kept(queue: Queue) -> None:
     await queue.redis.lpush(queue.keys.queue, b"not JSON")
     assert await take(queue, WORKER, 1) == []
-    [entry] = await queue.dead.list()
+    [entry] = await queue.dead.newest()
     assert entry["id"] is None
     assert entry["reason"].startswith("not JSON")
 
@@ -244,7 +244,7 @@ async def test_a_poison_dead_entry_is_reported_and_kept(queue: Queue) -> None:
     assert count == 0
     [problem] = problems
     assert "cannot run again" in problem and "not JSON" in problem
-    assert [e["raw"] for e in await queue.dead.list()] == [entry["raw"]]
+    assert [e["raw"] for e in await queue.dead.newest()] == [entry["raw"]]
     assert await queue.redis.llen(queue.keys.queue) == 0
 
 
