@@ -13,10 +13,13 @@ RUN /opt/venv/bin/pip install --no-cache-dir . \
     && /opt/venv/bin/pip uninstall --yes pip setuptools
 
 FROM python:3.12-slim
+# HOST: the service binds 127.0.0.1 by default; in a container it must listen on every
+# interface, or the published ports reach nothing.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    LOG_FORMAT=json
+    LOG_FORMAT=json \
+    HOST=0.0.0.0
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app
 COPY --from=build /opt/venv /opt/venv
 USER 10001:10001

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint up down logs ps scale compose-test bench clean chaos
+.PHONY: run test lint up down logs ps scale compose-test bench clean chaos redis-password
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,21 +29,41 @@ lint: $(VENV)/.test
 
 WORKERS ?= 2
 
-up: ## redis + api + workers in containers, detached, once healthy
+# compose.yaml needs REDIS_PASSWORD (Redis requires it; every service's REDIS_URL carries it) and
+# stops without one: there is no default password. Unless the environment sets it, the first
+# compose target writes a random one to .env (created 0600 if missing; in an existing .env only an
+# empty REDIS_PASSWORD= line is filled in, or the line added; nothing else in it is touched). Keep
+# .env: it is the stack's secret (.gitignore'd). 64 hex digits: safe in a URL and a redis.conf.
+redis-password:
+	@if [ -z "$$REDIS_PASSWORD" ] && ! grep -Eqs '^[[:space:]]*REDIS_PASSWORD=[^[:space:]]' .env; then \
+		set -e; \
+		password=$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))'); \
+		[ -e .env ] || (umask 077 && : > .env); \
+		if grep -Eqs '^[[:space:]]*REDIS_PASSWORD=' .env; then \
+			sed -i.bak -E "s/^[[:space:]]*REDIS_PASSWORD=.*/REDIS_PASSWORD=$$password/" .env && rm -f .env.bak; \
+		else \
+			[ ! -s .env ] || [ -z "$$(tail -c 1 .env)" ] || echo >> .env; \
+			echo "REDIS_PASSWORD=$$password" >> .env; \
+		fi; \
+		echo "wrote a random REDIS_PASSWORD to .env (Redis requires it; keep the file)"; \
+	fi
+
+up: redis-password ## redis + api + workers in containers, detached, once healthy
 	docker compose up --build -d --wait
 
-down:
+down: redis-password
 	docker compose down
 
-logs:
+logs: redis-password
 	docker compose logs -f
 
-ps:
+ps: redis-password
 	docker compose ps
 
-scale: ## make scale WORKERS=N: N worker containers, the rest left running
+scale: redis-password ## make scale WORKERS=N: N worker containers, the rest left running
 	docker compose up -d --no-recreate --scale worker=$(WORKERS)
 
+# Its own random REDIS_PASSWORD, in its own environment (it beats .env, which is not written).
 compose-test: $(VENV)/.test ## build and run the real stack; kill a worker and restart Redis mid-run
 	$(BIN)/python tests/compose/check_stack.py
 

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 
 from app.config import ConfigError, load_settings, log_level_number
-from app.logs import setup_logging
+from app.logs import add_secrets, setup_logging
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -28,7 +28,15 @@ def main() -> int:
         from app.healthcheck import healthcheck
 
         return healthcheck(settings)
+    try:
+        from app.tenants import Tenants
+
+        tenants = Tenants.from_settings(settings)  # a bad API_KEYS_FILE stops the start here, not in a traceback
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     setup_logging(log_level_number(settings), settings.log_format)
+    add_secrets(tenants.secrets)
     if len(sys.argv) > 1:  # an operator command; no arguments runs the service
         from app.cli import run_cli
 

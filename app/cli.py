@@ -20,6 +20,7 @@ from app.queue.contract import is_final, new_message
 from app.queue.follow import until_final
 from app.queue.hub import ResultHub
 from app.queue.store import Queue
+from app.redact import Redactor, mask_url, url_password
 
 
 def _positive(raw: str) -> int:
@@ -80,7 +81,9 @@ async def run_cli(settings: Settings, argv: list[str]) -> int:
     try:
         return await commands[args.command](queue, args)
     except UNAVAILABLE as exc:
-        print(f"error: Redis at {settings.redis_url} is not reachable ({exc}); set REDIS_URL", file=sys.stderr)
+        url = settings.redis_url or ""
+        reason = Redactor([url_password(url) or ""]).redact(str(exc))  # a client's error may quote the URL
+        print(f"error: Redis at {mask_url(url)} is not reachable ({reason}); set REDIS_URL", file=sys.stderr)
         return 3
     finally:
         await redis.aclose()

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
+from app.redact import mask_url
+
 T = TypeVar("T")
 
 
@@ -33,6 +35,7 @@ class Settings:
     role: Role = Role.ALL
     redis_url: str | None = None  # None: the embedded in-process broker (ROLE=all only)
     redis_cluster: bool = False  # REDIS_URL names seed nodes of a Redis Cluster
+    host: str = "127.0.0.1"  # the API's bind address; the container image sets 0.0.0.0
     port: int = 3000
     metrics_port: int = 9400  # a worker's own HTTP port: /healthz (and /metrics); 0 = none
     queue_name: str = "job_queue"
@@ -61,7 +64,16 @@ class Settings:
     retry_max_s: float = 60.0
     log_level: str = "INFO"
     log_format: str = "text"
-    api_keys: tuple[str, ...] = field(default=(), repr=False)  # empty: no auth
+    api_keys: tuple[str, ...] = field(default=(), repr=False)  # "key" or "tenant:key"; empty: no auth
+    api_keys_file: str | None = None  # TOML: tenants, their keys and quotas (app/tenants.py)
+    tenant_rpm: int = 0  # requests per minute a tenant may make to POST /process; 0 = no limit
+    tenant_max_active: int = 0  # jobs a tenant may have queued or running at once; 0 = no limit
+    tenant_daily_tokens: int = 0  # model tokens a tenant's jobs may use per UTC day; 0 = no limit
+    header_timeout_s: float = 10.0  # a request's line and headers must arrive within this
+    body_timeout_s: float = 30.0  # and its body within this
+    keepalive_timeout_s: float = 15.0  # an idle kept-alive connection is closed after this
+    max_connections: int = 1000  # open connections per API process; beyond, 503 and closed
+    max_event_streams: int = 500  # open event streams per API process; beyond, 503
     metrics_auth: bool = False  # /metrics needs a key too
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; ("*",) = any
 
@@ -135,6 +147,9 @@ def _flag(raw: str) -> bool:
     return raw.lower() in ("1", "true", "yes")
 
 
+KEYS_EXPECTED = "comma-separated keys of 16-256 printable characters, each maybe as tenant:key"
+
+
 def _keys(raw: str) -> tuple[str, ...]:
     keys = tuple(key.strip() for key in raw.split(",") if key.strip())
     if not keys or any(not (16 <= len(key) <= 256 and key.isprintable() and " " not in key) for key in keys):
@@ -163,7 +178,7 @@ def _redis_url(env: Mapping[str, str], role: Role) -> str | None:
                 "a redis://, rediss://, unix://, redis+cluster://host:port[,host:port] or "
                 "redis+sentinel://host:port[,host:port]/service URL"
             )
-            raise ConfigError(f"REDIS_URL={url!r} is not valid: expected {expected}")
+            raise ConfigError(f"REDIS_URL={mask_url(url)!r} is not valid: expected {expected}")
         return url
     host = env.get("REDIS_HOST", "").strip().strip('"')
     if host or env.get("REDIS_PORT", "").strip():
@@ -186,14 +201,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("SUMMARIZER='gemini' needs GEMINI_API_KEY: set the key, or SUMMARIZER=extractive")
     redis_url = _redis_url(env, role)
     if (redis_url or "").startswith("redis+sentinel://") and not redis_url.split("://", 1)[1].partition("/")[2]:
-        raise ConfigError(f"REDIS_URL={redis_url!r} names no service: expected redis+sentinel://host:port/service")
+        raise ConfigError(
+            f"REDIS_URL={mask_url(redis_url)!r} names no service: expected redis+sentinel://host:port/service"
+        )
     cluster = _parse(env, "REDIS_CLUSTER", False, _flag, "0 or 1") or (redis_url or "").startswith("redis+cluster://")
     if cluster and not (redis_url or "").startswith(("redis://", "redis+cluster://")):
-        raise ConfigError(f"REDIS_CLUSTER=1 needs a redis:// URL of a cluster node, not {redis_url!r}")
+        shown = mask_url(redis_url) if redis_url else None
+        raise ConfigError(f"REDIS_CLUSTER=1 needs a redis:// URL of a cluster node, not {shown!r}")
     return Settings(
         role=role,
         redis_url=redis_url,
         redis_cluster=cluster,
+        host=_parse(env, "HOST", "127.0.0.1", _name, "an address to bind, e.g. 127.0.0.1 or 0.0.0.0"),
         port=_parse(env, "PORT", 3000, _int_in(1, 65535), "a port number 1-65535"),
         metrics_port=_parse(env, "METRICS_PORT", 9400, _int_in(0, 65535), "0 (none) or a port number 1-65535"),
         queue_name=_parse(env, "QUEUE_NAME", "job_queue", _name, "a name without spaces or braces"),
@@ -226,7 +245,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retry_max_s=_parse(env, "RETRY_MAX_DELAY", 60.0, _float_in(0, 86_400), "seconds 0-86400"),
         log_level=_parse(env, "LOG_LEVEL", "INFO", _one_of(LOG_LEVELS, upper=True), ", ".join(LOG_LEVELS)),
         log_format=_parse(env, "LOG_FORMAT", "text", _one_of(("text", "json")), "text or json"),
-        api_keys=_parse(env, "API_KEYS", (), _keys, "comma-separated keys of 16-256 characters", secret=True),
+        api_keys=_parse(env, "API_KEYS", (), _keys, KEYS_EXPECTED, secret=True),
+        api_keys_file=env.get("API_KEYS_FILE", "").strip() or None,
+        tenant_rpm=_parse(env, "TENANT_RPM", 0, _int_in(0, 10**8), "0 (no limit) or requests per minute"),
+        tenant_max_active=_parse(env, "TENANT_MAX_ACTIVE", 0, _int_in(0, 10**9), "0 (no limit) or a number of jobs"),
+        tenant_daily_tokens=_parse(env, "TENANT_DAILY_TOKENS", 0, _int_in(0, 10**15), "0 (no limit) or tokens per day"),
+        header_timeout_s=_parse(env, "HEADER_TIMEOUT", 10.0, _float_in(0.1, 3600), "seconds 0.1-3600"),
+        body_timeout_s=_parse(env, "BODY_TIMEOUT", 30.0, _float_in(0.1, 3600), "seconds 0.1-3600"),
+        keepalive_timeout_s=_parse(env, "KEEPALIVE_TIMEOUT", 15.0, _float_in(0.1, 3600), "seconds 0.1-3600"),
+        max_connections=_parse(env, "MAX_CONNECTIONS", 1000, _int_in(1, 10**6), "an integer 1-1000000"),
+        max_event_streams=_parse(env, "MAX_EVENT_STREAMS", 500, _int_in(1, 10**6), "an integer 1-1000000"),
         metrics_auth=_parse(env, "METRICS_AUTH", False, _flag, "0 or 1"),
         cors_origins=_parse(env, "CORS_ORIGINS", (), _origins, "* or comma-separated origins like https://a.example"),
     )

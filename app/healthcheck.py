@@ -15,7 +15,9 @@ def healthcheck(settings: Settings) -> int:
     if port == 0:
         print("healthcheck: METRICS_PORT=0, so a worker serves no /healthz", file=sys.stderr)
         return 1
-    url = f"http://127.0.0.1:{port}/healthz"
+    # The bound address, unless it is every address (0.0.0.0, ::): then loopback is one of them.
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    url = f"http://{host}:{port}/healthz" if ":" not in host else f"http://[{host}]:{port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=3) as response:
             return 0 if response.status == 200 else 1

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from app.api.app import create_app
 from app.api.edge import ProblemAppRunner
+from app.api.limits import fit_to_fd_limit
 from app.config import Role, Settings
 from app.connection.factory import RedisFactory
 from app.metrics import Metrics
@@ -53,13 +54,31 @@ def build_worker(
     return Worker(settings, queue.transitions, model, worker_id=worker_id, metrics=metrics)
 
 
+def _url(host: str, port: int) -> str:
+    """Where a person on this machine reaches a port bound to `host`."""
+    if host in ("0.0.0.0", "::", ""):
+        host = "localhost"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 async def _start_api(settings: Settings, redis_factory: RedisFactory, metrics: Metrics) -> web.AppRunner:
+    # Caps this process can keep: MAX_CONNECTIONS lowered (with a warning) to fit the fd limit.
+    settings = fit_to_fd_limit(settings)
     app = create_app(settings, redis_factory, metrics)
+    # The runner takes HEADER_TIMEOUT, KEEPALIVE_TIMEOUT and MAX_CONNECTIONS from the app's settings.
     runner = ProblemAppRunner(app, shutdown_timeout=settings.shutdown_grace_s)
     await runner.setup()
-    await web.TCPSite(runner, port=settings.port).start()
-    url = f"http://localhost:{settings.port}"
-    log.info("api listening", extra={"url": url})
+    await web.TCPSite(runner, host=settings.host, port=settings.port).start()
+    url = _url(settings.host, settings.port)
+    log.info(
+        "api listening",
+        extra={
+            "url": url,
+            "host": settings.host,
+            "max_connections": settings.max_connections,
+            "max_event_streams": settings.max_event_streams,
+        },
+    )
     log.info(
         "try it: curl -X POST %s/process?wait=30 -H 'Content-Type: application/json' -d '{\"text\": \"...\"}'", url
     )
@@ -72,13 +91,13 @@ async def _start_probe(settings: Settings, worker: Worker) -> web.AppRunner | No
     runner = web.AppRunner(probe_app(lambda: worker.healthy, worker.metrics), access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, port=settings.metrics_port).start()
+        await web.TCPSite(runner, host=settings.host, port=settings.metrics_port).start()
     except OSError as exc:
         await runner.cleanup()
         detail = "give each worker on a host its own METRICS_PORT, or 0 for none"
         log.error("worker probe not started", extra={"port": settings.metrics_port, "error": str(exc), "fix": detail})
         return None
-    log.info("worker probe listening", extra={"url": f"http://localhost:{settings.metrics_port}/healthz"})
+    log.info("worker probe listening", extra={"url": f"{_url(settings.host, settings.metrics_port)}/healthz"})
     return runner
 
 

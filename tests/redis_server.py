@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
+from urllib.parse import quote
 
 import pytest
 
@@ -24,33 +30,91 @@ def require_binary(name: str) -> str:
     path = shutil.which(name)
     if path is None:
         package = {"redis-server": "redis-server", "redis-cli": "redis-tools"}.get(name, name)
-        reason = f"{name} is not on PATH (apt-get install {package})"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason}; CI must run the tests that need it")
-        pytest.skip(reason)
+        _missing(f"{name} is not on PATH (apt-get install {package})")
     return path
 
 
+def _missing(reason: str) -> NoReturn:
+    """Fail the test in CI (CI=true), skip it elsewhere, saying why."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}; CI must run the tests that need it")
+    pytest.skip(reason)
+
+
+@functools.cache
+def _tls_built_in(binary: str) -> bool:
+    """Whether this redis-server knows TLS: a build without it (BUILD_TLS=no) refuses the
+    tls-* directives ("Bad directive"); one with it exits for having no port to listen on."""
+    probe = subprocess.run(
+        [binary, "--port", "0", "--tls-port", "0", "--save", "", "--appendonly", "no"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return "Bad directive" not in probe.stdout + probe.stderr
+
+
+def require_tls() -> str:
+    """The path of a redis-server built with TLS, or fail in CI / skip elsewhere, saying why."""
+    binary = require_binary("redis-server")
+    if not _tls_built_in(binary):
+        _missing(f"{binary} was built without TLS support (tls-port is a bad directive to it)")
+    return binary
+
+
+@dataclass(frozen=True)
+class Tls:
+    """A TLS listener's files: the server's certificate and key, and the CA that signed it."""
+
+    cert: Path
+    key: Path
+    ca: Path
+
+    def context(self) -> ssl.SSLContext:
+        """A client context that trusts the CA (and checks the host name, 127.0.0.1)."""
+        return ssl.create_default_context(cafile=str(self.ca))
+
+
 class RedisServer:
-    """One redis-server process. AOF is optional so a restart can prove persistence."""
+    """One redis-server process. AOF is optional so a restart can prove persistence. With `tls`
+    it listens only on TLS (`--port 0 --tls-port`), without asking clients for certificates."""
 
     def __init__(
-        self, workdir: Path, *, appendonly: bool = False, port: int | None = None, extra: tuple[str, ...] = ()
+        self,
+        workdir: Path,
+        *,
+        appendonly: bool = False,
+        port: int | None = None,
+        extra: tuple[str, ...] = (),
+        tls: Tls | None = None,
     ) -> None:
-        self.binary = require_binary("redis-server")
+        self.binary = require_tls() if tls is not None else require_binary("redis-server")
         self.workdir = workdir
         self.appendonly = appendonly
         self.port = port or free_port()
         self.extra = extra
+        self.tls = tls
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
+        if self.tls is not None:
+            return self.tls_url(self.tls.ca)
         return f"redis://127.0.0.1:{self.port}/0"
+
+    def tls_url(self, ca: Path) -> str:
+        """A rediss:// URL that trusts `ca` (redis-py passes ssl_* query options to its SSLConnection)."""
+        return f"rediss://127.0.0.1:{self.port}/0?ssl_ca_certs={quote(str(ca))}&ssl_check_hostname=true"
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir)]
+        args = [self.binary, "--bind", "127.0.0.1", "--dir", str(self.workdir)]
+        if self.tls is None:
+            args += ["--port", str(self.port)]
+        else:
+            args += ["--port", "0", "--tls-port", str(self.port), "--tls-auth-clients", "no"]
+            args += ["--tls-cert-file", str(self.tls.cert), "--tls-key-file", str(self.tls.key)]
+            args += ["--tls-ca-cert-file", str(self.tls.ca)]
         args += ["--save", "", "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "always"]
         args += ["--logfile", str(self.workdir / "redis.log"), *self.extra]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -64,14 +128,20 @@ class RedisServer:
                 log = (self.workdir / "redis.log").read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"redis-server exited with {self.process.returncode}: {log}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(64).startswith(b"+PONG"):
-                        return
+                if self._pong():
+                    return
             except OSError:
                 pass
             time.sleep(0.02)
         raise RuntimeError(f"redis-server on port {self.port} not ready after {timeout_s} s")
+
+    def _pong(self) -> bool:
+        with contextlib.ExitStack() as stack:
+            sock = stack.enter_context(socket.create_connection(("127.0.0.1", self.port), timeout=0.5))
+            if self.tls is not None:  # the wrapped socket owns the connection from here
+                sock = stack.enter_context(self.tls.context().wrap_socket(sock, server_hostname="127.0.0.1"))
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process is not None and self.process.poll() is None:

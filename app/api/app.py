@@ -7,8 +7,10 @@ from aiohttp import web
 
 from app.api import ops, resources
 from app.api.edge import expect_handler
+from app.api.headers import security_headers
 from app.api.intake import post_process
 from app.api.jobs import get_job, list_jobs
+from app.api.limits import capped_streams
 from app.api.openapi import openapi_document
 from app.api.problems import problem_middleware
 from app.api.rates import Rates
@@ -17,11 +19,12 @@ from app.api.stream import job_events
 from app.config import Settings
 from app.connection.factory import RedisFactory
 from app.metrics import Metrics
+from app.tenants import Tenants
 
 ROUTES = (
     ("POST", "/process", post_process),
     ("GET", "/jobs/{job_id}", get_job),
-    ("GET", "/jobs/{job_id}/events", job_events),
+    ("GET", "/jobs/{job_id}/events", capped_streams(job_events)),  # at most MAX_EVENT_STREAMS open
     ("GET", "/stats", ops.stats),
     ("GET", "/jobs", list_jobs),
     ("GET", "/metrics", ops.metrics_text),
@@ -38,11 +41,13 @@ def create_app(
     """The aiohttp application; `redis_factory` lets ROLE=all share the embedded Redis with
     its worker, and `metrics` its registry."""
     # A middleware is a coroutine layer on every request: only those the settings ask for.
+    tenants = Tenants.from_settings(settings)
     middlewares = [*([cors_middleware(settings)] if settings.cors_origins else []), problem_middleware]
-    if settings.api_keys:
-        middlewares.append(auth_middleware(settings))
+    if tenants.required:
+        middlewares.append(auth_middleware(settings, tenants))
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     app[resources.SETTINGS] = settings
+    app[resources.TENANTS] = tenants
     app[resources.REDIS_FACTORY] = redis_factory or RedisFactory(settings)
     app[resources.METRICS] = metrics or Metrics()
     app[ops.RATES] = Rates()
@@ -50,6 +55,7 @@ def create_app(
     # One context per resource, opened in this order and closed in the reverse.
     app.cleanup_ctx.extend([resources.redis_client, resources.result_hub, ops.totals_sampler])
     app.on_shutdown.append(resources.wake_waiters)
+    app.on_response_prepare.append(security_headers)
     if settings.cors_origins:
         app.on_response_prepare.append(cors_headers(settings))
     for method, path, handler in ROUTES:

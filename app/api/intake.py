@@ -15,12 +15,14 @@ from aiohttp.web_protocol import RequestPayloadError
 from app.api.jobs import read_job, wait_seconds
 from app.api.openapi import IDEMPOTENCY_KEY_PATTERN
 from app.api.problems import Problem
+from app.api.quotas import fingerprint, rate_headers, refused_problem
 from app.api.resources import INTAKE, METRICS, QUEUE, SETTINGS
 from app.api.responses import json_response
+from app.api.security import tenant_of
 from app.options import FIELDS as OPTION_FIELDS
 from app.options import InvalidOption, Options, parse_options
 from app.queue.contract import is_final, new_message
-from app.queue.producer import DuplicateRequest, Enqueue, QueueFull
+from app.queue.producer import DuplicateRequest, Enqueue, KeyReused, OverQuota, QueueFull
 
 log = logging.getLogger(__name__)
 
@@ -30,23 +32,28 @@ UNPROCESSABLE = "Unprocessable Content"
 
 
 async def post_process(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
+    settings, tenant = request.app[SETTINGS], tenant_of(request)
     wait_s = wait_seconds(request)
     idempotency_key = _idempotency_key(request)
-    message = new_message(*await _read_job(request, settings.max_text_chars))
-    refused = await request.app[INTAKE].submit(Enqueue(message, settings.max_queue_length, idempotency_key))
+    text, options = await _read_job(request, settings.max_text_chars)
+    message = new_message(text, options, tenant.name)
+    item = Enqueue(message, settings.max_queue_length, idempotency_key, fingerprint(text, options), tenant.quota)
+    admitted = await request.app[INTAKE].submit(item)
+    headers, refused = rate_headers(tenant.quota, admitted), admitted.refused
     if isinstance(refused, DuplicateRequest):
-        return await _replay(request, refused.job_id, wait_s)
+        return await _replay(request, refused.job_id, wait_s, headers)
     if isinstance(refused, QueueFull):
         most = settings.max_queue_length
         detail = f"the queue holds {most} jobs (MAX_QUEUE_LENGTH); nothing was enqueued, retry later"
         raise Problem(503, "queue-full", "Service Unavailable", detail, {"Retry-After": "5"})
+    if isinstance(refused, (KeyReused, OverQuota)):
+        raise refused_problem(refused, tenant.quota, headers)
     if refused is not None:
         raise refused
     request.app[METRICS].enqueued.inc()
     if log.isEnabledFor(logging.INFO):  # the text's hash only when the line is written
-        log.info("job accepted", extra={"job_id": message.id, **text_facts(message.text)})
-    return await _accepted(request, message.id, wait_s)
+        log.info("job accepted", extra={"job_id": message.id, "tenant": tenant.name, **text_facts(message.text)})
+    return await _accepted(request, message.id, wait_s, headers)
 
 
 def text_facts(text: str) -> dict[str, object]:
@@ -71,8 +78,15 @@ async def _read_body(request: web.Request) -> bytes:
     if request.content_type != "application/json" and not request.content_type.endswith("+json"):
         detail = f"Content-Type {request.content_type!r} is not accepted: send application/json"
         raise Problem(415, "unsupported-media-type", "Unsupported Media Type", detail)
+    import asyncio  # here, not at the top: this function is the only part of the module the body timeout touches
+
+    timeout_s = request.app[SETTINGS].body_timeout_s
     try:
-        return await request.read()
+        async with asyncio.timeout(timeout_s):
+            return await request.read()
+    except TimeoutError:  # a body trickled too slowly: the connection is closed after the answer (edge.py)
+        detail = f"the body did not arrive within {timeout_s:g} s (BODY_TIMEOUT); nothing was used"
+        raise Problem(408, "request-timeout", "Request Timeout", detail) from None
     except (PayloadEncodingError, RequestPayloadError):
         encoding = request.headers.get("Content-Encoding", "")[:32]
         if not encoding:
@@ -118,20 +132,22 @@ def _idempotency_key(request: web.Request) -> str | None:
     return key
 
 
-async def _accepted(request: web.Request, job_id: str, wait_s: float, status: str = "queued") -> web.Response:
+async def _accepted(
+    request: web.Request, job_id: str, wait_s: float, headers: dict[str, str], status: str = "queued"
+) -> web.Response:
     """202 with the job's id and status, or 200 with the whole job when it ends within `wait_s`."""
-    location = {"Location": f"/jobs/{job_id}"}
+    headers = headers | {"Location": f"/jobs/{job_id}"}
     if wait_s > 0:
         record = await read_job(request, job_id, wait_s)
         if record is not None and is_final(record):
-            return json_response(record, 200, location)
+            return json_response(record, 200, headers)
         status = str(record["status"]) if record is not None else status
-    return json_response({"id": job_id, "status": status}, 202, location)
+    return json_response({"id": job_id, "status": status}, 202, headers)
 
 
-async def _replay(request: web.Request, job_id: str, wait_s: float) -> web.Response:
+async def _replay(request: web.Request, job_id: str, wait_s: float, headers: dict[str, str]) -> web.Response:
     """The answer to a repeated Idempotency-Key: the first request's job, not a new one."""
     if wait_s > 0:
-        return await _accepted(request, job_id, wait_s)
+        return await _accepted(request, job_id, wait_s, headers)
     record = await request.app[QUEUE].reads.get_job(job_id)
-    return await _accepted(request, job_id, wait_s, str(record["status"]) if record is not None else "queued")
+    return await _accepted(request, job_id, wait_s, headers, str(record["status"]) if record is not None else "queued")

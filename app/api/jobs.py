@@ -9,7 +9,8 @@ from aiohttp import web
 from app.api.problems import Problem, job_not_found
 from app.api.resources import HUB, QUEUE
 from app.api.responses import json_response
-from app.queue.contract import JOB_ID_RE
+from app.api.security import tenant_of
+from app.queue.contract import DEFAULT_TENANT, JOB_ID_RE, is_final
 from app.queue.follow import until_final
 from app.queue.reads import Record
 
@@ -40,18 +41,35 @@ async def read_job(request: web.Request, job_id: str, wait_s: float) -> Record |
     return await queue.reads.get_job(job_id)
 
 
+def visible(request: web.Request, record: Record | None) -> Record | None:
+    """The record if the caller's tenant may see it; another tenant's job is as unknown as
+    one that never was (404, not 403: its existence is not for others to learn)."""
+    if record is None or not tenant_of(request).sees(str(record.get("tenant", DEFAULT_TENANT))):
+        return None
+    return record
+
+
 async def get_job(request: web.Request) -> web.Response:
     job_id = request.match_info["job_id"]
     wait_s = wait_seconds(request)
-    record = await read_job(request, job_id, wait_s) if JOB_ID_RE.fullmatch(job_id) else None
+    record = None
+    if JOB_ID_RE.fullmatch(job_id):
+        # Whose job it is, before any waiting: another tenant's is a 404 at once.
+        record = visible(request, await request.app[QUEUE].reads.get_job(job_id))
+        if record is not None and wait_s > 0 and not is_final(record):
+            record = await read_job(request, job_id, wait_s)
     if record is None:
         raise job_not_found(job_id)
     return json_response(record)
 
 
 async def list_jobs(request: web.Request) -> web.Response:
-    """The newest jobs enqueued through the API (`limit`, 1-100, default 20), newest first."""
+    """The newest jobs enqueued through the API (`limit`, 1-100, default 20), newest first: the
+    caller's tenant's, or every tenant's for an admin."""
     raw = request.query.get("limit", "20")
     if not LIMIT_RE.fullmatch(raw) or not 1 <= int(raw) <= 100:
         raise Problem(400, "invalid-limit", "Bad Request", f"limit={raw!r}: expected an integer from 1 to 100")
-    return json_response({"jobs": await request.app[QUEUE].reads.recent_jobs(int(raw))})
+    tenant = tenant_of(request)
+    reads = request.app[QUEUE].reads
+    jobs = await reads.recent_jobs(int(raw), None if tenant.admin else tenant.name)
+    return json_response({"jobs": jobs})

@@ -36,8 +36,16 @@ def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"schema": schema}}}
 
 
+RATE_LIMITED_HEADERS = {
+    "Retry-After": {"description": "seconds until the quota admits the request", "schema": {"type": "integer"}},
+    "RateLimit-Policy": {"description": "the quota (IETF RateLimit headers draft)", "schema": {"type": "string"}},
+    "RateLimit": {"description": "what is left of it, and when it resets", "schema": {"type": "string"}},
+}
 UNAUTHORIZED = _problem("API_KEYS is set and no valid 'Authorization: Bearer <key>' came", {"WWW-Authenticate": {}})
-REDIS_DOWN = _problem("Redis is unreachable; retry after Retry-After seconds", {"Retry-After": {}})
+REDIS_DOWN = _problem(
+    "Redis is unreachable (/problems/redis-unavailable) or full (/problems/redis-full): retry after Retry-After s",
+    {"Retry-After": {}},
+)
 WAIT = {
     "name": "wait",
     "in": "query",
@@ -117,6 +125,19 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "totals": {"type": "object", "additionalProperties": integer},
                 "usage": {"type": "object", "additionalProperties": number},
                 "rates_per_minute": {"type": "object", "additionalProperties": number},
+                "tenant": string,
+                "tenants": {"type": "object", "description": "each tenant's active jobs, totals and usage"},
+            },
+        },
+        "TenantStats": {
+            "type": "object",
+            "required": ["tenant", "active", "totals", "usage", "quota"],
+            "properties": {
+                "tenant": string,
+                "active": {**integer, "description": "jobs queued or running now"},
+                "totals": {"type": "object", "additionalProperties": integer},
+                "usage": {"type": "object", "additionalProperties": number},
+                "quota": {"type": "object", "additionalProperties": integer},
             },
         },
         "Problem": {
@@ -150,9 +171,18 @@ def _paths() -> dict[str, Any]:
                     "401": UNAUTHORIZED,
                     "413": _problem("the body is over the limit"),
                     "415": _problem("Content-Type is not JSON"),
-                    "422": _problem("the JSON is not a valid job: what is wrong is in detail"),
+                    "422": _problem(
+                        "the JSON is not a valid job (what is wrong is in detail), or the Idempotency-Key was "
+                        "used before with another body (/problems/idempotency-key-reused)"
+                    ),
+                    "429": _problem(
+                        "a quota of the key's tenant: requests per minute (/problems/rate-limited), jobs queued or "
+                        "running (/problems/too-many-active-jobs) or model tokens of the day (/problems/budget-spent)",
+                        RATE_LIMITED_HEADERS,
+                    ),
+                    "408": _problem("the body did not arrive within BODY_TIMEOUT"),
                     "503": _problem(
-                        "the queue is full (MAX_QUEUE_LENGTH) or Redis is unreachable", {"Retry-After": {}}
+                        "the queue is full (MAX_QUEUE_LENGTH), or Redis is unreachable or full", {"Retry-After": {}}
                     ),
                 },
             }
@@ -179,7 +209,7 @@ def _paths() -> dict[str, Any]:
                     "200": job,
                     "400": _problem("a bad wait"),
                     "401": UNAUTHORIZED,
-                    "404": _problem("unknown, or expired after RESULT_TTL"),
+                    "404": _problem("unknown, expired after RESULT_TTL, or another tenant's"),
                     "503": REDIS_DOWN,
                 },
             }
@@ -204,15 +234,25 @@ def _paths() -> dict[str, Any]:
                     "204": {"description": "Last-Event-ID was 'end': nothing more will come"},
                     "400": _problem("a Last-Event-ID this stream never sent"),
                     "401": UNAUTHORIZED,
-                    "404": _problem("unknown, or expired after RESULT_TTL"),
-                    "503": REDIS_DOWN,
+                    "404": _problem("unknown, expired after RESULT_TTL, or another tenant's"),
+                    "503": _problem(
+                        "Redis unreachable or full, or MAX_EVENT_STREAMS streams open (/problems/too-many-streams)",
+                        {"Retry-After": {}},
+                    ),
                 },
             }
         },
         "/stats": {
             "get": {
                 "summary": "Where the jobs are, the workers, totals, usage and rates",
-                "responses": {"200": _json("the numbers", _ref("Stats")), "401": UNAUTHORIZED, "503": REDIS_DOWN},
+                "responses": {
+                    "200": _json(
+                        "an admin's numbers (every tenant's), or a tenant's own",
+                        {"oneOf": [_ref("Stats"), _ref("TenantStats")]},
+                    ),
+                    "401": UNAUTHORIZED,
+                    "503": REDIS_DOWN,
+                },
             }
         },
         "/metrics": {
@@ -262,7 +302,9 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         "paths": _paths(),
         "components": {
             "schemas": _schemas(settings),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "one of API_KEYS"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "a key of API_KEYS: it names the tenant"}
+            },
         },
         # Optional: the API asks for a key only when API_KEYS is set.
         "security": [{"bearer": []}, {}],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from importlib import resources
@@ -16,6 +17,7 @@ from app.api.problems import Problem
 from app.api.rates import Rates
 from app.api.resources import HUB, METRICS, QUEUE, REDIS
 from app.api.responses import json_response
+from app.api.security import tenant_of
 from app.connection.errors import UNAVAILABLE
 from app.metrics import metrics_response
 
@@ -29,11 +31,18 @@ OPENAPI = web.AppKey("openapi", bytes)  # the document, serialized once
 
 
 async def stats(request: web.Request) -> web.Response:
-    """Where the jobs are, the workers, the totals, and the rates over the last minute."""
-    numbers = await request.app[QUEUE].reads.stats()
+    """For an admin: where the jobs are, the workers, the totals, the rates over the last
+    minute and each tenant's numbers. For any other tenant: its own numbers and quota."""
+    tenant, reads = tenant_of(request), request.app[QUEUE].reads
+    if not tenant.admin:
+        own = await reads.tenant_numbers(tenant.name)
+        return json_response({"tenant": tenant.name, **own, "quota": dataclasses.asdict(tenant.quota)})
+    numbers = await reads.stats()
     rates = request.app[RATES]
     rates.add(time.monotonic(), numbers["totals"])  # type: ignore[arg-type]
     numbers["rates_per_minute"] = rates.per_minute()
+    numbers["tenant"] = tenant.name
+    numbers["tenants"] = await reads.every_tenants_numbers()
     return json_response(numbers)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import orjson
 from aiohttp import web
+from redis.exceptions import OutOfMemoryError
 
 from app.connection.errors import UNAVAILABLE
 
@@ -78,6 +79,17 @@ UNAVAILABLE_PROBLEM = Problem(
     {"Retry-After": "2"},
 )
 
+# maxmemory reached with noeviction (compose.yaml): Redis refuses whatever may grow memory, so a
+# command that writes was refused before it wrote (a script at its first write). It lasts until
+# jobs end and their records expire, or an operator frees memory: longer than an outage.
+FULL_PROBLEM = Problem(
+    503,
+    "redis-full",
+    "Service Unavailable",
+    "the job store (Redis) is full (maxmemory) and refuses writes; nothing was written, try again later",
+    {"Retry-After": "30"},
+)
+
 INTERNAL_PROBLEM = Problem(
     500, "internal-error", "Internal Server Error", "an unexpected error; it is logged on the server"
 )
@@ -85,8 +97,8 @@ INTERNAL_PROBLEM = Problem(
 
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turns every error into problem+json: ours, aiohttp's (404, 405, 413), and
-    Redis outages (503). Anything else is a bug: logged, and a 500 that leaks nothing."""
+    """Turns every error into problem+json: ours, aiohttp's (404, 405, 413), Redis outages
+    and a full Redis (503). Anything else is a bug: logged, and a 500 that leaks nothing."""
     try:
         return await handler(request)
     except Problem as problem:
@@ -98,6 +110,9 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     except UNAVAILABLE as exc:
         log.warning("redis unavailable", extra={"path": request.path, "error": repr(exc)})
         return problem_response(UNAVAILABLE_PROBLEM, request.path)
+    except OutOfMemoryError as exc:
+        log.warning("redis full: write refused (maxmemory)", extra={"path": request.path, "error": repr(exc)})
+        return problem_response(FULL_PROBLEM, request.path)
     except Exception:
         log.exception("request failed", extra={"path": request.path, "method": request.method})
         return problem_response(INTERNAL_PROBLEM, request.path)

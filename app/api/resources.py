@@ -15,6 +15,7 @@ from app.queue.batching import GroupCommit
 from app.queue.hub import ResultHub
 from app.queue.producer import Enqueue, Refused
 from app.queue.store import Queue
+from app.tenants import Tenants
 
 # Writes in flight at once for the intake: concurrent requests' enqueues share round trips.
 INTAKE_LANES = 2
@@ -28,6 +29,7 @@ QUEUE = web.AppKey("queue", Queue)
 # Concurrent requests' enqueues share round trips (each job still its own atomic script).
 INTAKE = web.AppKey("intake", GroupCommit[Enqueue, Refused | None])
 HUB = web.AppKey("hub", ResultHub)
+TENANTS = web.AppKey("tenants", Tenants)
 
 
 async def redis_client(app: web.Application) -> AsyncIterator[None]:

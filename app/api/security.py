@@ -1,29 +1,35 @@
-"""API keys (API_KEYS, Bearer, compared in constant time) and CORS (CORS_ORIGINS), as middlewares."""
+"""API keys (API_KEYS, Bearer, compared in constant time; each names a tenant) and CORS (CORS_ORIGINS)."""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from app.api.problems import Handler, Problem
+from app.api.resources import TENANTS
 from app.config import Settings
+from app.tenants import OPEN, Tenant, Tenants
 
 # Always open: probes, the API's own description and the dashboard's page (its calls carry the key).
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/"})
 CORS_METHODS = "GET, POST, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, Last-Event-ID"
-CORS_EXPOSED = "Location, Retry-After"
+CORS_EXPOSED = "Location, Retry-After, RateLimit, RateLimit-Policy"
 
 
-def _key_matches(presented: bytes, keys: tuple[bytes, ...]) -> bool:
-    # Every key is compared, each in constant time: neither which key nor how much of one
-    # matched shows in the timing.
-    matched = False
-    for key in keys:
-        matched |= hmac.compare_digest(presented, key)
-    return matched
+# The tenant a request acts for (set by the auth middleware; read with `tenant_of`).
+TENANT = web.RequestKey("tenant", Tenant)
+
+
+def tenant_of(request: web.Request) -> Tenant:
+    """Who the request acts for: its key's tenant, or with no API_KEYS the open service's one user."""
+    tenant = request.get(TENANT)
+    if tenant is not None:
+        return tenant
+    if request.app[TENANTS].required:  # a route left open by mistake must not act as the admin
+        raise Problem(401, "unauthorized", "Unauthorized", "this route needs an API key", _CHALLENGE)
+    return OPEN
 
 
 def _as_bytes(presented: str) -> bytes:
@@ -35,20 +41,25 @@ def _as_bytes(presented: str) -> bytes:
         return b""
 
 
-def auth_middleware(settings: Settings) -> web.middleware:  # type: ignore[valid-type]
-    keys = tuple(key.encode() for key in settings.api_keys)
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="summarize"'}
+
+
+def auth_middleware(settings: Settings, tenants: Tenants) -> web.middleware:  # type: ignore[valid-type]
+    """Every route but the open ones needs `Authorization: Bearer <key>`; the key names the tenant."""
     open_paths = OPEN_PATHS if settings.metrics_auth else OPEN_PATHS | {"/metrics"}
 
     @web.middleware
     async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not keys or request.path in open_paths or request.path.startswith("/static/") or request.method == "OPTIONS":
+        if request.path in open_paths or request.method == "OPTIONS":
             return await handler(request)
         scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not _key_matches(_as_bytes(presented.strip()), keys):
+        tenant = tenants.identify(_as_bytes(presented.strip())) if scheme.lower() == "bearer" else None
+        if tenant is None:
             detail = "send an API key as 'Authorization: Bearer <key>' (one of API_KEYS)"
             if scheme:
                 detail = "the API key is not valid: " + detail
-            raise Problem(401, "unauthorized", "Unauthorized", detail, {"WWW-Authenticate": 'Bearer realm="summarize"'})
+            raise Problem(401, "unauthorized", "Unauthorized", detail, _CHALLENGE)
+        request[TENANT] = tenant
         return await handler(request)
 
     return auth
@@ -89,4 +100,5 @@ def cors_headers(settings: Settings) -> Callable[[web.Request, web.StreamRespons
 
 def _allowed(settings: Settings) -> Callable[[str | None], bool]:
     origins = frozenset(settings.cors_origins)
-    return lambda origin: origin is not None and ("*" in origins or origin in origins)
+    # "null" (a sandboxed frame, a file: page, a redirect) is anyone's origin: never allowed.
+    return lambda origin: origin is not None and origin != "null" and ("*" in origins or origin in origins)

@@ -21,6 +21,7 @@ import orjson
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 
+from app.api.jobs import visible
 from app.api.problems import Problem, job_not_found
 from app.api.resources import HUB, QUEUE
 from app.connection.errors import UNAVAILABLE
@@ -57,7 +58,7 @@ async def job_events(request: web.Request) -> web.StreamResponse:
         reads_after = follow(lambda: reads.job_and_progress(job_id, cursor[0]), woken, ended, recheck_s=RECHECK_S)
         async with contextlib.aclosing(reads_after):
             first = await anext(reads_after)
-            if first[0] is None:
+            if visible(request, first[0]) is None:
                 raise job_not_found(job_id)
             async with sse_response(request, sep="\n") as stream:
                 with contextlib.suppress(*UNAVAILABLE):  # Redis away: close; the client resumes from its last id

@@ -11,7 +11,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from app import tasks
-from app.connection.errors import UNAVAILABLE
+from app.connection.errors import RETRY_LATER
 from app.model.summarizers.base import Summary
 from app.options import Options
 from app.queue import lua
@@ -82,7 +82,7 @@ class ResultCache:
             locks = [self._keys.cache_lock(digest) for digest in self._held]
             try:
                 await self._renew(keys=locks, args=[self.owner, self._lease_ms])
-            except UNAVAILABLE as exc:
+            except RETRY_LATER as exc:
                 # A lease that lapses costs at most a second call for its text, never a result.
                 log.warning("cache locks not renewed: redis unreachable", extra={"error": repr(exc)})
 

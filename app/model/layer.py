@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
 from app.config import Settings
-from app.connection.errors import UNAVAILABLE
+from app.connection.errors import RETRY_LATER
 from app.metrics import Metrics
 from app.model.cache import ResultCache
 from app.model.deadlines import Deadlines
@@ -135,7 +135,7 @@ class ModelLayer:
             claimed, hit = await _redis_step(cache.claim(digest))
             if hit is not None:
                 if claimed:
-                    with contextlib.suppress(*UNAVAILABLE):  # the lock expires on its own
+                    with contextlib.suppress(*RETRY_LATER):  # the lock expires on its own
                         await cache.release(digest, None)
                 await emit(hit.text)
                 self._metrics.cache_hits.inc()
@@ -151,7 +151,7 @@ class ModelLayer:
         finally:
             try:
                 await cache.release(digest, summary)
-            except UNAVAILABLE as exc:  # the summary (if made) stands; only its reuse is lost
+            except RETRY_LATER as exc:  # the summary (if made) stands; only its reuse is lost
                 log.warning("result not cached: redis unreachable", extra={"error": repr(exc)})
 
     async def _call(self, text: str, options: Options, emit: Emit) -> Summary:
@@ -178,7 +178,7 @@ class ModelLayer:
         if summary.prompt_tokens is not None:
             try:
                 await limiter.settle(estimate, summary.prompt_tokens + (summary.output_tokens or 0))
-            except UNAVAILABLE as exc:
+            except RETRY_LATER as exc:
                 log.warning("token usage not settled: redis unreachable", extra={"error": repr(exc)})
         return summary
 
@@ -188,8 +188,8 @@ async def _redis_step(work: Awaitable[T]) -> T:
     so the job is retried with backoff like any other passing failure."""
     try:
         return await work
-    except UNAVAILABLE as exc:
-        raise SummarizerError(f"redis unreachable before the model call: {exc!r}", transient=True) from exc
+    except RETRY_LATER as exc:
+        raise SummarizerError(f"redis unreachable or full before the model call: {exc!r}", transient=True) from exc
 
 
 def _cancelled_here() -> bool:

@@ -17,6 +17,9 @@ from app.options import NO_OPTIONS, InvalidOption, Options, parse_options
 
 # A job id other producers may choose: printable, no spaces, short enough to be a key.
 JOB_ID_RE: Final = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+# A tenant's name (app/tenants.py): a message without one belongs to DEFAULT_TENANT.
+TENANT_RE: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+DEFAULT_TENANT: Final = "default"
 
 
 class Status(StrEnum):
@@ -95,9 +98,32 @@ class Keys:
     def cool_down(self, model: str) -> str:
         return f"{self.tag}:cool-down:{model}"
 
-    def idempotency(self, key: str) -> str:
-        # Hashed: the client's key may be long or hold any bytes; ours stays short and safe.
-        return f"{self.tag}:idem:{hashlib.sha256(key.encode()).hexdigest()}"
+    def idempotency(self, tenant: str, key: str) -> str:
+        """An Idempotency-Key of one tenant: two tenants' equal keys are two keys. Hashed:
+        the client's key may be long or hold any bytes; ours stays short and safe."""
+        scoped = key if tenant == DEFAULT_TENANT else f"{tenant}\0{key}"  # a default key keeps its old name
+        return f"{self.tag}:idem:{hashlib.sha256(scoped.encode()).hexdigest()}"
+
+    @property
+    def tenants(self) -> str:
+        """The names of the tenants that have had jobs (the admin's breakdown in /stats)."""
+        return f"{self.tag}:tenants"
+
+    def tenant(self, name: str) -> str:
+        """One tenant's numbers: the counts and usage of `totals`, and `active` (queued or running)."""
+        return f"{self.tag}:tenant:{name}"
+
+    def tenant_recent(self, name: str) -> str:
+        """The ids of a tenant's newest jobs enqueued through the API (at most 100)."""
+        return f"{self.tag}:recent:{name}"
+
+    def rate(self, name: str) -> str:
+        """A tenant's request schedule at intake (GCRA: the theoretical arrival time, ms)."""
+        return f"{self.tag}:rate:{name}"
+
+    def spent(self, name: str, day: str) -> str:
+        """The model tokens a tenant's jobs used on a UTC day (YYYY-MM-DD)."""
+        return f"{self.tag}:spent:{name}:{day}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +135,14 @@ class Message:
     text: str
     enqueued_at: float = 0.0
     options: Options = NO_OPTIONS
+    tenant: str = DEFAULT_TENANT
 
     def encode(self) -> bytes:
         data: dict[str, object] = {"id": self.id, "text": self.text, "enqueued_at": self.enqueued_at}
         if self.options:
             data["options"] = self.options.to_dict()
+        if self.tenant != DEFAULT_TENANT:
+            data["tenant"] = self.tenant
         return orjson.dumps(data)
 
 
@@ -131,8 +160,8 @@ def new_job_id() -> str:
     return os.urandom(16).hex()
 
 
-def new_message(text: str, options: Options = NO_OPTIONS) -> Message:
-    return Message(id=new_job_id(), text=text, enqueued_at=time.time(), options=options)
+def new_message(text: str, options: Options = NO_OPTIONS, tenant: str = DEFAULT_TENANT) -> Message:
+    return Message(id=new_job_id(), text=text, enqueued_at=time.time(), options=options, tenant=tenant)
 
 
 def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Message, bool]:
@@ -161,8 +190,16 @@ def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Messa
     if not isinstance(enqueued_at, (int, float)) or isinstance(enqueued_at, bool):
         enqueued_at, completed = time.time(), True
     # An "attempt" field (written by earlier versions) is ignored: the record counts attempts.
-    message = Message(id=job_id, text=text, enqueued_at=float(enqueued_at), options=_options(data.get("options")))
-    return message, completed
+    options, tenant = _options(data.get("options")), _tenant(data.get("tenant"))
+    return Message(id=job_id, text=text, enqueued_at=float(enqueued_at), options=options, tenant=tenant), completed
+
+
+def _tenant(raw: object) -> str:
+    if raw is None:
+        return DEFAULT_TENANT
+    if not isinstance(raw, str) or not TENANT_RE.fullmatch(raw):
+        raise PoisonMessage(f"bad tenant {raw!r}: expected 1-64 characters of [a-z0-9_-]")
+    return raw
 
 
 def _options(raw: object) -> Options:
@@ -226,34 +263,54 @@ class Outcome:
     cost_usd: float | None = None  # None: no prices set, or served from the cache
     unhonoured_options: tuple[str, ...] = ()
 
+    @property
+    def tokens(self) -> int:
+        """The model tokens this job spent of its tenant's daily budget (none when cached)."""
+        return 0 if self.cached else (self.prompt_tokens or 0) + (self.output_tokens or 0)
+
     def record_fields(self) -> tuple[str | int | float, ...]:
         """Name/value pairs for the record. Flags only when true (decode_record fills in
         false), numbers only when known: a done record stays small."""
         fields: tuple[str | int | float, ...] = ("summary", self.summary, "model", self.model)
-        if self.cached:
-            fields += ("cached", 1)
-        if self.truncated:
-            fields += ("truncated", 1)
-        for name, value in self._known_usage():
-            fields += (name, value)
-        if self.unhonoured_options:
-            fields += ("unhonoured_options", ",".join(self.unhonoured_options))
+        if self.cached or self.truncated or self.prompt_tokens is not None or self.unhonoured_options:
+            fields += self._facts()  # not for a plain summary: the common case pays nothing here
         return fields
 
     def usage(self) -> tuple[str | int | float, ...]:
         """Name/amount pairs to add to the queue's totals (USAGE_TOTALS)."""
+        if self.prompt_tokens is None and not self.cached:
+            return ()
         amounts: tuple[str | int | float, ...] = ("cached_jobs", 1) if self.cached else ()
         for name, value in self._known_usage():
             amounts += (name, value)
         return amounts
 
     def event(self, job_id: str, timing: Timing) -> bytes:
-        event: dict[str, object] = {"id": job_id, "status": Status.DONE.value, "summary": self.summary}
-        event |= {"model": self.model, **timing.fields(), "cached": self.cached, "truncated": self.truncated}
-        event.update(self._known_usage())
+        event: dict[str, object] = {
+            "id": job_id,
+            "status": "done",
+            "summary": self.summary,
+            "model": self.model,
+            "queued_s": round(timing.started_at - timing.enqueued_at, 6),
+            "run_s": round(timing.ended_at - timing.started_at, 6),
+            "cached": self.cached,
+            "truncated": self.truncated,
+        }
+        if self.prompt_tokens is not None:
+            event.update(self._known_usage())
         if self.unhonoured_options:
             event["unhonoured_options"] = list(self.unhonoured_options)
         return orjson.dumps(event)
+
+    def _facts(self) -> tuple[str | int | float, ...]:
+        facts: tuple[str | int | float, ...] = ("cached", 1) if self.cached else ()
+        if self.truncated:
+            facts += ("truncated", 1)
+        for name, value in self._known_usage():
+            facts += (name, value)
+        if self.unhonoured_options:
+            facts += ("unhonoured_options", ",".join(self.unhonoured_options))
+        return facts
 
     def _known_usage(self) -> list[tuple[str, int | float]]:
         if self.prompt_tokens is None:
@@ -273,6 +330,7 @@ def failed_event(job_id: str, error: str, timing: Timing) -> bytes:
 # hash's strings by it, and the OpenAPI document's Job schema is made from it.
 RECORD_FIELDS: Final[dict[str, str]] = {
     "status": "string",
+    "tenant": "string",
     "attempts": "integer",
     "text_chars": "integer",
     "enqueued_at": "number",
@@ -312,6 +370,7 @@ def decode_record(job_id: str, fields: dict[bytes, bytes]) -> dict[str, object]:
         name, text = key.decode(), value.decode("utf-8", "replace")
         decode = _DECODERS.get(RECORD_FIELDS.get(name, "string"))
         record[name] = decode(text) if decode is not None else text
+    record.setdefault("tenant", DEFAULT_TENANT)  # a record from before tenants, or a foreign producer's
     if record.get("status") == Status.DONE.value:  # stored only when true
         record.setdefault("cached", False)
         record.setdefault("truncated", False)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import orjson
 
-from app.queue.contract import UNFINISHED_RECORD_TTL_S, Message, PoisonMessage, decode_message
+from app.queue.contract import DEFAULT_TENANT, UNFINISHED_RECORD_TTL_S, PoisonMessage, decode_message
 from app.queue.pipes import execute
 
 if TYPE_CHECKING:
@@ -42,9 +43,10 @@ class DeadLetters:
             except PoisonMessage as exc:
                 problems.append(f"entry {data.get('id')!r} cannot run again: {exc}")
                 continue
-            fresh = Message(id=message.id, text=message.text, enqueued_at=time.time(), options=message.options)
-            keys = [self._keys.dead, self._keys.queue, self._keys.job(fresh.id)]
-            args = [entry, fresh.encode(), fresh.enqueued_at, len(fresh.text), UNFINISHED_RECORD_TTL_S]
+            fresh = replace(message, enqueued_at=time.time())
+            keys = [self._keys.dead, self._keys.queue, self._keys.job(fresh.id), self._keys.tenant(fresh.tenant)]
+            tenant = "" if fresh.tenant == DEFAULT_TENANT else fresh.tenant
+            args = [entry, fresh.encode(), fresh.enqueued_at, len(fresh.text), UNFINISHED_RECORD_TTL_S, tenant]
             requeued += await self._requeue_dead(keys=keys, args=args)
         return requeued, problems
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
+from redis.exceptions import OutOfMemoryError
 
-from app.queue.contract import UNFINISHED_RECORD_TTL_S, Message
+from app.connection.errors import FULL
+from app.queue.contract import DEFAULT_TENANT, UNFINISHED_RECORD_TTL_S, Message
 from app.queue.pipes import execute
 from app.queue.replies import Enqueued
 
@@ -31,29 +34,81 @@ class DuplicateRequest(Exception):
         self.job_id = job_id
 
 
-Refused = QueueFull | JobExists | DuplicateRequest
+class KeyReused(Exception):
+    """The idempotency key was used before for another request: `job_id` is the job it made."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
+
+
+class OverQuota(Exception):
+    """The tenant's quota refused the job (nothing written): `kind` says which, `retry_after_ms`
+    when it would be admitted."""
+
+    def __init__(self, kind: Enqueued, retry_after_ms: int) -> None:
+        super().__init__(kind.name)
+        self.kind = kind
+        self.retry_after_ms = retry_after_ms
+
+
+Refused = QueueFull | JobExists | DuplicateRequest | KeyReused | OverQuota | OutOfMemoryError
+ONE_DAY_S = 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """A tenant's limits at intake, each 0 for none (app/tenants.py reads them from settings)."""
+
+    requests_per_minute: int = 0
+    max_active_jobs: int = 0
+    daily_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Enqueue:
-    """One job for `enqueue_many`, with its queue limit and idempotency key."""
+    """One job for `enqueue_many`: the queue's limit, the idempotency key and what it stands
+    for (`fingerprint`), and the quota of the job's tenant."""
 
     message: Message
     max_length: int = 0
     key: str | None = None
+    fingerprint: str = ""
+    quota: Quota = Quota()
 
 
-def refusal(message: Message, reply: list[object]) -> Refused | None:
-    """enqueue.lua's reply as the reason the job was refused, or None when it was queued."""
-    code, job_id = reply
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """What intake answered: None or why the job was refused, and the tenant's rate quota
+    after it: requests still allowed (-1: no rate limit) and ms until the quota is whole
+    (refused for a quota: until it would admit the job)."""
+
+    refused: Refused | None
+    left: int = -1
+    reset_ms: int = 0
+
+
+def admission(message: Message, reply: list[object] | Exception) -> Admission:
+    """enqueue.lua's reply, read. Redis full refuses this job alone (others of its batch may
+    have landed before it filled); any other error is a bug, raised."""
+    if isinstance(reply, FULL):
+        return Admission(reply)
+    if isinstance(reply, Exception):
+        raise reply
+    code, job_id, left, reset_ms = reply
+    earlier = job_id.decode() if isinstance(job_id, bytes) else str(job_id)
+    refused: Refused | None = None
     if code == Enqueued.FULL:
-        return QueueFull(message.id)
-    if code == Enqueued.EXISTS:
-        return JobExists(message.id)
-    if code == Enqueued.KEY_USED:
-        assert isinstance(job_id, bytes)
-        return DuplicateRequest(job_id.decode())
-    return None
+        refused = QueueFull(message.id)
+    elif code == Enqueued.EXISTS:
+        refused = JobExists(message.id)
+    elif code == Enqueued.KEY_USED:
+        refused = DuplicateRequest(earlier)
+    elif code == Enqueued.KEY_REUSED:
+        refused = KeyReused(earlier)
+    elif code != Enqueued.QUEUED:
+        refused = OverQuota(Enqueued(code), int(reset_ms))  # type: ignore[call-overload]
+    return Admission(refused, int(left), int(reset_ms))  # type: ignore[call-overload]
 
 
 class Producer:
@@ -67,33 +122,33 @@ class Producer:
     async def enqueue(self, message: Message, *, max_length: int = 0, idempotency_key: str | None = None) -> None:
         """Write the record and push the message in one round trip. Raises QueueFull,
         JobExists or DuplicateRequest (with the earlier job's id), having written nothing."""
-        [refused] = await self.enqueue_many([Enqueue(message, max_length, idempotency_key)])
-        if refused is not None:
-            raise refused
+        [admitted] = await self.enqueue_many([Enqueue(message, max_length, idempotency_key)])
+        if admitted.refused is not None:
+            raise admitted.refused
 
-    async def enqueue_many(self, batch: list[Enqueue]) -> list[Refused | None]:
+    async def enqueue_many(self, batch: list[Enqueue]) -> list[Admission]:
         """Enqueue many jobs in one round trip, each its own atomic script; returns,
-        per job, None or the exception `enqueue` would have raised."""
+        per job, whether it was admitted (or the exception `enqueue` would have raised)."""
         pipe = self._queue.redis.pipeline(transaction=False)
         for item in batch:
-            await self.enqueue_into(pipe, item.message, max_length=item.max_length, idempotency_key=item.key)
-        replies = await execute(pipe)
-        return [refusal(item.message, reply) for item, reply in zip(batch, replies, strict=True)]  # type: ignore[arg-type]
+            await self.enqueue_into(pipe, item)
+        replies = await execute(pipe, raise_on_error=False)
+        return [admission(item.message, reply) for item, reply in zip(batch, replies, strict=True)]  # type: ignore[arg-type]
 
-    async def enqueue_into(
-        self,
-        pipe: aioredis.client.Pipeline,
-        message: Message,
-        *,
-        max_length: int = 0,
-        idempotency_key: str | None = None,
-    ) -> None:
+    async def enqueue_into(self, pipe: aioredis.client.Pipeline, item: Enqueue | Message) -> None:
         """Add an enqueue to `pipe`, for a producer sending many jobs in one round trip.
         Each job is still its own atomic script; the caller executes the pipeline (and
-        reads each reply with `refusal`)."""
-        keys = [self._keys.queue, self._keys.job(message.id), self._keys.totals, self._keys.recent]
-        if idempotency_key is not None:
-            keys.append(self._keys.idempotency(idempotency_key))
-        args = [message.encode(), message.enqueued_at, len(message.text), max_length, message.id]
-        args += (self._queue.result_ttl_s, UNFINISHED_RECORD_TTL_S)
-        await self._enqueue(keys=keys, args=args, client=pipe)
+        reads each reply with `admission`)."""
+        item = item if isinstance(item, Enqueue) else Enqueue(item)
+        message, keys, tenant = item.message, self._keys, item.message.tenant
+        now = time.time()
+        day, day_left_ms = time.strftime("%Y-%m-%d", time.gmtime(now)), round((ONE_DAY_S - now % ONE_DAY_S) * 1000)
+        script_keys = [keys.queue, keys.job(message.id), keys.totals, keys.recent, keys.tenant(tenant)]
+        script_keys += (keys.tenant_recent(tenant), keys.rate(tenant), keys.spent(tenant, day), keys.tenants)
+        if item.key is not None:
+            script_keys.append(keys.idempotency(tenant, item.key))
+        args = [message.encode(), message.enqueued_at, len(message.text), item.max_length, message.id]
+        args += (self._queue.result_ttl_s, UNFINISHED_RECORD_TTL_S, "" if tenant == DEFAULT_TENANT else tenant, tenant)
+        quota = item.quota
+        args += (quota.requests_per_minute, quota.max_active_jobs, quota.daily_tokens, item.fingerprint, day_left_ms)
+        await self._enqueue(keys=script_keys, args=args, client=pipe)

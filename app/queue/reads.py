@@ -47,9 +47,11 @@ class Reads:
         ]
         return record, pieces
 
-    async def recent_jobs(self, most: int) -> list[Record]:
-        """The newest jobs enqueued through the API, newest first (expired ones left out)."""
-        ids = [raw.decode() for raw in await self._redis.lrange(self._keys.recent, 0, most - 1)]
+    async def recent_jobs(self, most: int, tenant: str | None = None) -> list[Record]:
+        """The newest jobs enqueued through the API, newest first (expired ones left out):
+        every tenant's, or one tenant's."""
+        recent = self._keys.recent if tenant is None else self._keys.tenant_recent(tenant)
+        ids = [raw.decode() for raw in await self._redis.lrange(recent, 0, most - 1)]
         async with self._redis.pipeline(transaction=False) as pipe:
             for job_id in ids:
                 pipe.hgetall(self._keys.job(job_id))
@@ -87,6 +89,26 @@ class Reads:
             "totals": counts,
             "usage": usage,
         }
+
+    async def tenant_numbers(self, tenant: str) -> dict[str, object]:
+        """One tenant's jobs queued or running now (`active`), and its counts and usage since
+        the queue began."""
+        return _tenant_numbers(await self._redis.hgetall(self._keys.tenant(tenant)))
+
+    async def every_tenants_numbers(self) -> dict[str, dict[str, object]]:
+        """`tenant_numbers` of every tenant that has had jobs, by name."""
+        names = sorted(raw.decode() for raw in await self._redis.smembers(self._keys.tenants))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hgetall(self._keys.tenant(name))
+            found = await pipe.execute()
+        return {name: _tenant_numbers(raw) for name, raw in zip(names, found, strict=True)}
+
+
+def _tenant_numbers(raw: dict[bytes, bytes]) -> dict[str, object]:
+    active = max(0, int(raw.pop(b"active", b"0")))
+    counts, usage = split_totals(raw)
+    return {"active": active, "totals": counts, "usage": usage}
 
 
 def split_totals(raw: dict[bytes, bytes]) -> tuple[dict[str, int], dict[str, float]]:

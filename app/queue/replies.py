@@ -11,12 +11,16 @@ from enum import IntEnum
 
 
 class Enqueued(IntEnum):
-    """enqueue.lua, with the job id: {code, id}."""
+    """enqueue.lua: {code, id, requests left, ms until the quota is whole (or admits one more)}."""
 
     FULL = -1  # the queue holds MAX_QUEUE_LENGTH messages: nothing written
     EXISTS = 0  # a record with this id exists: nothing pushed
     QUEUED = 1
     KEY_USED = 2  # the idempotency key was used before: the id is the earlier job's
+    KEY_REUSED = 3  # the idempotency key was used before for another request: nothing written
+    RATE_LIMITED = 4  # the tenant's requests per minute are spent: nothing written
+    TOO_MANY_ACTIVE = 5  # the tenant has its most jobs queued or running: nothing written
+    BUDGET_SPENT = 6  # the tenant's model tokens of the day are spent: nothing written
 
 
 class Started(IntEnum):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import redis.asyncio as aioredis
 
 from app.queue.contract import (
+    DEFAULT_TENANT,
     STREAM_CAP,
     UNFINISHED_RECORD_TTL_S,
     Message,
@@ -26,6 +27,8 @@ from app.queue.replies import Ended, Moved, Started
 if TYPE_CHECKING:
     from app.queue.store import Queue
 
+# A day's spent-tokens counter outlives its day, for the budget check near midnight.
+SPENT_TTL_S = 2 * 86_400
 # Blocking reads wait at most this long, well below the socket timeout (redis-py
 # treats a read that outlives socket_timeout as a dead connection). Short, because a
 # stopping worker lets its blocking read end rather than cancel it (app/worker/runner.py):
@@ -86,6 +89,17 @@ class Transitions:
         self._progress, self._promote_due = queue.script("progress"), queue.script("promote_due")
         self._requeue = queue.script("requeue")
 
+    def _tenant_slots(self, tenants: list[str], day: str | None = None) -> tuple[list[str], list[int]]:
+        """The keys of the distinct tenants of a batch (each tenant's hash, and with `day` its
+        tokens spent that day), and each item's 1-based index among those tenants: a batch of
+        one tenant's jobs, the usual case, costs one key (or two), not one per job."""
+        order: dict[str, int] = {}
+        slot = [order.setdefault(tenant, len(order) + 1) for tenant in tenants]
+        keys: list[str] = []
+        for tenant in order:
+            keys += (self._keys.tenant(tenant), self._keys.spent(tenant, day)) if day else (self._keys.tenant(tenant),)
+        return keys, slot
+
     def _dead_args(self) -> tuple[float, int, int]:
         retention = self._queue.retention
         return time.time(), retention.dead_max, retention.dead_ttl_s
@@ -134,13 +148,13 @@ class Transitions:
         pipe = self._redis.pipeline(transaction=False)
         await self._bury_into(pipe, processing, [item for item in batch if item.message is None])
         if runnable:
-            keys, args = [processing], [time.time(), worker_id, UNFINISHED_RECORD_TTL_S]
-            for item in runnable:
-                message = item.message
-                assert message is not None
-                keys.append(self._keys.job(message.id))
-                args += (item.raw, item.replacement, message.enqueued_at, len(message.text))
-            await self._start(keys=keys, args=args, client=pipe)
+            messages = [item.message for item in runnable if item.message is not None]
+            tenant_keys, slot = self._tenant_slots([message.tenant for message in messages])
+            keys = [processing, self._keys.tenants, *(self._keys.job(message.id) for message in messages)]
+            args = [time.time(), worker_id, UNFINISHED_RECORD_TTL_S, len(messages), DEFAULT_TENANT]
+            for item, message, index in zip(runnable, messages, slot, strict=True):
+                args += (item.raw, item.replacement, message.enqueued_at, len(message.text), message.tenant, index)
+            await self._start(keys=[*keys, *tenant_keys], args=args, client=pipe)
         results = await execute(pipe)
         started, refused = self._sort_started(runnable, results[-1] if runnable else [])  # type: ignore[arg-type]
         if refused:  # found by the script: a second round trip, only for such a batch
@@ -186,14 +200,18 @@ class Transitions:
         """running -> done for a batch, in one round trip, each job released, recorded,
         counted and announced at once. Returns how many became done (the others were
         already final)."""
+        now = time.time()
+        day = time.strftime("%Y-%m-%d", time.gmtime(now))
+        tenant_keys, slot = self._tenant_slots([item.job.message.tenant for item in batch], day)
         keys = [self._keys.processing(worker_id), self._keys.totals]
-        args: list[object] = [time.time(), self._queue.result_ttl_s, self._keys.channel]
-        for item in batch:
+        args: list[object] = [now, self._queue.result_ttl_s, self._keys.channel, len(batch), SPENT_TTL_S]
+        for item, index in zip(batch, slot, strict=True):
             job_id, outcome = item.job.message.id, item.outcome
             fields, usage = outcome.record_fields(), outcome.usage()
             keys += (self._keys.job(job_id), self._keys.stream(job_id))
-            args += (item.job.raw, outcome.event(job_id, item.timing), len(fields) // 2, len(usage) // 2)
-            args += (*fields, *usage)
+            args += (item.job.raw, outcome.event(job_id, item.timing), index, outcome.tokens)
+            args += (len(fields) // 2, len(usage) // 2, *fields, *usage)
+        keys += tenant_keys
         return int(await self._complete(keys=keys, args=args))
 
     async def fail(self, worker_id: str, job: RunningJob, error: str, timing: Timing) -> bool:
@@ -201,8 +219,9 @@ class Transitions:
         job_id, keys = job.message.id, self._keys
         now, dead_max, dead_ttl_s = self._dead_args()
         event, entry = failed_event(job_id, error, timing), dead_entry(job.raw, error, job_id)
+        tenant = keys.tenant(job.message.tenant)
         code = await self._fail(
-            keys=[keys.processing(worker_id), keys.job(job_id), keys.dead, keys.totals, keys.stream(job_id)],
+            keys=[keys.processing(worker_id), keys.job(job_id), keys.dead, keys.totals, keys.stream(job_id), tenant],
             args=[job.raw, error, now, self._queue.result_ttl_s, keys.channel, event, entry, dead_max, dead_ttl_s],
         )
         return code == Ended.ENDED
@@ -211,6 +230,7 @@ class Transitions:
         """running -> queued in `delay_s`, the error recorded. False if it was already final.
         The message runs again as it is held: the same bytes, options and all."""
         keys = [self._keys.processing(worker_id), self._keys.job(job.message.id), self._keys.delayed, self._keys.totals]
+        keys.append(self._keys.tenant(job.message.tenant))
         code = await self._retry(keys=keys, args=[job.raw, job.raw, time.time() + delay_s, error])
         return code == Ended.ENDED
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 
 from app import tasks
 from app.config import Settings
-from app.connection.errors import UNAVAILABLE
+from app.connection.errors import RETRY_LATER
 from app.metrics import Metrics
 from app.model.layer import ModelLayer
 from app.model.summarizers.base import Emit, SummarizerError, Summary
@@ -162,7 +162,7 @@ class Worker:
                 continue
             try:
                 raws = await self.transitions.reserve(self.id, free, BLOCK_S)
-            except UNAVAILABLE as exc:
+            except RETRY_LATER as exc:
                 await outage.hit(exc)
                 continue
             outage.clear()
@@ -264,7 +264,7 @@ class Worker:
         async def emit(text: str) -> None:
             try:
                 await self._progress.submit(Delta(job_id, attempt, text))
-            except UNAVAILABLE as exc:
+            except RETRY_LATER as exc:
                 log.debug("progress dropped: redis unreachable", extra={"job_id": job_id, "error": repr(exc)})
 
         return emit

@@ -11,7 +11,7 @@ import time
 import orjson
 
 from app.config import Settings
-from app.connection.errors import UNAVAILABLE
+from app.connection.errors import RETRY_LATER
 from app.metrics import Metrics
 from app.queue.replies import Requeued
 from app.queue.transitions import Transitions
@@ -67,7 +67,7 @@ class Upkeep:
                     await self._recover_orphans()
                     next_beat = now + beat_every_s
                 await self._transitions.promote_due()
-            except UNAVAILABLE as exc:
+            except RETRY_LATER as exc:
                 await outage.hit(exc)
                 self._link.lost()
                 continue

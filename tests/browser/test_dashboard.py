@@ -1,19 +1,24 @@
 """The dashboard at / in Debian's headless Chromium, driven by Playwright: load the page, see the
-queue, submit a text and watch its summary arrive. The screenshot is kept in tests/artifacts/."""
+queue, submit a text and watch its summary arrive, all under the page's Content-Security-Policy with
+no violation; the API key kept for the tab's session unless "remember this key" is ticked, and never
+in a URL. The screenshot is kept in tests/artifacts/."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright, expect
 
 from app.config import Settings
 from app.model.summarizers.extractive import ExtractiveSummarizer
 from tests.api.conftest import StartService
 from tests.conftest import with_
+from tests.helpers import eventually
 from tests.redis_server import require_binary
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -45,16 +50,70 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
+# Chromium reports a refused script or style on the console as "... violates the following
+# Content Security Policy directive ...".
+CSP = re.compile(r"content.security.policy", re.IGNORECASE)
+UPDATED = re.compile(r"^updated ")  # not "not updated: ..."
+# Each violation also fires a securitypolicyviolation event: recorded in the page, a second net.
+RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(e.violatedDirective));
+"""
+
+
+@dataclass
+class Watched:
+    """What a page said on its console, threw, and asked for."""
+
+    console: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+
+    def csp_messages(self) -> list[str]:
+        return [text for text in self.console if CSP.search(text)]
+
+
+async def watched_page(context: BrowserContext) -> tuple[Page, Watched]:
+    page = await context.new_page()
+    watched = Watched()
+
+    def on_console(message: ConsoleMessage) -> None:
+        watched.console.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: watched.errors.append(str(error)))
+    page.on("request", lambda request: watched.urls.append(request.url))
+    await page.add_init_script(RECORD_VIOLATIONS)
+    return page, watched
+
+
+async def assert_no_violations(page: Page, watched: Watched) -> None:
+    assert watched.csp_messages() == [], watched.console
+    assert await page.evaluate("window.__violations") == []
+    assert watched.errors == []
+    assert not any(KEY in url for url in watched.urls), watched.urls  # the key never goes in a URL
+
+
+async def stored(page: Page) -> dict[str, list[str]]:
+    """The values (not the names) in each of the page's storages."""
+    values: dict[str, list[str]] = await page.evaluate(
+        "({session: Object.values(sessionStorage), local: Object.values(localStorage)})"
+    )
+    return values
+
+
 async def test_the_dashboard_shows_the_queue_and_streams_a_summary(
     start_service: StartService, settings: Settings, browser: Browser
 ) -> None:
-    service = await start_service(with_(settings, api_keys=(KEY,)), ExtractiveSummarizer())
-    page = await browser.new_page(viewport={"width": 1200, "height": 1100})
+    service = await start_service(with_(settings, api_keys=(f"admin:{KEY}",)), ExtractiveSummarizer())
+    context = await browser.new_context(viewport={"width": 1200, "height": 1100})
+    page, watched = await watched_page(context)
     await page.goto(str(service.client.make_url("/")))
     await expect(page.locator("#connection")).to_contain_text("not updated")  # no key yet: 401
     await page.fill("#key", KEY)
     await page.dispatch_event("#key", "change")
     await expect(page.locator("#connection")).to_contain_text("updated", timeout=5000)
+    assert await stored(page) == {"session": [KEY], "local": []}  # "remember" is not ticked
     await expect(page.locator("#workers tr")).to_have_count(1)
     await expect(page.locator("#workers")).to_contain_text("alive")
 
@@ -71,3 +130,58 @@ async def test_the_dashboard_shows_the_queue_and_streams_a_summary(
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     assert (ARTIFACTS / "dashboard.png").stat().st_size > 10_000
+    await assert_no_violations(page, watched)
+
+    # The policy is enforced, and a violation would have been seen: an inline script without
+    # the page's hash is refused, and reported on the console.
+    await page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.__ran = true';"
+        " document.body.append(s); }"
+    )
+    assert await page.evaluate("window.__ran === undefined")
+
+    async def reported() -> bool:
+        return bool(watched.csp_messages())
+
+    await eventually(reported, 5.0, "a CSP violation on the console")
+    assert await page.evaluate("window.__violations.length") > 0
+    await context.close()
+
+
+async def test_the_key_is_kept_for_the_tab_unless_remembered_and_an_old_stored_key_is_moved(
+    start_service: StartService, settings: Settings, browser: Browser
+) -> None:
+    service = await start_service(with_(settings, api_keys=(f"admin:{KEY}",)), worker=False)
+    url = str(service.client.make_url("/"))
+    context = await browser.new_context()
+    page, watched = await watched_page(context)
+    await page.goto(url)
+    # A key an earlier version kept in localStorage: moved to this tab's session, not kept for good.
+    await page.evaluate(f"localStorage.setItem('summarize-api-key', {KEY!r})")
+    await page.reload()
+    await expect(page.locator("#connection")).to_have_text(UPDATED, timeout=5000)
+    await expect(page.locator("#key")).to_have_value(KEY)
+    await expect(page.locator("#remember")).not_to_be_checked()
+    await expect(page.locator("#key-note")).to_contain_text("remember this key")
+    assert await stored(page) == {"session": [KEY], "local": []}
+
+    await page.check("#remember")
+    assert await stored(page) == {"session": [], "local": [KEY]}
+    # Another tab of the same browser finds it, ticked.
+    second, second_watched = await watched_page(context)
+    await second.goto(url)
+    await expect(second.locator("#key")).to_have_value(KEY)
+    await expect(second.locator("#remember")).to_be_checked()
+    await expect(second.locator("#connection")).to_have_text(UPDATED, timeout=5000)
+
+    await second.uncheck("#remember")  # forgotten by the browser, kept for that tab
+    assert await stored(second) == {"session": [KEY], "local": []}
+    third, third_watched = await watched_page(context)
+    await third.goto(url)
+    await expect(third.locator("#connection")).to_contain_text("not updated", timeout=5000)
+    await expect(third.locator("#key")).to_have_value("")
+    await expect(third.locator("#remember")).not_to_be_checked()
+    assert await stored(third) == {"session": [], "local": []}
+    for each, its in ((page, watched), (second, second_watched), (third, third_watched)):
+        await assert_no_violations(each, its)
+    await context.close()

@@ -1,11 +1,13 @@
 """`make compose-test`: the real Dockerfile and compose.yaml, built and run, then broken.
 
-Validate and lint, build, start the stack, send the original design's curl request and wait
-for its summary, scale to 3 workers with a slow summarizer, submit 200 jobs, `docker kill`
-one worker and restart the Redis container mid-run, and check that every job ends `done`
-exactly once (its record is done; no worker logged finishing it twice). Tears down always.
-Needs a Docker engine (here: ../shared/tools/container-standins.sh, then
-`source /opt/standins/env.sh`).
+Validate and lint, build, start the stack, check that Redis requires its password and runs with
+maxmemory and noeviction, send the original design's curl request and wait for its summary,
+scale to 3 workers with a slow summarizer, submit 200 jobs, `docker kill` one worker and restart
+the Redis container mid-run, and check that every job ends `done` exactly once (its record is
+done; no worker logged finishing it twice); then fill Redis (maxmemory lowered to nothing) and
+check that the API answers 503 /problems/redis-full. Tears down always. Runs with its own random
+REDIS_PASSWORD (the environment beats .env, which it never writes). Needs a Docker engine (here:
+../shared/tools/container-standins.sh, then `source /opt/standins/env.sh`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import collections
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -29,6 +32,9 @@ PROJECT = "sqcompose"
 FILES = ["-f", str(ROOT / "compose.yaml"), "-f", str(ROOT / "tests/compose/compose.test.yaml")]
 JOBS = 200
 ORIGINAL_REQUEST = '{"text": "Your text to summarize here."}'
+# The stack's secret for this run, and a memory limit other than the default, to see it honoured.
+PASSWORD = secrets.token_hex(32)
+MAXMEMORY = ("200mb", 200 * 1024 * 1024)
 
 
 def run(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> str:
@@ -92,7 +98,7 @@ async def submit(session: aiohttp.ClientSession, base: str, n: int) -> list[str]
 
 
 def done_count(port: int) -> int:
-    with redis.Redis(port=port) as client:
+    with redis.Redis(port=port, password=PASSWORD) as client:
         return sum(1 for key in client.scan_iter("{job_queue}:job:*") if client.hget(key, "status") == b"done")
 
 
@@ -118,8 +124,58 @@ def finished_per_job() -> collections.Counter[str]:
     return finished
 
 
+def check_redis(redis_port: int) -> None:
+    """Redis refuses clients without the password, and keeps every key: maxmemory with noeviction.
+    The password is on no command line (the container's command names only its config file)."""
+    for password in (None, "not-" + PASSWORD):
+        try:
+            with redis.Redis(port=redis_port, password=password) as client:
+                client.ping()
+        except redis.AuthenticationError as exc:
+            print(f"password {'absent' if password is None else 'wrong'}: refused ({exc})")
+        else:
+            raise AssertionError(f"Redis answered a client with password {password!r}")
+    with redis.Redis(port=redis_port, password=PASSWORD, decode_responses=True) as client:
+        assert client.ping()
+        settings = client.config_get("maxmemory*")
+    assert settings["maxmemory-policy"] == "noeviction", settings
+    assert int(settings["maxmemory"]) == MAXMEMORY[1], settings
+    print(f"maxmemory {settings['maxmemory']} ({MAXMEMORY[0]}), maxmemory-policy {settings['maxmemory-policy']}")
+    [container] = compose("ps", "-q", "redis").split()
+    command = run("docker", "inspect", container, "--format", "{{json .Config.Cmd}} {{json .Args}}")
+    assert PASSWORD not in command, "the password is on the Redis container's command line"
+
+
+def redis_host_port() -> int:
+    """Redis's port on the host (ephemeral: it may change when the container restarts)."""
+    return int(compose("port", "redis", "6379").strip().rsplit(":", 1)[1])
+
+
+async def check_redis_full(session: aiohttp.ClientSession, base: str) -> None:
+    """A full Redis (maxmemory lowered below what it uses) refuses the job: 503 redis-full, with
+    Retry-After; with room again the API accepts jobs without a restart. The workers are stopped
+    first: this is the API's answer, and the stack is torn down after it."""
+    compose("stop", "-t", "30", "worker", timeout=120)
+    with redis.Redis(port=redis_host_port(), password=PASSWORD) as client:
+        client.config_set("maxmemory", "1")
+        try:
+            async with session.post(f"{base}/process", json={"text": "No room for me."}) as response:
+                problem = await response.json(content_type=None)
+                assert response.status == 503, (response.status, problem)
+                assert problem["type"] == "/problems/redis-full", problem
+                assert int(response.headers["Retry-After"]) > 0
+        finally:
+            client.config_set("maxmemory", str(MAXMEMORY[1]))
+    async with session.post(f"{base}/process", json={"text": "Room again."}) as response:
+        assert response.status == 202, await response.text()
+    print("a full Redis: 503 /problems/redis-full with Retry-After; with room again, 202")
+
+
 async def scenario(started: float, port: int) -> None:
     base = f"http://localhost:{port}"
+    redis_port = redis_host_port()
+    step("Redis: password required, maxmemory with noeviction", started)
+    check_redis(redis_port)
     async with aiohttp.ClientSession() as session:
         step("the original design's curl request", started)
         record = await wait_done(session, base, original_curl(port), 60)
@@ -128,7 +184,6 @@ async def scenario(started: float, port: int) -> None:
 
         step("3 workers with a slow summarizer (2 s a job, 10 at once each)", started)
         compose("up", "-d", "--wait", "--no-deps", "--scale", "worker=3", "worker", env={"TEST_SUMMARIZER": "sleep"})
-        redis_port = int(compose("port", "redis", "6379").strip().rsplit(":", 1)[1])
 
         step(f"{JOBS} jobs; kill -9 one worker, restart Redis, mid-run", started)
         ids = await submit(session, base, JOBS)
@@ -155,6 +210,10 @@ async def scenario(started: float, port: int) -> None:
     assert retried > 0, "the killed worker held no job: the test proved nothing"
     print(f"{JOBS} done, none twice; {retried} ran again after the kill (recovered from the dead worker)")
 
+    step("a full Redis", started)
+    async with aiohttp.ClientSession() as session:
+        await check_redis_full(session, base)
+
 
 def main() -> int:
     if shutil.which("docker") is None:
@@ -163,6 +222,8 @@ def main() -> int:
     started = time.monotonic()
     port = free_port()
     os.environ["PORT"] = str(port)  # the API's host port, for compose's interpolation
+    os.environ["REDIS_PASSWORD"] = PASSWORD  # beats a REDIS_PASSWORD in .env
+    os.environ["REDIS_MAXMEMORY"] = MAXMEMORY[0]
     step("validate and lint", started)
     compose("config", "-q")
     run("hadolint", str(ROOT / "Dockerfile"))

@@ -8,10 +8,8 @@ import time
 from collections import Counter
 
 from tests.fakes.gemini_server import Answer, Delay, FakeGemini
-from tests.faults.test_processes import Private, Spawn, accept, all_running, private, spawn, worker_env
+from tests.faults.processes import Private, Spawn, accept, all_running, worker_env
 from tests.helpers import eventually
-
-__all__ = ["private", "spawn"]
 
 MODEL_S = 1.5
 

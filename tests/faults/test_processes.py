@@ -12,99 +12,13 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
-import orjson
-import pytest
-import redis.asyncio as aioredis
 
-from app.queue.contract import Keys, new_message
-from app.queue.store import Queue
-from tests.helpers import drain_events, eventually
-from tests.redis_server import RedisServer, free_port
-
-Spawn = Callable[..., subprocess.Popen[bytes]]
-Private = tuple[RedisServer, Queue, aioredis.client.PubSub]
-
-
-@pytest.fixture
-def spawn(tmp_path: Path) -> Iterator[Spawn]:
-    """Start `python -m app` with extra environment; its log goes to tmp_path/<name>.log."""
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start(name: str, **env: str) -> subprocess.Popen[bytes]:
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "GEMINI_", "SUMMARIZER"))}
-        with (tmp_path / f"{name}.log").open("wb") as log:
-            process = subprocess.Popen([sys.executable, "-m", "app"], env=clean | env, stdout=log, stderr=log)
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-def worker_env(server: RedisServer, keys: Keys, **extra: str) -> dict[str, str]:
-    return {
-        "ROLE": "worker",
-        "REDIS_URL": server.url,
-        "QUEUE_NAME": keys.queue,
-        "RESULT_CHANNEL": keys.channel,
-        "SUMMARIZER": "sleep",
-        "HEARTBEAT_INTERVAL": "0.5",
-        "LOG_LEVEL": "INFO",
-        "METRICS_PORT": "0",  # several workers share this host; the probe has a test of its own
-    } | extra
-
-
-async def accept(queue: Queue, n: int) -> list[str]:
-    ids = []
-    for i in range(n):
-        message = new_message(f"job {i}: some text to summarize")
-        await queue.producer.enqueue(message)
-        ids.append(message.id)
-    return ids
-
-
-async def statuses(queue: Queue, ids: list[str]) -> Counter[str]:
-    records = [await queue.reads.get_job(job_id) for job_id in ids]
-    return Counter(str(r["status"]) if r else "missing" for r in records)
-
-
-async def all_running(queue: Queue, ids: list[str]) -> None:
-    async def running() -> bool:
-        return (await statuses(queue, ids))["running"] == len(ids)
-
-    await eventually(running, what=f"all {len(ids)} jobs running")
-
-
-async def assert_each_done_once(queue: Queue, ids: list[str], pubsub: aioredis.client.PubSub) -> None:
-    async def all_final() -> bool:
-        return (await statuses(queue, ids))["done"] == len(ids)
-
-    await eventually(all_final, timeout_s=60, what=f"all {len(ids)} jobs done")
-    events = Counter(orjson.loads(e)["id"] for e in await drain_events(pubsub, seconds=1.0))
-    assert {job_id: events[job_id] for job_id in ids} == dict.fromkeys(ids, 1), "each job: exactly one event"
-    assert await queue.redis.llen(queue.keys.queue) == 0
-    assert await queue.redis.zcard(queue.keys.delayed) == 0
-
-
-@pytest.fixture
-async def private(make_redis_server: Callable[..., RedisServer], keys: Keys) -> AsyncIterator[Private]:
-    """A redis-server of the test's own (with AOF), a queue on it, and a subscription to its results."""
-    server = make_redis_server(appendonly=True)
-    redis = aioredis.Redis.from_url(server.url)
-    queue = Queue(redis, keys, result_ttl_s=600)
-    pubsub = redis.pubsub()
-    await pubsub.subscribe(keys.channel)
-    await drain_events(pubsub, seconds=0.05)
-    yield server, queue, pubsub
-    await pubsub.aclose()
-    await redis.aclose()
+from tests.faults.processes import Private, Spawn, accept, all_running, assert_each_done_once, statuses, worker_env
+from tests.helpers import eventually
+from tests.redis_server import free_port
 
 
 async def test_kill_9_with_50_jobs_in_flight_loses_none_and_finishes_none_twice(private: Private, spawn: Spawn) -> None:

@@ -208,3 +208,10 @@ async def test_redis_unreachable_is_exit_3_with_the_way_out(keys: Keys) -> None:
     run = await run_app(f"redis://127.0.0.1:{free_port()}/0", keys.queue, "stats")
     assert run.code == 3
     assert "REDIS_URL" in run.err
+
+
+async def test_redis_unreachable_does_not_print_the_password_of_redis_url(keys: Keys) -> None:
+    run = await run_app(f"redis://:secretpw@127.0.0.1:{free_port()}/0", keys.queue, "stats")
+    assert run.code == 3
+    assert "secretpw" not in run.err + run.out
+    assert "redis://:***@127.0.0.1:" in run.err

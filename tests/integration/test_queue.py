@@ -49,7 +49,7 @@ async def test_a_batch_decides_each_job_as_enqueue_would(queue: Queue) -> None:
     existing = new_message("already here")
     await queue.producer.enqueue(existing)
     first, again, repeat, fits, over = (new_message(f"job {i}") for i in range(5))
-    outcomes = await queue.producer.enqueue_many(
+    admitted = await queue.producer.enqueue_many(
         [
             Enqueue(first, max_length=4, key="k1"),
             Enqueue(existing, max_length=4),
@@ -59,6 +59,7 @@ async def test_a_batch_decides_each_job_as_enqueue_would(queue: Queue) -> None:
             Enqueue(over, max_length=4),
         ]
     )
+    outcomes = [each.refused for each in admitted]
     assert outcomes[0] is None and outcomes[2] is None and outcomes[4] is None
     assert isinstance(outcomes[1], JobExists)
     assert isinstance(outcomes[3], DuplicateRequest) and outcomes[3].job_id == first.id

@@ -104,3 +104,18 @@ def test_a_bad_value_stops_the_process_at_start_with_one_line() -> None:
     assert result.returncode == 2
     expected = "configuration error: PORT='nope' is not valid: expected a port number 1-65535"
     assert result.stderr.strip().splitlines() == [expected]
+
+
+@pytest.mark.parametrize(
+    ("env", "shown"),
+    [
+        ({"REDIS_URL": "http://:secretpw@h:6379/0"}, "REDIS_URL='http://:***@h:6379/0'"),
+        ({"REDIS_URL": "redis+sentinel://:secretpw@s:26379"}, "REDIS_URL='redis+sentinel://:***@s:26379'"),
+        ({"REDIS_URL": "rediss://u:secretpw@h:6380", "REDIS_CLUSTER": "1"}, "'rediss://u:***@h:6380'"),
+    ],
+)
+def test_an_error_that_shows_redis_url_masks_its_password(env: dict[str, str], shown: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    assert shown in str(caught.value)
+    assert "secretpw" not in str(caught.value)

@@ -1,35 +1,76 @@
 --[[ enqueue: (new) -> queued.
   Writes the job record and pushes the message in one step, so every message on the
-  queue has a record and a rejected job leaves neither. Idempotent by id: a job whose
-  record exists is not pushed again (a client that retries after a lost reply). With
-  an idempotency key, the first request under the key enqueues and later ones get
-  its job id back, however many arrive at once.
+  queue has a record and a rejected job leaves neither. The tenant's quotas are checked
+  in the same step, so every API replica enforces one shared limit with no race: its
+  request rate (GCRA), its jobs queued or running, its model tokens of the day. Idempotent
+  by id: a job whose record exists is not pushed again (a client that retries after a
+  lost reply). With an idempotency key (scoped to the tenant), the first request under
+  the key enqueues and later ones get its job id back, however many arrive at once; a
+  later one with another body is refused, since the key was used for something else.
   KEYS[1] queue list              KEYS[2] job hash
   KEYS[3] totals hash (counts `enqueued`)
   KEYS[4] recent list (the newest job ids, capped: the dashboard's "latest jobs")
-  KEYS[5] idempotency key (optional; absent = no key)
+  KEYS[5] the tenant's hash (`enqueued`, `active`)   KEYS[6] the tenant's recent list
+  KEYS[7] the tenant's rate schedule   KEYS[8] the tenant's tokens spent today
+  KEYS[9] the tenants set
+  KEYS[10] idempotency key (optional; absent = no key)
   ARGV[1] message JSON            ARGV[2] enqueued_at, unix seconds
   ARGV[3] text length in chars    ARGV[4] queue length limit (0 = unlimited)
   ARGV[5] job id                  ARGV[6] idempotency key TTL, seconds
   ARGV[7] TTL of the record until the job ends, seconds (a job whose message is deleted
           by hand must not leave its record forever; start renews it, the ending replaces it)
-  Returns {Enqueued, id}: {QUEUED, id} | {EXISTS, id} (nothing pushed) | {FULL, ''}
-  (nothing written) | {KEY_USED, earlier id} the idempotency key was used before ]]
+  ARGV[8] tenant ('' = default, not written in the record)   ARGV[9] tenant name
+  ARGV[10] requests per minute   ARGV[11] most active jobs   ARGV[12] tokens per day
+           (each 0 = no limit)
+  ARGV[13] the request's fingerprint (what the idempotency key must keep meaning)
+  ARGV[14] ms until the tenant's day ends (when a spent budget is whole again)
+  Returns {Enqueued, id or '', requests still allowed (-1: no rate limit), ms until the
+  rate quota is whole (or, refused, until it admits one more / the budget resets)}:
+  QUEUED | EXISTS (nothing pushed) | FULL | KEY_USED with the earlier id | KEY_REUSED with
+  the earlier id (another body) | RATE_LIMITED | TOO_MANY_ACTIVE | BUDGET_SPENT ]]
+-- @include gcra
 -- @replies Enqueued
 local rcall = redis.call
-local queue, jobKey, totals, recent, idemKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local queue, jobKey, totals, recent = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local tenantKey, tenantRecent, rateKey, spentKey = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local tenantsKey, idemKey = KEYS[9], KEYS[10]
 local message, enqueuedAt, textChars, limit, jobId = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local idemTtl, unfinishedTtl, recordTenant, tenant = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local perMinute, maxActive, dailyTokens = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+local fingerprint, dayLeftMs = ARGV[13], tonumber(ARGV[14])
+local left, resetMs = -1, 0
+if perMinute > 0 then
+  left, resetMs = gcra(rateKey, perMinute)
+  if left < 0 then return {Enqueued.RATE_LIMITED, '', 0, resetMs} end
+end
 if idemKey then
   local earlier = rcall('GET', idemKey)
-  if earlier then return {Enqueued.KEY_USED, earlier} end
+  if earlier then
+    local used, earlierId = string.match(earlier, '^(%x*):(.+)$')
+    if not used then used, earlierId = fingerprint, earlier end  -- a bare id: written before fingerprints
+    if used ~= fingerprint then return {Enqueued.KEY_REUSED, earlierId, left, resetMs} end
+    return {Enqueued.KEY_USED, earlierId, left, resetMs}
+  end
 end
-if rcall('EXISTS', jobKey) == 1 then return {Enqueued.EXISTS, jobId} end
-if limit > 0 and rcall('LLEN', queue) >= limit then return {Enqueued.FULL, ''} end
+if rcall('EXISTS', jobKey) == 1 then return {Enqueued.EXISTS, jobId, left, resetMs} end
+if limit > 0 and rcall('LLEN', queue) >= limit then return {Enqueued.FULL, '', left, resetMs} end
+if maxActive > 0 and tonumber(rcall('HGET', tenantKey, 'active') or 0) >= maxActive then
+  return {Enqueued.TOO_MANY_ACTIVE, '', left, resetMs}
+end
+if dailyTokens > 0 and tonumber(rcall('GET', spentKey) or 0) >= dailyTokens then
+  return {Enqueued.BUDGET_SPENT, '', left, dayLeftMs}
+end
 rcall('HSET', jobKey, 'status', 'queued', 'attempts', 0, 'enqueued_at', enqueuedAt, 'text_chars', textChars)
-rcall('EXPIRE', jobKey, ARGV[7])
+if recordTenant ~= '' then rcall('HSET', jobKey, 'tenant', recordTenant) end
+rcall('EXPIRE', jobKey, unfinishedTtl)
 rcall('LPUSH', queue, message)
 rcall('HINCRBY', totals, 'enqueued', 1)
 rcall('LPUSH', recent, jobId)
 rcall('LTRIM', recent, 0, 99)
-if idemKey then rcall('SET', idemKey, jobId, 'EX', ARGV[6]) end
-return {Enqueued.QUEUED, jobId}
+rcall('HINCRBY', tenantKey, 'enqueued', 1)
+rcall('HINCRBY', tenantKey, 'active', 1)
+rcall('LPUSH', tenantRecent, jobId)
+rcall('LTRIM', tenantRecent, 0, 99)
+rcall('SADD', tenantsKey, tenant)
+if idemKey then rcall('SET', idemKey, fingerprint .. ':' .. jobId, 'EX', idemTtl) end
+return {Enqueued.QUEUED, jobId, left, resetMs}

@@ -6,6 +6,7 @@
   A record key holding another type is replaced.
   KEYS[1] processing list of the worker   KEYS[2] job hash   KEYS[3] dead list
   KEYS[4] totals hash (counts `failed`)   KEYS[5] progress stream of the job
+  KEYS[6] its tenant's hash (counts `failed`, `active` less one)
   ARGV[1] message as held                 ARGV[2] error
   ARGV[3] finished_at, unix seconds       ARGV[4] record TTL, seconds
   ARGV[5] result channel                  ARGV[6] event JSON
@@ -17,6 +18,7 @@
 -- @replies Ended
 local rcall = redis.call
 local processing, jobKey, dead, totals, streamKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local tenantKey = KEYS[6]
 local held, err, finishedAt, recordTtl, channel, event = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local status = status_before_ending(jobKey)
 rcall('LREM', processing, -1, held)  -- from the old end, where finished jobs sit
@@ -25,6 +27,8 @@ rcall('HSET', jobKey, 'status', 'failed', 'error', err, 'finished_at', finishedA
 rcall('EXPIRE', jobKey, recordTtl)
 push_dead(dead, ARGV[7], tonumber(finishedAt), tonumber(ARGV[8]), tonumber(ARGV[9]))
 rcall('HINCRBY', totals, 'failed', 1)
+rcall('HINCRBY', tenantKey, 'failed', 1)
+rcall('HINCRBY', tenantKey, 'active', -1)
 rcall('DEL', streamKey)
 rcall('PUBLISH', channel, event)
 return Ended.ENDED

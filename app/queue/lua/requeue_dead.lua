@@ -2,17 +2,21 @@
   Takes one entry off the dead list and pushes its message as a fresh job: the record is
   reset (attempts 0, no error, the unfinished record's expiry) so the job runs MAX_ATTEMPTS
   times again and start does not mistake it for a finished one.
-  KEYS[1] dead list   KEYS[2] queue list   KEYS[3] job hash
+  The job counts as one of its tenant's active jobs again.
+  KEYS[1] dead list   KEYS[2] queue list   KEYS[3] job hash   KEYS[4] its tenant's hash
   ARGV[1] the dead entry, exactly as listed   ARGV[2] message to push
   ARGV[3] now, unix seconds                   ARGV[4] text length in chars
   ARGV[5] TTL of the record until the job ends, seconds
+  ARGV[6] its tenant ('' = default, not written in the record)
   Returns Moved: MOVED (requeued) | GONE (not on the dead list: already requeued or purged) ]]
 -- @replies Moved
 local rcall = redis.call
-local dead, queue, jobKey = KEYS[1], KEYS[2], KEYS[3]
+local dead, queue, jobKey, tenantKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 if rcall('LREM', dead, 1, ARGV[1]) == 0 then return Moved.GONE end
 rcall('DEL', jobKey)
 rcall('HSET', jobKey, 'status', 'queued', 'attempts', 0, 'enqueued_at', ARGV[3], 'text_chars', ARGV[4])
+if ARGV[6] ~= '' then rcall('HSET', jobKey, 'tenant', ARGV[6]) end
 rcall('EXPIRE', jobKey, ARGV[5])
+rcall('HINCRBY', tenantKey, 'active', 1)
 rcall('LPUSH', queue, ARGV[2])
 return Moved.MOVED

@@ -5,14 +5,14 @@
   complete: a job already final is only released. A record key holding another type is
   replaced.
   KEYS[1] processing list of the worker   KEYS[2] job hash   KEYS[3] delayed set
-  KEYS[4] totals hash (counts `retried`)
+  KEYS[4] totals hash (counts `retried`)   KEYS[5] its tenant's hash (counts `retried`)
   ARGV[1] message as held                 ARGV[2] message of the next attempt
   ARGV[3] due time, unix seconds          ARGV[4] error of this attempt
   Returns Ended: ENDED (delayed) | ALREADY_FINAL ]]
 -- @include final
 -- @replies Ended
 local rcall = redis.call
-local processing, jobKey, delayed, totals = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local processing, jobKey, delayed, totals, tenantKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local held, following, dueAt, err = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local status = status_before_ending(jobKey)
 rcall('LREM', processing, -1, held)  -- from the old end, where finished jobs sit
@@ -20,4 +20,5 @@ if is_final(status) then return Ended.ALREADY_FINAL end
 rcall('HSET', jobKey, 'status', 'queued', 'error', err, 'retry_at', dueAt)
 rcall('ZADD', delayed, dueAt, following)
 rcall('HINCRBY', totals, 'retried', 1)
+rcall('HINCRBY', tenantKey, 'retried', 1)
 return Ended.ENDED

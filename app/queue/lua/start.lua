@@ -11,22 +11,28 @@
   the message, naming the type). One such message never stops the rest of its batch.
   The record of a job that never ends (its message deleted by hand) expires after
   ARGV[3] seconds instead of staying forever; each start renews that.
-  KEYS[1] processing list of the worker   KEYS[1+i] job hash of the i-th message
+  A job with no record yet (a foreign producer's) gets one, under its message's tenant,
+  and counts as one of that tenant's active jobs.
+  KEYS[1] processing list of the worker   KEYS[2] tenants set
+  KEYS[2+i] job hash of the i-th message  KEYS[2+n+t] hash of the t-th tenant of the batch
   ARGV[1] now, unix seconds               ARGV[2] worker id
-  ARGV[3] TTL of an unfinished record, seconds
-  then 4 per message i (j = 3 + 4(i-1)):
+  ARGV[3] TTL of an unfinished record, seconds   ARGV[4] n, the number of messages
+  ARGV[5] the default tenant's name (a record of that tenant does not name it)
+  then 6 per message i (j = 5 + 6(i-1)):
   ARGV[j+1] message as reserved   ARGV[j+2] message to hold instead ('' = keep)
   ARGV[j+3] enqueued_at (for a job with no record yet)   ARGV[j+4] text length in chars
+  ARGV[j+5] its tenant   ARGV[j+6] t, the index of its tenant's hash
   Returns per message: the attempt number (>= 1) | Started.ALREADY_FINAL (message released)
   | Started.RUNNING_ELSEWHERE (nothing done) | the record key's type name, a string, when
   it is not a hash (nothing done) ]]
 -- @include final
 -- @replies Started
 local rcall = redis.call
-local processing, now, workerId, unfinishedTtl = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+local processing, tenantsKey = KEYS[1], KEYS[2]
+local now, workerId, unfinishedTtl, count, defaultTenant = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local replies = {}
-for i = 1, #KEYS - 1 do
-  local jobKey, j = KEYS[i + 1], 3 + 4 * (i - 1)
+for i = 1, count do
+  local jobKey, j = KEYS[2 + i], 5 + 6 * (i - 1)
   local reserved, replacement, enqueuedAt, textChars = ARGV[j + 1], ARGV[j + 2], ARGV[j + 3], ARGV[j + 4]
   local kind = rcall('TYPE', jobKey)['ok']
   local status = kind == 'hash' and rcall('HGET', jobKey, 'status') or nil
@@ -44,7 +50,11 @@ for i = 1, #KEYS - 1 do
       rcall('LPUSH', processing, replacement)
     end
     if not status then
+      local tenant = ARGV[j + 5]
       rcall('HSET', jobKey, 'enqueued_at', enqueuedAt, 'text_chars', textChars)
+      if tenant ~= defaultTenant then rcall('HSET', jobKey, 'tenant', tenant) end
+      rcall('HINCRBY', KEYS[2 + count + tonumber(ARGV[j + 6])], 'active', 1)
+      rcall('SADD', tenantsKey, tenant)
     end
     rcall('HSET', jobKey, 'status', 'running', 'started_at', now, 'worker', workerId)
     rcall('EXPIRE', jobKey, unfinishedTtl)

@@ -1,0 +1,56 @@
+"""A tenant's quotas at intake as HTTP says them: 429 problems with Retry-After, and the IETF
+RateLimit-Policy / RateLimit headers (draft-ietf-httpapi-ratelimit-headers)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import orjson
+
+from app.api.problems import Problem
+from app.options import Options
+from app.queue.producer import Admission, KeyReused, OverQuota, Quota
+from app.queue.replies import Enqueued
+
+TOO_MANY = "Too Many Requests"
+
+
+def fingerprint(text: str, options: Options) -> str:
+    """What an Idempotency-Key stands for: the same key with another request is refused."""
+    return hashlib.sha256(orjson.dumps([text, options.to_dict()])).hexdigest()
+
+
+def rate_headers(quota: Quota, admitted: Admission) -> dict[str, str]:
+    """The tenant's request quota after this request (none when it has no rate limit)."""
+    if not quota.requests_per_minute or (admitted.left < 0 and admitted.refused is None):
+        return {}
+    left = max(admitted.left, 0)
+    return {
+        "RateLimit-Policy": f'"requests";q={quota.requests_per_minute};w=60',
+        "RateLimit": f'"requests";r={left};t={math.ceil(admitted.reset_ms / 1000)}',
+    }
+
+
+def refused_problem(refused: KeyReused | OverQuota, quota: Quota, headers: dict[str, str]) -> Problem:
+    if isinstance(refused, KeyReused):
+        detail = (
+            f"this Idempotency-Key was used for another request (job {refused.job_id}): "
+            "send a new key for a new request, or the same body to get that job"
+        )
+        return Problem(422, "idempotency-key-reused", "Unprocessable Content", detail, extra={"job_id": refused.job_id})
+    retry_s = max(1, math.ceil(refused.retry_after_ms / 1000))
+    headers = headers | {"Retry-After": str(retry_s)}
+    if refused.kind is Enqueued.RATE_LIMITED:
+        detail = f"your tenant's {quota.requests_per_minute} requests a minute are spent; nothing was enqueued"
+        return Problem(429, "rate-limited", TOO_MANY, detail, headers, {"retry_after_s": retry_s})
+    if refused.kind is Enqueued.TOO_MANY_ACTIVE:
+        headers |= {"RateLimit-Policy": f'"active-jobs";q={quota.max_active_jobs}'}
+        detail = (
+            f"your tenant has {quota.max_active_jobs} jobs queued or running, its most; "
+            "nothing was enqueued: retry when some have ended"
+        )
+        return Problem(429, "too-many-active-jobs", TOO_MANY, detail, headers, {"retry_after_s": retry_s})
+    headers |= {"RateLimit-Policy": f'"daily-tokens";q={quota.daily_tokens};w=86400'}
+    detail = f"your tenant's {quota.daily_tokens} model tokens of the day (UTC) are spent; it resets in {retry_s} s"
+    return Problem(429, "budget-spent", TOO_MANY, detail, headers, {"retry_after_s": retry_s})

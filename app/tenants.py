@@ -1,0 +1,160 @@
+"""Tenants: who an API key belongs to, what it may see, and its quotas.
+
+A key is given as `tenant:key` in API_KEYS (a bare key belongs to tenant `default`), or in
+API_KEYS_FILE (TOML), which may also set each tenant's quotas and the defaults:
+
+    [defaults]                 # for every tenant that sets none of its own
+    requests_per_minute = 600  # POST /process per minute, shared by every API replica
+    max_active_jobs = 1000     # jobs queued or running at once
+    daily_tokens = 0           # model tokens per UTC day (0: no limit)
+
+    [tenants.acme]
+    keys = ["acme-0123456789abcdef"]
+    requests_per_minute = 60
+
+    [tenants.ops]
+    keys = ["ops-0123456789abcdef"]
+    admin = true               # sees every tenant's jobs and numbers
+
+The tenant named `admin` is an admin wherever it is declared. With no keys at all the
+service is open and everyone is the admin of tenant `default`, as a single-user service is.
+"""
+
+from __future__ import annotations
+
+import hmac
+import tomllib
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+from app.config import ConfigError, Settings
+from app.queue.contract import DEFAULT_TENANT, TENANT_RE
+from app.queue.producer import Quota
+
+DEFAULT: Final = DEFAULT_TENANT
+ADMIN: Final = "admin"
+_QUOTA_FIELDS: Final = {"requests_per_minute", "max_active_jobs", "daily_tokens"}
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    name: str
+    admin: bool = False
+    quota: Quota = field(default_factory=Quota)
+
+    def sees(self, owner: str) -> bool:
+        """May this tenant read a job of tenant `owner`?"""
+        return self.admin or owner == self.name
+
+
+# No keys configured: the single user of an open service, who sees everything.
+OPEN: Final = Tenant(DEFAULT, admin=True)
+
+
+class Tenants:
+    """The keys and the tenants they belong to."""
+
+    def __init__(self, keys: list[tuple[bytes, Tenant]]) -> None:
+        self._keys = keys
+
+    @property
+    def required(self) -> bool:
+        return bool(self._keys)
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every key, for the log redactor (a key from API_KEYS_FILE is in no environment variable)."""
+        return [key.decode() for key, _ in self._keys]
+
+    def identify(self, presented: bytes) -> Tenant | None:
+        """The tenant of the key presented, or None. Every key is compared, each in
+        constant time: neither which key nor how much of one matched shows in the timing."""
+        found = None
+        for key, tenant in self._keys:
+            if hmac.compare_digest(presented, key):
+                found = tenant
+        return found
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Tenants:
+        """From API_KEYS and API_KEYS_FILE; ConfigError names what is wrong (never a key)."""
+        file = _read_file(settings.api_keys_file) if settings.api_keys_file else {}
+        defaults = _quota(file.get("defaults", {}), "[defaults]", _env_quota(settings))
+        tenants: dict[str, Tenant] = {}
+        keys: list[tuple[str, str]] = []
+        for name, table in _tables(file.get("tenants", {}), "[tenants]").items():
+            tenant = _tenant(name, table, defaults)
+            tenants[name] = tenant
+            keys += [(key, name) for key in _file_keys(table, name)]
+        keys += [_split(entry) for entry in settings.api_keys]
+        for _, name in keys:
+            tenants.setdefault(name, Tenant(name, admin=name == ADMIN, quota=defaults))
+        seen: set[str] = set()
+        for key, _ in keys:
+            if key in seen:
+                raise ConfigError("an API key is given twice (API_KEYS / API_KEYS_FILE): each key names one tenant")
+            seen.add(key)
+        return cls([(key.encode(), tenants[name]) for key, name in keys])
+
+
+def _env_quota(settings: Settings) -> Quota:
+    return Quota(settings.tenant_rpm, settings.tenant_max_active, settings.tenant_daily_tokens)
+
+
+def _split(entry: str) -> tuple[str, str]:
+    """`tenant:key` or a bare key (tenant `default`)."""
+    name, colon, key = entry.partition(":")
+    if not colon or not TENANT_RE.fullmatch(name):
+        return entry, DEFAULT
+    if len(key) < 16:
+        raise ConfigError(f"API_KEYS: the key of tenant {name!r} is shorter than 16 characters")
+    return key, name
+
+
+def _read_file(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as file:
+            return tomllib.load(file)
+    except OSError as exc:
+        raise ConfigError(f"API_KEYS_FILE={path!r} cannot be read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"API_KEYS_FILE={path!r} is not valid TOML: {exc}") from None
+
+
+def _tables(value: object, where: str) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ConfigError(f"API_KEYS_FILE: {where} must be a table of tables, like [tenants.acme]")
+    return value
+
+
+def _tenant(name: str, table: dict[str, Any], defaults: Quota) -> Tenant:
+    if not TENANT_RE.fullmatch(name):
+        raise ConfigError(f"API_KEYS_FILE: tenant name {name!r} is not valid: expected [a-z0-9_-], 1-64, as in acme-eu")
+    unknown = sorted(table.keys() - _QUOTA_FIELDS - {"keys", "admin"})
+    if unknown:
+        raise ConfigError(f"API_KEYS_FILE: [tenants.{name}] has unknown field(s) {unknown}")
+    admin = table.get("admin", name == ADMIN)
+    if not isinstance(admin, bool):
+        raise ConfigError(f"API_KEYS_FILE: [tenants.{name}] admin must be true or false")
+    return Tenant(name, admin=admin, quota=_quota(table, f"[tenants.{name}]", defaults))
+
+
+def _file_keys(table: dict[str, Any], name: str) -> list[str]:
+    keys = table.get("keys", [])
+    if not isinstance(keys, list) or not all(_valid_key(key) for key in keys):
+        raise ConfigError(f"API_KEYS_FILE: [tenants.{name}] keys must be a list of 16-256 printable characters each")
+    return keys
+
+
+def _valid_key(key: object) -> bool:
+    return isinstance(key, str) and 16 <= len(key) <= 256 and key.isprintable() and " " not in key
+
+
+def _quota(table: dict[str, Any], where: str, base: Quota) -> Quota:
+    quota = base
+    for name in _QUOTA_FIELDS & table.keys():
+        value = table[name]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"API_KEYS_FILE: {where} {name} = {value!r}: expected 0 (no limit) or a positive integer")
+        quota = replace(quota, **{name: value})
+    return quota

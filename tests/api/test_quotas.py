@@ -1,0 +1,132 @@
+"""A tenant's quotas at intake, shared by every API replica through Redis: requests per minute,
+jobs queued or running, model tokens per day. Over one: 429 problem+json with Retry-After and
+the IETF RateLimit-Policy / RateLimit headers; nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from app.config import Settings
+from app.model.summarizers.base import Emit, Summary
+from app.model.summarizers.testing import NoopSummarizer
+from app.options import Options
+from tests.api.conftest import StartService
+from tests.conftest import with_
+from tests.helpers import eventually
+
+KEY, OTHER = "quota-key-0123456789abcdef", "other-key-0123456789abcdef"
+
+
+def tenants_file(tmp_path: Path, **quota: int) -> str:
+    lines = ["[tenants.acme]", f'keys = ["{KEY}"]', *(f"{k} = {v}" for k, v in quota.items())]
+    lines += ["[tenants.other]", f'keys = ["{OTHER}"]']
+    path = tmp_path / "tenants.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+Answer = tuple[int, dict[str, object], dict[str, str]]
+
+
+async def post(client: TestClient, key: str = KEY, text: str = "A text.") -> Answer:
+    response = await client.post("/process", json={"text": text}, headers={"Authorization": f"Bearer {key}"})
+    return response.status, await response.json(), dict(response.headers)
+
+
+async def test_the_request_rate_is_one_limit_across_api_replicas(
+    start_service: StartService, settings: Settings, tmp_path: Path
+) -> None:
+    configured = with_(settings, api_keys_file=tenants_file(tmp_path, requests_per_minute=5))
+    first, second = await start_service(configured, worker=False), await start_service(configured, worker=False)
+    answers = [await post((first, second)[i % 2].client, text=f"text {i}") for i in range(8)]
+    assert [status for status, _, _ in answers] == [202] * 5 + [429] * 3
+    _, problem, headers = answers[-1]
+    assert problem["type"] == "/problems/rate-limited"
+    assert 1 <= int(headers["Retry-After"]) <= 12, "one request in 60 / 5 s is admitted again"
+    assert headers["RateLimit-Policy"] == '"requests";q=5;w=60'
+    assert headers["RateLimit"].startswith('"requests";r=0;t=')
+    assert answers[0][2]["RateLimit"].startswith('"requests";r=4;'), "a 202 says what is left too"
+    assert await first.queued() == 5, "the refused wrote nothing"
+    assert (await post(first.client, OTHER))[0] == 202, "another tenant's quota is its own"
+
+
+async def test_the_rate_quota_admits_again_after_its_retry_after(
+    start_service: StartService, settings: Settings, tmp_path: Path
+) -> None:
+    configured = with_(settings, api_keys_file=tenants_file(tmp_path, requests_per_minute=120))
+    service = await start_service(configured, worker=False)
+    statuses = [(await post(service.client, text=f"t{i}"))[0] for i in range(121)]
+    assert statuses.count(202) == 120 and statuses[-1] == 429
+
+    async def admitted() -> bool:
+        return (await post(service.client))[0] == 202
+
+    await eventually(admitted, timeout_s=3, what="admitted within the 0.5 s interval of 120 a minute")
+
+
+async def test_jobs_queued_or_running_are_capped_until_some_end(
+    start_service: StartService, settings: Settings, tmp_path: Path
+) -> None:
+    configured = with_(settings, api_keys_file=tenants_file(tmp_path, max_active_jobs=3))
+    service = await start_service(configured, worker=False)
+    assert [(await post(service.client, text=f"t{i}"))[0] for i in range(3)] == [202] * 3
+    status, problem, headers = await post(service.client)
+    assert (status, problem["type"]) == (429, "/problems/too-many-active-jobs")
+    assert headers["RateLimit-Policy"] == '"active-jobs";q=3' and int(headers["Retry-After"]) >= 1
+    worker = await start_service(configured)  # a worker ends them: the tenant may send more
+
+    async def admitted() -> bool:
+        return (await post(worker.client))[0] == 202
+
+    await eventually(admitted, timeout_s=15, what="admitted once its jobs ended")
+
+
+class Metered(NoopSummarizer):
+    """Reports 80 + 30 tokens per call, as a model would."""
+
+    name = "metered"
+
+    async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
+        return Summary(text="s", model="metered", prompt_tokens=80, output_tokens=30)
+
+
+async def test_a_daily_token_budget_refuses_new_jobs_once_spent_until_the_day_ends(
+    start_service: StartService, settings: Settings, tmp_path: Path
+) -> None:
+    configured = with_(settings, api_keys_file=tenants_file(tmp_path, daily_tokens=100))
+    service = await start_service(configured, Metered())
+    response = await service.client.post(
+        "/process?wait=15", json={"text": "A paid text."}, headers={"Authorization": f"Bearer {KEY}"}
+    )
+    assert (await response.json())["status"] == "done"
+    status, problem, headers = await post(service.client)
+    assert (status, problem["type"]) == (429, "/problems/budget-spent")
+    assert 0 < int(headers["Retry-After"]) <= 86_400, "until the UTC day ends"
+    assert headers["RateLimit-Policy"] == '"daily-tokens";q=100;w=86400'
+    assert (await post(service.client, OTHER))[0] == 202
+
+
+@pytest.mark.parametrize(
+    ("content", "complaint"),
+    [
+        ("[tenants.acme]\nkeys = ['short']\n", "keys must be a list of 16-256"),
+        ("[tenants.Acme]\nkeys = []\n", "tenant name 'Acme'"),
+        ("[tenants.acme]\nrequests_per_minute = -1\n", "requests_per_minute = -1"),
+        ("[tenants.acme]\nburst = 1\n", "unknown field(s) ['burst']"),
+        ("[tenants.acme\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_tenants_file_is_refused_at_start_naming_what_is_wrong(
+    settings: Settings, tmp_path: Path, content: str, complaint: str
+) -> None:
+    from app.config import ConfigError
+    from app.tenants import Tenants
+
+    path = tmp_path / "tenants.toml"
+    path.write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        Tenants.from_settings(with_(settings, api_keys_file=str(path)))
+    assert complaint in str(caught.value)
