@@ -20,6 +20,7 @@ from app.queue.contract import Keys
 from app.queue.store import Queue
 from app.service import build_worker
 from app.worker.runner import Worker
+from tests.api.raw_http import serve
 from tests.fakes.gemini_server import Answer, FakeGemini
 
 
@@ -36,6 +37,8 @@ class Service:
     async def job_keys(self) -> list[bytes]:
         return [key async for key in self.redis.scan_iter(match=self.keys.job("*"))]
 
+
+__all__ = ["serve"]  # a fixture of raw_http, for every API test
 
 StartService = Callable[..., Awaitable[Service]]
 

@@ -11,85 +11,37 @@ import asyncio
 import contextlib
 import statistics
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 
-import orjson
 import pytest
 import redis.asyncio as aioredis
-from aiohttp import web
 
 from app.api.app import create_app
 from app.api.edge import ProblemAppRunner
 from app.config import Settings
 from app.queue.contract import Keys
+from tests.api.raw_http import Answer, Serve, read_answer, read_head, send
 from tests.conftest import with_
 from tests.helpers import eventually
-from tests.redis_server import free_port
 
 SLACK_S = 2.0
 EARLY_S = 0.05  # a timer may fire a clock tick early
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 
-Serve = Callable[..., Awaitable[int]]
+ServeApp = Callable[..., Awaitable[int]]
 
 
 @pytest.fixture
-async def serve(settings: Settings) -> AsyncIterator[Serve]:
+def serve_app(serve: Serve, settings: Settings) -> ServeApp:
     """Start the API on a free port with the settings changed as asked; its port."""
-    runners: list[web.AppRunner] = []
 
     async def start(**changes: object) -> int:
-        runner = ProblemAppRunner(create_app(with_(settings, **changes)))
-        await runner.setup()
-        runners.append(runner)
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        return port
+        return await serve(ProblemAppRunner(create_app(with_(settings, **changes))))
 
-    yield start
-    for runner in runners:
-        await runner.cleanup()
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def problem(self) -> dict[str, object]:
-        assert self.headers.get("content-type") == "application/problem+json", self
-        return orjson.loads(self.body)
-
-
-async def read_head(reader: asyncio.StreamReader) -> Answer:
-    """An answer's status and headers (its body still to read)."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines:
-        if line:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-    return Answer(int(status_line.split()[1]), headers, b"")
-
-
-async def read_answer(reader: asyncio.StreamReader) -> Answer:
-    answer = await read_head(reader)
-    answer.body = await reader.readexactly(int(answer.headers.get("content-length", "0")))
-    return answer
+    return start
 
 
 async def ask(port: int, raw: bytes = HEALTHZ) -> Answer:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(raw)
-        await writer.drain()
-        async with asyncio.timeout(10):
-            return await read_answer(reader)
-    finally:
-        writer.close()
+    return await send(port, raw)
 
 
 async def until_closed(reader: asyncio.StreamReader, within_s: float) -> tuple[float, bytes]:
@@ -111,8 +63,8 @@ def assert_408_or_nothing(received: bytes) -> None:
         assert b'"type":"/problems/request-timeout"' in received
 
 
-async def test_a_socket_that_sends_nothing_is_closed_after_the_header_timeout(serve: Serve) -> None:
-    port = await serve(header_timeout_s=1.0)
+async def test_a_socket_that_sends_nothing_is_closed_after_the_header_timeout(serve_app: ServeApp) -> None:
+    port = await serve_app(header_timeout_s=1.0)
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     seconds, received = await until_closed(reader, within_s=1.0 + SLACK_S)
     writer.close()
@@ -133,8 +85,8 @@ async def trickle(writer: asyncio.StreamWriter, lines: list[bytes], every_s: flo
 SLOW_HEAD = [b"GET /healthz HTTP/1.1\r\n", b"Host: x\r\n", *(f"X-Slow-{i}: a\r\n".encode() for i in range(200))]
 
 
-async def test_a_head_trickled_a_line_every_half_second_is_cut_at_the_header_timeout(serve: Serve) -> None:
-    port = await serve(header_timeout_s=2.0)
+async def test_a_head_trickled_a_line_every_half_second_is_cut_at_the_header_timeout(serve_app: ServeApp) -> None:
+    port = await serve_app(header_timeout_s=2.0)
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     sender = asyncio.create_task(trickle(writer, SLOW_HEAD, every_s=0.5))
     seconds, received = await until_closed(reader, within_s=2.0 + SLACK_S)
@@ -148,12 +100,19 @@ async def test_a_head_trickled_a_line_every_half_second_is_cut_at_the_header_tim
 KEEP_ALIVE_HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
-async def test_a_kept_alive_connection_idles_for_the_keepalive_timeout_not_the_header_timeout(serve: Serve) -> None:
-    port = await serve(header_timeout_s=1.0, keepalive_timeout_s=3.0)
+async def kept_alive(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection that has had one answer and stays open for the next request."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(KEEP_ALIVE_HEALTHZ)
     async with asyncio.timeout(10):
         assert (await read_answer(reader)).status == 200
+    return reader, writer
+
+
+async def test_a_kept_alive_connection_idles_for_the_keepalive_timeout_not_the_header_timeout(
+    serve_app: ServeApp,
+) -> None:
+    reader, writer = await kept_alive(await serve_app(header_timeout_s=1.0, keepalive_timeout_s=3.0))
     seconds, received = await until_closed(reader, within_s=3.0 + SLACK_S)
     writer.close()
     print(f"\nkept-alive idle connection: closed {seconds:.2f} s after its response (KEEPALIVE_TIMEOUT 3.0 s)")
@@ -161,12 +120,10 @@ async def test_a_kept_alive_connection_idles_for_the_keepalive_timeout_not_the_h
     assert received == b""
 
 
-async def test_a_kept_alive_connection_trickling_its_next_head_is_cut_at_the_header_timeout(serve: Serve) -> None:
-    port = await serve(header_timeout_s=1.0, keepalive_timeout_s=30.0)
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(KEEP_ALIVE_HEALTHZ)
-    async with asyncio.timeout(10):
-        assert (await read_answer(reader)).status == 200
+async def test_a_kept_alive_connection_trickling_its_next_head_is_cut_at_the_header_timeout(
+    serve_app: ServeApp,
+) -> None:
+    reader, writer = await kept_alive(await serve_app(header_timeout_s=1.0, keepalive_timeout_s=30.0))
     sender = asyncio.create_task(trickle(writer, SLOW_HEAD, every_s=0.25))
     seconds, received = await until_closed(reader, within_s=1.0 + SLACK_S)
     sender.cancel()
@@ -177,9 +134,9 @@ async def test_a_kept_alive_connection_trickling_its_next_head_is_cut_at_the_hea
 
 
 async def test_a_body_trickled_slower_than_the_body_timeout_gets_a_408_and_the_connection_closes(
-    serve: Serve, redis: aioredis.Redis, keys: Keys
+    serve_app: ServeApp, redis: aioredis.Redis, keys: Keys
 ) -> None:
-    port = await serve(body_timeout_s=1.0)
+    port = await serve_app(body_timeout_s=1.0)
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     head = b"POST /process HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"
     writer.write(head)
@@ -195,9 +152,9 @@ async def test_a_body_trickled_slower_than_the_body_timeout_gets_a_408_and_the_c
     assert await redis.llen(keys.queue) == 0
 
 
-async def test_healthz_answers_throughout_while_more_idle_sockets_than_the_cap_are_open(serve: Serve) -> None:
+async def test_healthz_answers_throughout_while_more_idle_sockets_than_the_cap_are_open(serve_app: ServeApp) -> None:
     cap, idle_n, header_timeout_s = 50, 200, 3.0
-    port = await serve(max_connections=cap, header_timeout_s=header_timeout_s)
+    port = await serve_app(max_connections=cap, header_timeout_s=header_timeout_s)
     loop = asyncio.get_running_loop()
     latencies: list[float] = []
     statuses: list[int] = []
@@ -264,8 +221,8 @@ async def queued_job(redis: aioredis.Redis, keys: Keys) -> AsyncIterator[str]:
     await redis.delete(keys.job("held-job"))
 
 
-async def test_a_stream_beyond_max_event_streams_gets_a_503_problem(serve: Serve, queued_job: str) -> None:
-    port = await serve(max_event_streams=2)
+async def test_a_stream_beyond_max_event_streams_gets_a_503_problem(serve_app: ServeApp, queued_job: str) -> None:
+    port = await serve_app(max_event_streams=2)
     held = [await open_stream(port, queued_job) for _ in range(2)]
     assert [answer for _, _, answer in held] == [None, None], "two streams open"
 
@@ -287,8 +244,8 @@ async def test_a_stream_beyond_max_event_streams_gets_a_503_problem(serve: Serve
     held[1][1].close()
 
 
-async def test_when_every_connection_is_busy_a_new_one_gets_a_503_problem(serve: Serve, queued_job: str) -> None:
-    port = await serve(max_connections=3)
+async def test_when_every_connection_is_busy_a_new_one_gets_a_503_problem(serve_app: ServeApp, queued_job: str) -> None:
+    port = await serve_app(max_connections=3)
     held = [await open_stream(port, queued_job) for _ in range(3)]
     assert [answer for _, _, answer in held] == [None, None, None], "three busy connections"
 

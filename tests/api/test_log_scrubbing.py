@@ -12,7 +12,7 @@ import asyncio
 import io
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Iterator
 
 import orjson
 import pytest
@@ -24,6 +24,7 @@ from app.config import Settings
 from app.logs import setup_logging
 from app.metrics import Metrics
 from app.worker.probe import probe_app
+from tests.api.raw_http import Serve
 from tests.conftest import with_
 from tests.helpers import eventually
 from tests.redis_server import free_port
@@ -77,25 +78,6 @@ def output(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
     root.handlers.extend(saved[0])
     root.setLevel(saved[1])
     access.setLevel(saved[2])
-
-
-Serve = Callable[[web.AppRunner], Awaitable[int]]
-
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Serve]:
-    runners: list[web.AppRunner] = []
-
-    async def start(runner: web.AppRunner) -> int:
-        await runner.setup()
-        runners.append(runner)
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        return port
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
 
 
 async def exchange(port: int, raw: bytes) -> bytes:

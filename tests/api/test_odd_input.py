@@ -4,13 +4,10 @@ runs it (ProblemAppRunner), since a well-behaved client cannot send most of them
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
-import orjson
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -19,25 +16,13 @@ from app.api.app import create_app
 from app.api.edge import ProblemAppRunner
 from app.config import Settings
 from app.queue.contract import Keys
+from tests.api.raw_http import Answer, send
 from tests.conftest import with_
 from tests.redis_server import free_port
 
 KEY = "k" * 24
 AUTH = f"Authorization: Bearer {KEY}\r\n".encode()
 MARKER = b"ECHOME"  # must never come back in an answer
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def problem(self) -> dict[str, object]:
-        assert self.headers.get("content-type") == "application/problem+json", self
-        assert MARKER not in self.body, f"the answer quotes the request: {self.body!r}"
-        return orjson.loads(self.body)
 
 
 @pytest.fixture
@@ -50,21 +35,10 @@ async def port(settings: Settings) -> AsyncIterator[int]:
     await runner.cleanup()
 
 
-async def send(port: int, raw: bytes) -> Answer:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(raw)
-    await writer.drain()
-    async with asyncio.timeout(10):
-        head = await reader.readuntil(b"\r\n\r\n")
-        status_line, *lines = head.decode("latin-1").split("\r\n")
-        headers = {}
-        for line in lines:
-            if line:
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-        body = await reader.readexactly(int(headers.get("content-length", "0")))
-    writer.close()
-    return Answer(int(status_line.split()[1]), headers, body)
+def problem(answer: Answer) -> dict[str, object]:
+    """The answer's problem, which must not quote what the request sent."""
+    assert MARKER not in answer.body, f"the answer quotes the request: {answer.body!r}"
+    return answer.problem
 
 
 def get(path: str, *extra: bytes) -> bytes:
@@ -86,7 +60,7 @@ def no_tracebacks(caplog: pytest.LogCaptureFixture) -> AsyncIterator[None]:
 async def test_a_key_that_is_not_utf8_is_just_a_wrong_key(port: int) -> None:
     raw = b"GET /stats HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \xff" + MARKER + b"\r\nConnection: close\r\n\r\n"
     answer = await send(port, raw)
-    assert (answer.status, answer.problem["type"]) == (401, "/problems/unauthorized")
+    assert (answer.status, problem(answer)["type"]) == (401, "/problems/unauthorized")
 
 
 @pytest.mark.parametrize("limit", ["²", "①", "٣", "1e2", "-1", "0", "101", ""])
@@ -94,7 +68,7 @@ async def test_a_limit_that_is_not_ascii_digits_from_1_to_100_is_a_400(port: int
     from urllib.parse import quote
 
     answer = await send(port, get(f"/jobs?limit={quote(limit)}"))
-    assert (answer.status, answer.problem["type"]) == (400, "/problems/invalid-limit")
+    assert (answer.status, problem(answer)["type"]) == (400, "/problems/invalid-limit")
 
 
 @pytest.mark.parametrize("last_id", ["99999999999999999999-0", "1-99999999999999999999", "\u0661-\u0661", "1-", "x"])
@@ -104,7 +78,7 @@ async def test_a_last_event_id_we_never_sent_is_a_400(
 ) -> None:
     await redis.hset(keys.job("queued-job"), mapping={"status": "queued", "attempts": 0})
     answer = await send(port, get(f"/jobs/{job_id}/events", f"Last-Event-ID: {last_id}\r\n".encode()))
-    assert (answer.status, answer.problem["type"]) == (400, "/problems/invalid-last-event-id")
+    assert (answer.status, problem(answer)["type"]) == (400, "/problems/invalid-last-event-id")
     await redis.delete(keys.job("queued-job"))
 
 
@@ -114,7 +88,7 @@ async def test_a_body_that_does_not_decode_as_its_encoding_is_a_400_and_enqueues
 ) -> None:
     answer = await send(port, post(b'{"text": "' + MARKER + b'"}', f"Content-Encoding: {encoding}\r\n".encode()))
     assert answer.status == 400
-    assert answer.problem["type"] in ("/problems/invalid-body-encoding", "/problems/bad-request")
+    assert problem(answer)["type"] in ("/problems/invalid-body-encoding", "/problems/bad-request")
     assert await redis.llen(keys.queue) == 0
 
 
@@ -136,11 +110,11 @@ MALFORMED = [
 async def test_what_the_http_parser_refuses_is_a_problem_that_quotes_nothing(port: int, raw: bytes) -> None:
     answer = await send(port, raw)
     assert answer.status == 400
-    assert answer.problem["type"] == "/problems/bad-request"
+    assert problem(answer)["type"] == "/problems/bad-request"
 
 
 @pytest.mark.parametrize("path", ["/process", "/no-such-path"])
 async def test_an_expectation_other_than_100_continue_is_a_417_problem(port: int, path: str) -> None:
     raw = post(b'{"text": "t"}', b"Expect: " + MARKER + b"\r\n").replace(b"/process", path.encode(), 1)
     answer = await send(port, raw)
-    assert (answer.status, answer.problem["type"]) == (417, "/problems/expectation-failed")
+    assert (answer.status, problem(answer)["type"]) == (417, "/problems/expectation-failed")
