@@ -255,16 +255,26 @@ class Transitions:
         keys = self._keys
         processing = keys.processing(worker_id)
         held: list[bytes] = await self._redis.lrange(processing, 0, -1)
-        job_keys = [self._job_key_of(raw, default=processing) for raw in held]
-        script_keys = [keys.queue, processing, keys.heartbeat(worker_id), keys.workers, keys.totals, *job_keys]
-        return int(await self._requeue(keys=script_keys, args=[worker_id, "orphan" if orphan else "own", *held]))
+        messages = [self._readable(raw) for raw in held]
+        tenant_keys, slot = self._tenant_slots([m.tenant for m in messages if m is not None])
+        slots = iter(slot)
+        args: list[object] = [worker_id, "orphan" if orphan else "own", len(held)]
+        job_keys = []
+        for raw, message in zip(held, messages, strict=True):
+            # A completed foreign message (no id of its own) has no record under any id yet.
+            job_keys.append(processing if message is None else keys.job(message.id))
+            args += (raw, 0 if message is None else next(slots))
+        script_keys = [keys.queue, processing, keys.heartbeat(worker_id), keys.workers, keys.totals]
+        return int(await self._requeue(keys=[*script_keys, *job_keys, *tenant_keys], args=args))
 
-    def _job_key_of(self, raw: bytes, default: str) -> str:
+    @staticmethod
+    def _readable(raw: bytes) -> Message | None:
+        """The message held, if it names its job (else requeue moves it and touches no record)."""
         try:
             message, completed = decode_message(raw)
         except PoisonMessage:
-            return default
-        return default if completed else self._keys.job(message.id)
+            return None
+        return None if completed else message
 
     async def beat(self, worker_id: str, ttl_s: float, info: bytes) -> None:
         """Register the worker and refresh its heartbeat, in one MULTI."""

@@ -60,6 +60,8 @@ async def test_an_orphans_jobs_go_back_in_their_original_order(queue: Queue) -> 
     assert [await status(queue, m.id) for m in messages] == ["queued"] * 5
     assert not await queue.redis.sismember(queue.keys.workers, DEAD)
     assert await queue.transitions.orphaned_workers(WORKER) == []
+    numbers = await queue.reads.tenant_numbers("default")
+    assert (numbers["active"], numbers["totals"]["recovered"]) == (5, 5), "their tenant's numbers follow"
     assert await queue.transitions.requeue(DEAD, orphan=True) == 0
 
 
