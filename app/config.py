@@ -20,6 +20,8 @@ class Role(StrEnum):
     ALL = "all"
 
 
+# The longest a job may wait to start (expires_in, JOB_EXPIRES): 30 days, as an unfinished record lives.
+MAX_EXPIRES_S = 30 * 86_400
 SUMMARIZERS = ("gemini", "extractive", "noop", "sleep")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -52,6 +54,7 @@ class Settings:
     result_cache_ttl_s: int = 3600  # 0 = no result cache
     sleep_summarizer_s: float = 0.05
     job_timeout_s: float = 120.0
+    job_expires_s: float = 0.0  # a job not started this long after it was sent ends `expired`; 0 = never
     max_attempts: int = 3
     result_ttl_s: int = 86_400
     dead_max: int = 10_000  # entries the dead list keeps, newest first
@@ -233,6 +236,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         result_cache_ttl_s=_parse(env, "RESULT_CACHE_TTL", 3600, _int_in(0, 365 * 86_400), "0 (off) or seconds"),
         sleep_summarizer_s=_parse(env, "SLEEP_SUMMARIZER_S", 0.05, _float_in(0, 3600), "seconds 0-3600"),
         job_timeout_s=_parse(env, "JOB_TIMEOUT", 120.0, _float_in(0.001, 86_400), f"{positive} of seconds"),
+        job_expires_s=_parse(env, "JOB_EXPIRES", 0.0, _float_in(0, MAX_EXPIRES_S), "0 (never) or up to 30 days of s"),
         max_attempts=_parse(env, "MAX_ATTEMPTS", 3, _int_in(1, 100), "an integer 1-100"),
         result_ttl_s=_parse(env, "RESULT_TTL", 86_400, _int_in(1, 365 * 86_400), "seconds, at least 1"),
         dead_max=_parse(env, "DEAD_MAX", 10_000, _int_in(1, 10**8), "an integer 1-100000000"),

@@ -19,6 +19,7 @@ from app.api.quotas import fingerprint, rate_headers, refused_problem
 from app.api.resources import INTAKE, METRICS, QUEUE, SETTINGS
 from app.api.responses import json_response
 from app.api.security import tenant_of
+from app.config import MAX_EXPIRES_S
 from app.options import FIELDS as OPTION_FIELDS
 from app.options import InvalidOption, Options, parse_options
 from app.queue.contract import is_final, new_message
@@ -27,7 +28,8 @@ from app.queue.producer import DuplicateRequest, Enqueue, KeyReused, OverQuota, 
 log = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
-ALLOWED_FIELDS = frozenset({"text", *OPTION_FIELDS})
+JOB_FIELDS = ("text", *OPTION_FIELDS, "expires_in")
+ALLOWED_FIELDS = frozenset(JOB_FIELDS)
 UNPROCESSABLE = "Unprocessable Content"
 
 
@@ -35,8 +37,8 @@ async def post_process(request: web.Request) -> web.Response:
     settings, tenant = request.app[SETTINGS], tenant_of(request)
     wait_s = wait_seconds(request)
     idempotency_key = _idempotency_key(request)
-    text, options = await _read_job(request, settings.max_text_chars)
-    message = new_message(text, options, tenant.name)
+    text, options, expires_in = await _read_job(request, settings.max_text_chars)
+    message = new_message(text, options, tenant.name, _expiry(expires_in, settings.job_expires_s, wait_s))
     item = Enqueue(message, settings.max_queue_length, idempotency_key, fingerprint(text, options), tenant.quota)
     admitted = await request.app[INTAKE].submit(item)
     headers, refused = rate_headers(tenant.quota, admitted), admitted.refused
@@ -61,17 +63,36 @@ def text_facts(text: str) -> dict[str, object]:
     return {"text_chars": len(text), "text_hash": hashlib.blake2b(text.encode(), digest_size=4).hexdigest()}
 
 
-async def _read_job(request: web.Request, max_chars: int) -> tuple[str, Options]:
+async def _read_job(request: web.Request, max_chars: int) -> tuple[str, Options, float | None]:
     data = _json_object(await _read_body(request))
     if unknown := sorted(data.keys() - ALLOWED_FIELDS):
-        accepted = ", ".join(repr(name) for name in ("text", *OPTION_FIELDS))
+        accepted = ", ".join(repr(name) for name in JOB_FIELDS)
         detail = f"unknown field(s) {unknown}: the accepted fields are {accepted}"
         raise Problem(422, "unknown-field", UNPROCESSABLE, detail)
     text = _validate_text(data.get("text"), max_chars)
+    expires_in = _expires_in(data.get("expires_in"))
     try:
-        return text, parse_options(data)
+        return text, parse_options(data), expires_in
     except InvalidOption as exc:
         raise Problem(422, "invalid-option", UNPROCESSABLE, str(exc), extra={"field": exc.name}) from None
+
+
+def _expires_in(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= MAX_EXPIRES_S:
+        return float(value)
+    detail = f"'expires_in' must be seconds, more than 0 and at most {MAX_EXPIRES_S} (30 days), not {value!r}"[:300]
+    raise Problem(422, "invalid-option", UNPROCESSABLE, detail, extra={"field": "expires_in"})
+
+
+def _expiry(asked: float | None, default_s: float, wait_s: float) -> float:
+    """Seconds from now the job may still start: as asked, else the sooner of JOB_EXPIRES and a
+    ?wait= (a request that waited for its answer and went will not read it later), else never."""
+    if asked is not None:
+        return asked
+    bounds = [seconds for seconds in (default_s, wait_s) if seconds > 0]
+    return min(bounds) if bounds else 0.0
 
 
 async def _read_body(request: web.Request) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.config import Settings
+from app.config import MAX_EXPIRES_S, Settings
 from app.options import FORMATS, MAX_WORDS, MIN_WORDS
 from app.queue.contract import RECORD_FIELDS, Status
 
@@ -90,6 +90,12 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                     "type": ["string", "null"],
                     "pattern": LANGUAGE_PATTERN,
                     "description": "a BCP 47 tag of a registered language, e.g. en, pt-BR, zh-Hant",
+                },
+                "expires_in": {
+                    "type": ["number", "null"],
+                    "exclusiveMinimum": 0,
+                    "maximum": MAX_EXPIRES_S,
+                    "description": "seconds: not started by then, the job ends 'expired' without a model call",
                 },
             },
         },

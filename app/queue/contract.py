@@ -27,10 +27,11 @@ class Status(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    EXPIRED = "expired"  # not started before its expiry: ended without a model call
 
     @property
     def final(self) -> bool:
-        return self in (Status.DONE, Status.FAILED)
+        return self in (Status.DONE, Status.FAILED, Status.EXPIRED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,7 @@ class Message:
     enqueued_at: float = 0.0
     options: Options = NO_OPTIONS
     tenant: str = DEFAULT_TENANT
+    expires_at: float = 0.0  # unix seconds after which it must not start; 0 = never
 
     def encode(self) -> bytes:
         data: dict[str, object] = {"id": self.id, "text": self.text, "enqueued_at": self.enqueued_at}
@@ -143,7 +145,12 @@ class Message:
             data["options"] = self.options.to_dict()
         if self.tenant != DEFAULT_TENANT:
             data["tenant"] = self.tenant
+        if self.expires_at:
+            data["expires_at"] = self.expires_at
         return orjson.dumps(data)
+
+    def expired(self, now: float) -> bool:
+        return 0 < self.expires_at < now
 
 
 class PoisonMessage(ValueError):
@@ -160,8 +167,13 @@ def new_job_id() -> str:
     return os.urandom(16).hex()
 
 
-def new_message(text: str, options: Options = NO_OPTIONS, tenant: str = DEFAULT_TENANT) -> Message:
-    return Message(id=new_job_id(), text=text, enqueued_at=time.time(), options=options, tenant=tenant)
+def new_message(
+    text: str, options: Options = NO_OPTIONS, tenant: str = DEFAULT_TENANT, expires_in: float = 0.0
+) -> Message:
+    """A new job's message; `expires_in` seconds from now it may no longer start (0: never)."""
+    now = time.time()
+    expires_at = round(now + expires_in, 3) if expires_in > 0 else 0.0
+    return Message(id=new_job_id(), text=text, enqueued_at=now, options=options, tenant=tenant, expires_at=expires_at)
 
 
 def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Message, bool]:
@@ -190,8 +202,11 @@ def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Messa
     if not isinstance(enqueued_at, (int, float)) or isinstance(enqueued_at, bool):
         enqueued_at, completed = time.time(), True
     # An "attempt" field (written by earlier versions) is ignored: the record counts attempts.
-    options, tenant = _options(data.get("options")), _tenant(data.get("tenant"))
-    return Message(id=job_id, text=text, enqueued_at=float(enqueued_at), options=options, tenant=tenant), completed
+    options, tenant, expires_at = _options(data.get("options")), _tenant(data.get("tenant")), data.get("expires_at", 0)
+    if not isinstance(expires_at, (int, float)) or isinstance(expires_at, bool) or not expires_at >= 0:
+        raise PoisonMessage(f"bad expires_at {expires_at!r}: expected unix seconds (or 0 for never)")
+    message = Message(job_id, text, float(enqueued_at), options, tenant, float(expires_at))
+    return message, completed
 
 
 def _tenant(raw: object) -> str:
@@ -324,6 +339,15 @@ class Outcome:
 
 def failed_event(job_id: str, error: str, timing: Timing) -> bytes:
     return orjson.dumps({"id": job_id, "status": Status.FAILED.value, "error": error, **timing.fields()})
+
+
+# What an expired job records and announces as its error.
+EXPIRED_ERROR: Final = "expired: not started before its expiry (expires_in, JOB_EXPIRES or ?wait=); no model call"
+
+
+def expired_event(message: Message, now: float) -> bytes:
+    event = {"id": message.id, "status": Status.EXPIRED.value, "error": EXPIRED_ERROR}
+    return orjson.dumps(event | {"queued_s": round(now - message.enqueued_at, 6)})
 
 
 # Every field a job record may hold, with its JSON type: the record decoder reads the

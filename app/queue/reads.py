@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from app.queue.store import Queue
 
 # The transitions counted in the totals hash, by the scripts that make them.
-COUNTS = ("enqueued", "done", "failed", "retried", "recovered")
+COUNTS = ("enqueued", "done", "failed", "expired", "retried", "recovered")
 
 Record = dict[str, object]
 # A piece of a summary as its stream holds it: (entry id, attempt, text).

@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 
 from app.queue.contract import (
     DEFAULT_TENANT,
+    EXPIRED_ERROR,
     STREAM_CAP,
     UNFINISHED_RECORD_TTL_S,
     Message,
@@ -19,6 +20,7 @@ from app.queue.contract import (
     Timing,
     dead_entry,
     decode_message,
+    expired_event,
     failed_event,
 )
 from app.queue.pipes import execute
@@ -148,13 +150,7 @@ class Transitions:
         pipe = self._redis.pipeline(transaction=False)
         await self._bury_into(pipe, processing, [item for item in batch if item.message is None])
         if runnable:
-            messages = [item.message for item in runnable if item.message is not None]
-            tenant_keys, slot = self._tenant_slots([message.tenant for message in messages])
-            keys = [processing, self._keys.tenants, *(self._keys.job(message.id) for message in messages)]
-            args = [time.time(), worker_id, UNFINISHED_RECORD_TTL_S, len(messages), DEFAULT_TENANT]
-            for item, message, index in zip(runnable, messages, slot, strict=True):
-                args += (item.raw, item.replacement, message.enqueued_at, len(message.text), message.tenant, index)
-            await self._start(keys=[*keys, *tenant_keys], args=args, client=pipe)
+            await self._start_into(pipe, worker_id, runnable)
         results = await execute(pipe)
         started, refused = self._sort_started(runnable, results[-1] if runnable else [])  # type: ignore[arg-type]
         if refused:  # found by the script: a second round trip, only for such a batch
@@ -162,6 +158,19 @@ class Transitions:
             await self._bury_into(pipe, processing, refused)
             await execute(pipe)
         return started
+
+    async def _start_into(self, pipe: aioredis.client.Pipeline, worker_id: str, runnable: list[HeldMessage]) -> None:
+        """start.lua for the batch; a job past its expiry (by this clock) ends `expired` there."""
+        keys, now = self._keys, time.time()
+        messages = [item.message for item in runnable if item.message is not None]
+        tenant_keys, slot = self._tenant_slots([message.tenant for message in messages])
+        script_keys = [keys.processing(worker_id), keys.tenants, keys.totals, *(keys.job(m.id) for m in messages)]
+        args = [now, worker_id, UNFINISHED_RECORD_TTL_S, len(messages), DEFAULT_TENANT]
+        args += (self._queue.result_ttl_s, keys.channel, EXPIRED_ERROR)
+        for item, message, index in zip(runnable, messages, slot, strict=True):
+            expired = expired_event(message, now) if message.expired(now) else b""
+            args += (item.raw, item.replacement, message.enqueued_at, len(message.text), message.tenant, index, expired)
+        await self._start(keys=[*script_keys, *tenant_keys], args=args, client=pipe)
 
     def _sort_started(
         self, runnable: list[HeldMessage], replies: list[int | bytes]
@@ -178,7 +187,7 @@ class Transitions:
             elif reply == Started.RUNNING_ELSEWHERE:
                 reason = f"duplicate id {message.id!r}: that job is already running on another worker"
                 refused.append(HeldMessage(item.raw, None, reason, job_id=message.id))
-            elif reply != Started.ALREADY_FINAL:
+            elif reply not in (Started.ALREADY_FINAL, Started.EXPIRED):
                 started.append(RunningJob(raw=item.replacement or item.raw, message=message, attempt=int(reply)))
         return started, refused
 

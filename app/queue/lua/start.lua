@@ -12,28 +12,45 @@
   The record of a job that never ends (its message deleted by hand) expires after
   ARGV[3] seconds instead of staying forever; each start renews that.
   A job with no record yet (a foreign producer's) gets one, under its message's tenant,
-  and counts as one of that tenant's active jobs.
-  KEYS[1] processing list of the worker   KEYS[2] tenants set
-  KEYS[2+i] job hash of the i-th message  KEYS[2+n+t] hash of the t-th tenant of the batch
+  and counts as one of that tenant's active jobs. A job past its expiry (the caller says
+  so, by its clock at ARGV[1]) that has not started ends `expired` instead, without a
+  model call: released, recorded, counted and announced in the same step.
+  KEYS[1] processing list of the worker   KEYS[2] tenants set   KEYS[3] totals hash
+  KEYS[3+i] job hash of the i-th message  KEYS[3+n+t] hash of the t-th tenant of the batch
   ARGV[1] now, unix seconds               ARGV[2] worker id
   ARGV[3] TTL of an unfinished record, seconds   ARGV[4] n, the number of messages
   ARGV[5] the default tenant's name (a record of that tenant does not name it)
-  then 6 per message i (j = 5 + 6(i-1)):
+  ARGV[6] record TTL of an ended job, seconds    ARGV[7] result channel
+  ARGV[8] the error an expired job records
+  then 7 per message i (j = 8 + 7(i-1)):
   ARGV[j+1] message as reserved   ARGV[j+2] message to hold instead ('' = keep)
   ARGV[j+3] enqueued_at (for a job with no record yet)   ARGV[j+4] text length in chars
   ARGV[j+5] its tenant   ARGV[j+6] t, the index of its tenant's hash
+  ARGV[j+7] its `expired` event JSON when it is past its expiry, else ''
+  Events: the `expired` event of each job that ends so, on the result channel.
   Returns per message: the attempt number (>= 1) | Started.ALREADY_FINAL (message released)
-  | Started.RUNNING_ELSEWHERE (nothing done) | the record key's type name, a string, when
-  it is not a hash (nothing done) ]]
+  | Started.RUNNING_ELSEWHERE (nothing done) | Started.EXPIRED (ended, released) | the
+  record key's type name, a string, when it is not a hash (nothing done) ]]
 -- @include final
 -- @replies Started
 local rcall = redis.call
-local processing, tenantsKey = KEYS[1], KEYS[2]
+local processing, tenantsKey, totals = KEYS[1], KEYS[2], KEYS[3]
 local now, workerId, unfinishedTtl, count, defaultTenant = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local recordTtl, channel, expiredError = ARGV[6], ARGV[7], ARGV[8]
+
+-- A job with no record yet (a foreign producer's): its record, under its tenant.
+local function adopt(jobKey, enqueuedAt, textChars, tenant, tenantKey)
+  rcall('HSET', jobKey, 'enqueued_at', enqueuedAt, 'text_chars', textChars)
+  if tenant ~= defaultTenant then rcall('HSET', jobKey, 'tenant', tenant) end
+  rcall('HINCRBY', tenantKey, 'active', 1)
+  rcall('SADD', tenantsKey, tenant)
+end
+
 local replies = {}
 for i = 1, count do
-  local jobKey, j = KEYS[2 + i], 5 + 6 * (i - 1)
+  local jobKey, j = KEYS[3 + i], 8 + 7 * (i - 1)
   local reserved, replacement, enqueuedAt, textChars = ARGV[j + 1], ARGV[j + 2], ARGV[j + 3], ARGV[j + 4]
+  local tenant, tenantKey, expiredEvent = ARGV[j + 5], KEYS[3 + count + tonumber(ARGV[j + 6])], ARGV[j + 7]
   local kind = rcall('TYPE', jobKey)['ok']
   local status = kind == 'hash' and rcall('HGET', jobKey, 'status') or nil
   if kind ~= 'hash' and kind ~= 'none' then
@@ -46,19 +63,25 @@ for i = 1, count do
   elseif status == 'running' then
     replies[i] = tonumber(rcall('HGET', jobKey, 'attempts'))
   else
-    if replacement ~= '' and rcall('LREM', processing, 1, reserved) == 1 then
-      rcall('LPUSH', processing, replacement)
+    if not status then adopt(jobKey, enqueuedAt, textChars, tenant, tenantKey) end
+    if expiredEvent ~= '' then
+      rcall('LREM', processing, 1, reserved)
+      rcall('HSET', jobKey, 'status', 'expired', 'finished_at', now, 'error', expiredError)
+      rcall('HDEL', jobKey, 'retry_at')
+      rcall('EXPIRE', jobKey, recordTtl)
+      rcall('HINCRBY', totals, 'expired', 1)
+      rcall('HINCRBY', tenantKey, 'expired', 1)
+      rcall('HINCRBY', tenantKey, 'active', -1)
+      rcall('PUBLISH', channel, expiredEvent)
+      replies[i] = Started.EXPIRED
+    else
+      if replacement ~= '' and rcall('LREM', processing, 1, reserved) == 1 then
+        rcall('LPUSH', processing, replacement)
+      end
+      rcall('HSET', jobKey, 'status', 'running', 'started_at', now, 'worker', workerId)
+      rcall('EXPIRE', jobKey, unfinishedTtl)
+      replies[i] = rcall('HINCRBY', jobKey, 'attempts', 1)
     end
-    if not status then
-      local tenant = ARGV[j + 5]
-      rcall('HSET', jobKey, 'enqueued_at', enqueuedAt, 'text_chars', textChars)
-      if tenant ~= defaultTenant then rcall('HSET', jobKey, 'tenant', tenant) end
-      rcall('HINCRBY', KEYS[2 + count + tonumber(ARGV[j + 6])], 'active', 1)
-      rcall('SADD', tenantsKey, tenant)
-    end
-    rcall('HSET', jobKey, 'status', 'running', 'started_at', now, 'worker', workerId)
-    rcall('EXPIRE', jobKey, unfinishedTtl)
-    replies[i] = rcall('HINCRBY', jobKey, 'attempts', 1)
   end
 end
 return replies

@@ -1,0 +1,112 @@
+"""A job not started before its expiry (expires_in, JOB_EXPIRES, or the ?wait= of a request
+that has gone) ends `expired`, once, announced, without a model call."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+import pytest
+
+from app.config import Settings
+from app.model.summarizers.base import Emit, Summary
+from app.model.summarizers.testing import NoopSummarizer
+from app.options import Options
+from app.queue.contract import EXPIRED_ERROR
+from tests.api.conftest import StartService
+from tests.conftest import with_
+from tests.helpers import drain_events, eventually
+
+
+class Counting(NoopSummarizer):
+    """Counts its model calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
+        self.calls += 1
+        return await super().summarize(text, options, emit)
+
+
+async def test_a_job_past_its_expires_in_ends_expired_without_a_model_call(
+    start_service: StartService, settings: Settings
+) -> None:
+    api = await start_service(settings, worker=False)
+    pubsub = api.redis.pubsub()
+    await pubsub.subscribe(api.keys.channel)
+    late = await (await api.client.post("/process", json={"text": "Nobody waits.", "expires_in": 0.2})).json()
+    fresh = await (await api.client.post("/process", json={"text": "Still wanted.", "expires_in": 600})).json()
+    await asyncio.sleep(0.3)  # past the first job's expiry, by the clock it is judged by
+    model = Counting()
+    await start_service(settings, model)  # a worker, on the same queue
+
+    async def both_final() -> bool:
+        records = [await (await api.client.get(f"/jobs/{job['id']}")).json() for job in (late, fresh)]
+        return all(r["status"] in ("done", "expired") for r in records)
+
+    await eventually(both_final, what="both jobs final")
+    expired = await (await api.client.get(f"/jobs/{late['id']}")).json()
+    assert (expired["status"], expired["error"]) == ("expired", EXPIRED_ERROR)
+    assert (await (await api.client.get(f"/jobs/{fresh['id']}")).json())["status"] == "done"
+    assert model.calls == 1, "the expired job made no model call"
+    events = [orjson.loads(e) for e in await drain_events(pubsub, 0.5)]
+    assert [e["status"] for e in events if e["id"] == late["id"]] == ["expired"], "announced once"
+    stats = await (await api.client.get("/stats")).json()
+    assert stats["totals"]["expired"] == 1 and stats["tenants"]["default"]["active"] == 0
+    await pubsub.aclose()
+
+
+async def test_a_wait_request_that_gave_up_leaves_a_job_that_expires(
+    start_service: StartService, settings: Settings
+) -> None:
+    api = await start_service(settings, worker=False)
+    answer = await api.client.post("/process?wait=0.3", json={"text": "A client that waits briefly."})
+    assert answer.status == 202, "no worker: the wait ran out"
+    job_id = (await answer.json())["id"]
+    await start_service(settings)
+
+    async def expired() -> bool:
+        return (await (await api.client.get(f"/jobs/{job_id}")).json())["status"] == "expired"
+
+    await eventually(expired, what="the job of the gone client expired")
+
+
+async def test_job_expires_is_the_default_and_the_body_may_say_otherwise(
+    start_service: StartService, settings: Settings
+) -> None:
+    configured = with_(settings, job_expires_s=0.2)
+    api = await start_service(configured, worker=False)
+    default = (await (await api.client.post("/process", json={"text": "Default expiry."})).json())["id"]
+    longer = await api.client.post("/process", json={"text": "Longer.", "expires_in": 600})
+    longer_id = (await longer.json())["id"]
+    await asyncio.sleep(0.3)
+    await start_service(configured)
+
+    async def settled() -> bool:
+        statuses = [(await (await api.client.get(f"/jobs/{i}")).json())["status"] for i in (default, longer_id)]
+        return statuses == ["expired", "done"]
+
+    await eventually(settled, what="the default expired, the longer one done")
+
+
+@pytest.mark.parametrize("value", [0, -1, True, "10", 30 * 86_400 + 1])
+async def test_a_bad_expires_in_is_a_422_that_enqueues_nothing(
+    start_service: StartService, settings: Settings, value: object
+) -> None:
+    api = await start_service(settings, worker=False)
+    response = await api.client.post("/process", json={"text": "t", "expires_in": value})
+    problem = await response.json()
+    assert (response.status, problem["field"]) == (422, "expires_in")
+    assert await api.queued() == 0
+
+
+async def test_a_foreign_message_may_carry_expires_at(start_service: StartService, settings: Settings) -> None:
+    api = await start_service(settings)
+    message = {"id": "php-expired", "text": "From PHP, too late.", "expires_at": 1.0}
+    await api.redis.lpush(api.keys.queue, orjson.dumps(message))
+
+    async def expired() -> bool:
+        return await api.redis.hget(api.keys.job("php-expired"), "status") == b"expired"
+
+    await eventually(expired, what="the foreign job expired")
