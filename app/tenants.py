@@ -23,6 +23,7 @@ service is open and everyone is the admin of tenant `default`, as a single-user 
 from __future__ import annotations
 
 import hmac
+import logging
 import tomllib
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
@@ -30,6 +31,8 @@ from typing import Any, Final
 from app.config import ConfigError, Settings
 from app.queue.contract import DEFAULT_TENANT, TENANT_RE
 from app.queue.producer import Quota
+
+log = logging.getLogger(__name__)
 
 DEFAULT: Final = DEFAULT_TENANT
 ADMIN: Final = "admin"
@@ -47,15 +50,13 @@ class Tenant:
         return self.admin or owner == self.name
 
 
-# No keys configured: the single user of an open service, who sees everything.
-OPEN: Final = Tenant(DEFAULT, admin=True)
-
-
 class Tenants:
-    """The keys and the tenants they belong to."""
+    """The keys and the tenants they belong to. `open` is who an open service's (no keys)
+    requests act for: tenant default, an admin, under the default quotas."""
 
-    def __init__(self, keys: list[tuple[bytes, Tenant]]) -> None:
+    def __init__(self, keys: list[tuple[bytes, Tenant]], defaults: Quota | None = None) -> None:
         self._keys = keys
+        self.open = Tenant(DEFAULT, admin=True, quota=defaults or Quota())
 
     @property
     def required(self) -> bool:
@@ -94,7 +95,10 @@ class Tenants:
             if key in seen:
                 raise ConfigError("an API key is given twice (API_KEYS / API_KEYS_FILE): each key names one tenant")
             seen.add(key)
-        return cls([(key.encode(), tenants[name]) for key, name in keys])
+        named = sorted({name for entry in settings.api_keys if (name := _split(entry)[1]) != DEFAULT})
+        if named:  # a bare key that happens to hold a ':' would be read as tenant:key: say which tenants came of it
+            log.info("API_KEYS entries read as tenant:key", extra={"tenants": ",".join(named)})
+        return cls([(key.encode(), tenants[name]) for key, name in keys], defaults)
 
 
 def _env_quota(settings: Settings) -> Quota:

@@ -38,7 +38,8 @@ async def post_process(request: web.Request) -> web.Response:
     wait_s = wait_seconds(request)
     idempotency_key = _idempotency_key(request)
     text, options, expires_in = await _read_job(request, settings.max_text_chars)
-    message = new_message(text, options, tenant.name, _expiry(expires_in, settings.job_expires_s, wait_s))
+    expiry = expires_in if expires_in is not None else settings.job_expires_s
+    message = new_message(text, options, tenant.name, expiry)
     item = Enqueue(message, settings.max_queue_length, idempotency_key, fingerprint(text, options), tenant.quota)
     admitted = await request.app[INTAKE].submit(item)
     headers, refused = rate_headers(tenant.quota, admitted), admitted.refused
@@ -84,15 +85,6 @@ def _expires_in(value: object) -> float | None:
         return float(value)
     detail = f"'expires_in' must be seconds, more than 0 and at most {MAX_EXPIRES_S} (30 days), not {value!r}"[:300]
     raise Problem(422, "invalid-option", UNPROCESSABLE, detail, extra={"field": "expires_in"})
-
-
-def _expiry(asked: float | None, default_s: float, wait_s: float) -> float:
-    """Seconds from now the job may still start: as asked, else the sooner of JOB_EXPIRES and a
-    ?wait= (a request that waited for its answer and went will not read it later), else never."""
-    if asked is not None:
-        return asked
-    bounds = [seconds for seconds in (default_s, wait_s) if seconds > 0]
-    return min(bounds) if bounds else 0.0
 
 
 async def _read_body(request: web.Request) -> bytes:

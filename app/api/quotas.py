@@ -21,14 +21,18 @@ def fingerprint(text: str, options: Options) -> str:
     return hashlib.sha256(orjson.dumps([text, options.to_dict()])).hexdigest()
 
 
+# A job refused while the tenant has its most jobs queued or running: look again after this.
+ACTIVE_RETRY_S = 5
+
+
 def rate_headers(quota: Quota, admitted: Admission) -> dict[str, str]:
-    """The tenant's request quota after this request (none when it has no rate limit)."""
-    if not quota.requests_per_minute or (admitted.left < 0 and admitted.refused is None):
+    """The tenant's request quota after this request: on a job it charged (accepted) or
+    refused for the rate; none on other answers, which were not charged."""
+    if not quota.requests_per_minute or admitted.left < 0:
         return {}
-    left = max(admitted.left, 0)
     return {
         "RateLimit-Policy": f'"requests";q={quota.requests_per_minute};w=60',
-        "RateLimit": f'"requests";r={left};t={math.ceil(admitted.reset_ms / 1000)}',
+        "RateLimit": f'"requests";r={admitted.left};t={math.ceil(admitted.reset_ms / 1000)}',
     }
 
 
@@ -39,7 +43,8 @@ def refused_problem(refused: KeyReused | OverQuota, quota: Quota, headers: dict[
             "send a new key for a new request, or the same body to get that job"
         )
         return Problem(422, "idempotency-key-reused", "Unprocessable Content", detail, extra={"job_id": refused.job_id})
-    retry_s = max(1, math.ceil(refused.retry_after_ms / 1000))
+    retry_ms = refused.retry_after_ms or ACTIVE_RETRY_S * 1000
+    retry_s = max(1, math.ceil(retry_ms / 1000))
     headers = headers | {"Retry-After": str(retry_s)}
     if refused.kind is Enqueued.RATE_LIMITED:
         detail = f"your tenant's {quota.requests_per_minute} requests a minute are spent; nothing was enqueued"

@@ -342,7 +342,7 @@ def failed_event(job_id: str, error: str, timing: Timing) -> bytes:
 
 
 # What an expired job records and announces as its error.
-EXPIRED_ERROR: Final = "expired: not started before its expiry (expires_in, JOB_EXPIRES or ?wait=); no model call"
+EXPIRED_ERROR: Final = "expired: not started before its expiry (expires_in or JOB_EXPIRES); no model call was made"
 
 
 def expired_event(message: Message, now: float) -> bytes:
@@ -379,6 +379,8 @@ USAGE_TOTALS: Final[dict[str, str]] = {
     "cost_usd": "number",
     "cached_jobs": "integer",
 }
+# Fields the scripts keep for themselves: `counted` marks a job counted in its tenant's `active`.
+INTERNAL_FIELDS: Final = frozenset({"counted"})
 _DECODERS: Final[dict[str, Callable[[str], object]]] = {
     "integer": lambda text: int(float(text)),
     "number": float,
@@ -392,6 +394,8 @@ def decode_record(job_id: str, fields: dict[bytes, bytes]) -> dict[str, object]:
     record: dict[str, object] = {"id": job_id}
     for key, value in fields.items():
         name, text = key.decode(), value.decode("utf-8", "replace")
+        if name in INTERNAL_FIELDS:
+            continue
         decode = _DECODERS.get(RECORD_FIELDS.get(name, "string"))
         record[name] = decode(text) if decode is not None else text
     record.setdefault("tenant", DEFAULT_TENANT)  # a record from before tenants, or a foreign producer's

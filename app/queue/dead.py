@@ -10,6 +10,7 @@ import orjson
 
 from app.queue.contract import DEFAULT_TENANT, UNFINISHED_RECORD_TTL_S, PoisonMessage, decode_message
 from app.queue.pipes import execute
+from app.queue.replies import Moved
 
 if TYPE_CHECKING:
     from app.queue.store import Queue
@@ -31,24 +32,34 @@ class DeadLetters:
         return [{**orjson.loads(entry), "raw": entry} for entry in entries]
 
     async def requeue(self, job_id: str | None = None) -> tuple[int, list[str]]:
-        """Push dead jobs back as fresh jobs (attempts reset, options kept): the one with
-        `job_id`, or all. Returns how many were requeued and why any could not be."""
+        """Push dead jobs back as fresh jobs (attempts reset, options kept, no expiry): the one
+        with `job_id`, or all. Returns how many were requeued and why any could not be."""
         requeued, problems = 0, []
         for entry in await self._redis.lrange(self._keys.dead, 0, -1):
             data = orjson.loads(entry)
             if job_id is not None and data.get("id") != job_id:
                 continue
-            try:
-                message, _ = decode_message(str(data.get("message", "")).encode())
-            except PoisonMessage as exc:
-                problems.append(f"entry {data.get('id')!r} cannot run again: {exc}")
-                continue
-            fresh = replace(message, enqueued_at=time.time())
-            keys = [self._keys.dead, self._keys.queue, self._keys.job(fresh.id), self._keys.tenant(fresh.tenant)]
-            tenant = "" if fresh.tenant == DEFAULT_TENANT else fresh.tenant
-            args = [entry, fresh.encode(), fresh.enqueued_at, len(fresh.text), UNFINISHED_RECORD_TTL_S, tenant]
-            requeued += await self._requeue_dead(keys=keys, args=args)
+            problem = await self._requeue_one(entry, data)
+            if problem is None:
+                requeued += 1
+            elif problem:
+                problems.append(problem)
         return requeued, problems
+
+    async def _requeue_one(self, entry: bytes, data: dict[str, object]) -> str | None:
+        """None when requeued; else why not ("" when someone else took the entry first)."""
+        try:
+            message, _ = decode_message(str(data.get("message", "")).encode())
+        except PoisonMessage as exc:
+            return f"entry {data.get('id')!r} cannot run again: {exc}"
+        fresh = replace(message, enqueued_at=time.time(), expires_at=0.0)
+        keys = [self._keys.dead, self._keys.queue, self._keys.job(fresh.id), self._keys.tenant(fresh.tenant)]
+        tenant = "" if fresh.tenant == DEFAULT_TENANT else fresh.tenant
+        args = [entry, fresh.encode(), fresh.enqueued_at, len(fresh.text), UNFINISHED_RECORD_TTL_S, tenant]
+        moved = await self._requeue_dead(keys=keys, args=args)
+        if moved == Moved.LIVE:
+            return f"entry {fresh.id!r} left on the dead list: its job is queued or running (a second message of it)"
+        return None if moved == Moved.MOVED else ""
 
     async def purge(self, job_id: str | None = None) -> int:
         """Drop dead-list entries: the one(s) for `job_id`, or all. Returns how many."""

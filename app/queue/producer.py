@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
-from redis.exceptions import OutOfMemoryError
 
-from app.connection.errors import FULL
 from app.queue.contract import DEFAULT_TENANT, UNFINISHED_RECORD_TTL_S, Message
 from app.queue.pipes import execute
 from app.queue.replies import Enqueued
@@ -52,7 +50,7 @@ class OverQuota(Exception):
         self.retry_after_ms = retry_after_ms
 
 
-Refused = QueueFull | JobExists | DuplicateRequest | KeyReused | OverQuota | OutOfMemoryError
+Refused = QueueFull | JobExists | DuplicateRequest | KeyReused | OverQuota
 ONE_DAY_S = 86_400
 
 
@@ -79,23 +77,22 @@ class Enqueue:
 
 @dataclass(frozen=True, slots=True)
 class Admission:
-    """What intake answered: None or why the job was refused, and the tenant's rate quota
-    after it: requests still allowed (-1: no rate limit) and ms until the quota is whole
-    (refused for a quota: until it would admit the job)."""
+    """What intake answered: None or why the job was refused; the tenant's rate quota after
+    it (requests still allowed, -1 when the request was not charged or there is no rate
+    limit, and ms until the quota is whole); and for a quota refusal, when to try again."""
 
-    refused: Refused | None
+    refused: Refused | Exception | None
     left: int = -1
     reset_ms: int = 0
+    retry_ms: int = 0
 
 
 def admission(message: Message, reply: list[object] | Exception) -> Admission:
-    """enqueue.lua's reply, read. Redis full refuses this job alone (others of its batch may
-    have landed before it filled); any other error is a bug, raised."""
-    if isinstance(reply, FULL):
-        return Admission(reply)
+    """enqueue.lua's reply, read. An error refuses this job alone (Redis full, or a key of
+    the wrong type): the others of its batch may have landed."""
     if isinstance(reply, Exception):
-        raise reply
-    code, job_id, left, reset_ms = reply
+        return Admission(reply)
+    code, job_id, left, reset_ms, retry_ms = reply
     earlier = job_id.decode() if isinstance(job_id, bytes) else str(job_id)
     refused: Refused | None = None
     if code == Enqueued.FULL:
@@ -107,8 +104,8 @@ def admission(message: Message, reply: list[object] | Exception) -> Admission:
     elif code == Enqueued.KEY_REUSED:
         refused = KeyReused(earlier)
     elif code != Enqueued.QUEUED:
-        refused = OverQuota(Enqueued(code), int(reset_ms))  # type: ignore[call-overload]
-    return Admission(refused, int(left), int(reset_ms))  # type: ignore[call-overload]
+        refused = OverQuota(Enqueued(code), int(retry_ms))  # type: ignore[call-overload]
+    return Admission(refused, int(left), int(reset_ms), int(retry_ms))  # type: ignore[call-overload]
 
 
 class Producer:

@@ -44,6 +44,7 @@ class Moved(IntEnum):
 
     GONE = 0  # already moved by someone else: nothing done
     MOVED = 1
+    LIVE = 2  # requeue_dead: the job is queued or running (the entry is a duplicate's): nothing done
 
 
 class Requeued(IntEnum):

@@ -1,5 +1,5 @@
-"""A job not started before its expiry (expires_in, JOB_EXPIRES, or the ?wait= of a request
-that has gone) ends `expired`, once, announced, without a model call."""
+"""A job not started before its expiry (expires_in, JOB_EXPIRES) ends `expired`, once,
+announced, without a model call; one that had started runs to its end."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from app.config import Settings
 from app.model.summarizers.base import Emit, Summary
 from app.model.summarizers.testing import NoopSummarizer
 from app.options import Options
-from app.queue.contract import EXPIRED_ERROR
+from app.queue.contract import EXPIRED_ERROR, new_message
+from app.queue.store import Queue
 from tests.api.conftest import StartService
 from tests.conftest import with_
-from tests.helpers import drain_events, eventually
+from tests.helpers import drain_events, eventually, take
 
 
 class Counting(NoopSummarizer):
@@ -57,19 +58,30 @@ async def test_a_job_past_its_expires_in_ends_expired_without_a_model_call(
     await pubsub.aclose()
 
 
-async def test_a_wait_request_that_gave_up_leaves_a_job_that_expires(
+async def test_a_wait_request_may_let_its_job_expire_with_it_and_otherwise_it_still_runs(
     start_service: StartService, settings: Settings
 ) -> None:
     api = await start_service(settings, worker=False)
-    answer = await api.client.post("/process?wait=0.3", json={"text": "A client that waits briefly."})
-    assert answer.status == 202, "no worker: the wait ran out"
-    job_id = (await answer.json())["id"]
+    gone = await api.client.post("/process?wait=0.3", json={"text": "A client that gives up.", "expires_in": 0.3})
+    stays = await api.client.post("/process?wait=0.3", json={"text": "A client that polls after."})
+    assert (gone.status, stays.status) == (202, 202), "no worker: the waits ran out"
+    gone_id, stays_id = (await gone.json())["id"], (await stays.json())["id"]
     await start_service(settings)
 
-    async def expired() -> bool:
-        return (await (await api.client.get(f"/jobs/{job_id}")).json())["status"] == "expired"
+    async def settled() -> bool:
+        statuses = [(await (await api.client.get(f"/jobs/{i}")).json())["status"] for i in (gone_id, stays_id)]
+        return statuses == ["expired", "done"]
 
-    await eventually(expired, what="the job of the gone client expired")
+    await eventually(settled, what="the given-up job expired, the other done")
+
+
+async def test_a_job_that_started_before_its_expiry_is_not_expired_when_recovered(queue: Queue) -> None:
+    await queue.producer.enqueue(new_message("started in time", expires_in=0.2))
+    [job] = await take(queue, "dies")
+    await queue.transitions.requeue("dies", orphan=False)  # handed back, as at a shutdown
+    await asyncio.sleep(0.3)
+    [again] = await take(queue, "takes-over")
+    assert (again.message.id, again.attempt) == (job.message.id, 2), "it runs: it had begun its work"
 
 
 async def test_job_expires_is_the_default_and_the_body_may_say_otherwise(

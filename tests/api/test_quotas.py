@@ -105,7 +105,7 @@ async def test_a_daily_token_budget_refuses_new_jobs_once_spent_until_the_day_en
     status, problem, headers = await post(service.client)
     assert (status, problem["type"]) == (429, "/problems/budget-spent")
     assert 0 < int(headers["Retry-After"]) <= 86_400, "until the UTC day ends"
-    assert headers["RateLimit-Policy"] == '"daily-tokens";q=100;w=86400'
+    assert headers["RateLimit-Policy"] == '"daily-tokens";q=100;w=86400' and "RateLimit" not in headers
     assert (await post(service.client, OTHER))[0] == 202
 
 
@@ -130,3 +130,45 @@ def test_a_bad_tenants_file_is_refused_at_start_naming_what_is_wrong(
     with pytest.raises(ConfigError) as caught:
         Tenants.from_settings(with_(settings, api_keys_file=str(path)))
     assert complaint in str(caught.value)
+
+
+async def test_only_accepted_jobs_are_charged_to_the_rate(
+    start_service: StartService, settings: Settings, tmp_path: Path
+) -> None:
+    configured = with_(settings, api_keys_file=tenants_file(tmp_path, requests_per_minute=3, max_active_jobs=1))
+    service = await start_service(configured, worker=False)
+    first = await post(service.client)
+    assert first[0] == 202 and first[2]["RateLimit"].startswith('"requests";r=2;')
+    for _ in range(3):  # refused for the active cap: nothing written, nothing charged
+        status, problem, headers = await post(service.client)
+        assert (status, problem["type"], headers["Retry-After"]) == (429, "/problems/too-many-active-jobs", "5")
+        assert "RateLimit" not in headers
+    await start_service(configured)  # a worker ends the first job
+
+    async def admitted() -> bool:
+        status, _, headers = await post(service.client)
+        return status == 202 and headers["RateLimit"].startswith('"requests";r=1;')
+
+    await eventually(admitted, timeout_s=15, what="admitted, with one of three requests used before")
+
+
+async def test_a_burst_gets_exactly_its_quota_and_the_count_down_is_exact(
+    start_service: StartService, settings: Settings, tmp_path: Path
+) -> None:
+    configured = with_(settings, api_keys_file=tenants_file(tmp_path, requests_per_minute=9))
+    service = await start_service(configured, worker=False)
+    answers = [await post(service.client, text=f"t{i}") for i in range(10)]
+    assert [status for status, _, _ in answers] == [202] * 9 + [429]
+    lefts = [headers["RateLimit"].split(";")[1] for _, _, headers in answers]
+    assert lefts == [f"r={n}" for n in range(8, -1, -1)] + ["r=0"]
+
+
+async def test_an_open_service_holds_its_one_user_to_the_default_quotas(
+    start_service: StartService, settings: Settings
+) -> None:
+    service = await start_service(with_(settings, tenant_rpm=2), worker=False)
+    statuses = []
+    for i in range(3):
+        response = await service.client.post("/process", json={"text": f"t{i}"})
+        statuses.append(response.status)
+    assert statuses == [202, 202, 429]

@@ -192,3 +192,9 @@ async def test_a_start_retried_after_a_lost_reply_changes_nothing(queue: Queue) 
     assert [job.attempt for job in again] == [1, 1]
     held = await queue.redis.lrange(queue.keys.processing(WORKER), 0, -1)
     assert sorted(held) == sorted(job.raw for job in first), "each job held once, under one id"
+
+
+async def test_an_idempotency_key_stored_before_fingerprints_still_replays_its_job(queue: Queue) -> None:
+    await queue.redis.set(queue.keys.idempotency("default", "legacy-key"), b"2024:17")  # a bare id, with a colon
+    [admitted] = await queue.producer.enqueue_many([Enqueue(new_message("t"), key="legacy-key", fingerprint="ab" * 32)])
+    assert isinstance(admitted.refused, DuplicateRequest) and admitted.refused.job_id == "2024:17"

@@ -8,7 +8,7 @@ import pytest
 
 from app.config import ConfigError, Settings
 from app.queue.producer import Quota
-from app.tenants import OPEN, Tenants
+from app.tenants import Tenants
 
 ALPHA, BARE, ADMIN = "alpha-key-0123456789abcdef", "bare-key-0123456789abcdefgh", "admin-key-0123456789abcdef"
 
@@ -22,7 +22,9 @@ def test_each_key_names_its_tenant_and_a_bare_key_names_default() -> None:
     assert not alpha.sees("default") and alpha.sees("alpha")
     assert tenants.identify(b"alpha") is None and tenants.identify(f"alpha:{ALPHA}".encode()) is None
     assert tenants.required and not Tenants.from_settings(Settings()).required
-    assert OPEN.admin, "with no keys at all, the one user of the service sees everything"
+    open_service = Tenants.from_settings(Settings(tenant_rpm=2)).open
+    assert open_service.admin, "with no keys at all, the one user of the service sees everything"
+    assert open_service.quota == Quota(2, 0, 0), "and is held to the default quotas"
 
 
 def test_the_file_sets_quotas_over_the_defaults_and_env_keys_join_its_tenants(tmp_path: Path) -> None:

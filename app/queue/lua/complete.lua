@@ -19,7 +19,8 @@
   totals (Outcome.usage: integers by HINCRBY, others by HINCRBYFLOAT). The script knows
   no field's name: the Outcome type does.
   Totals: `done` counts the jobs that became done, in the queue's totals and in their
-  tenant's hash (with its usage, `active` less one, and the day's tokens).
+  tenant's hash (with its usage, the day's tokens, and `active` less one if the record was
+  counted in it).
   Events: each job that became done publishes its event JSON on the result channel.
   Returns the number of jobs that became done (the rest were already final) ]]
 -- @include final
@@ -56,7 +57,10 @@ for i = 1, count do
       add(tenantKey, ARGV[f], ARGV[f + 1])
     end
     rcall('HINCRBY', tenantKey, 'done', 1)
-    rcall('HINCRBY', tenantKey, 'active', -1)
+    if rcall('HGET', jobKey, 'counted') then
+      rcall('HINCRBY', tenantKey, 'active', -1)
+      rcall('HDEL', jobKey, 'counted')
+    end
     if tokens > 0 then
       rcall('INCRBY', spentKey, tokens)
       rcall('EXPIRE', spentKey, spentTtl)

@@ -24,8 +24,11 @@
            (each 0 = no limit)
   ARGV[13] the request's fingerprint (what the idempotency key must keep meaning)
   ARGV[14] ms until the tenant's day ends (when a spent budget is whole again)
-  Returns {Enqueued, id or '', requests still allowed (-1: no rate limit), ms until the
-  rate quota is whole (or, refused, until it admits one more / the budget resets)}:
+  Only an enqueued job is charged to the rate quota: a refusal (of any kind) or a replay
+  writes nothing at all. The record's `counted` marks it as one of its tenant's `active`
+  jobs (the endings take it back exactly once).
+  Returns {Enqueued, id or '', requests still allowed (-1: not charged, or no rate limit),
+  ms until the rate quota is whole, ms until the refusal may be tried again (0: unknown)}:
   QUEUED | EXISTS (nothing pushed) | FULL | KEY_USED with the earlier id | KEY_REUSED with
   the earlier id (another body) | RATE_LIMITED | TOO_MANY_ACTIVE | BUDGET_SPENT ]]
 -- @include gcra
@@ -38,29 +41,36 @@ local message, enqueuedAt, textChars, limit, jobId = ARGV[1], ARGV[2], ARGV[3], 
 local idemTtl, unfinishedTtl, recordTenant, tenant = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local perMinute, maxActive, dailyTokens = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
 local fingerprint, dayLeftMs = ARGV[13], tonumber(ARGV[14])
-local left, resetMs = -1, 0
+local arrival, left, resetUs = nil, -1, 0
 if perMinute > 0 then
-  left, resetMs = gcra(rateKey, perMinute)
-  if left < 0 then return {Enqueued.RATE_LIMITED, '', 0, resetMs} end
+  arrival, left, resetUs = gcra_check(rateKey, perMinute)
+  if not arrival then  -- then `left` is the microseconds until one more is admitted
+    local waitMs = math.ceil(left / 1000)
+    return {Enqueued.RATE_LIMITED, '', 0, waitMs, waitMs}
+  end
 end
 if idemKey then
   local earlier = rcall('GET', idemKey)
   if earlier then
     local used, earlierId = string.match(earlier, '^(%x*):(.+)$')
-    if not used then used, earlierId = fingerprint, earlier end  -- a bare id: written before fingerprints
-    if used ~= fingerprint then return {Enqueued.KEY_REUSED, earlierId, left, resetMs} end
-    return {Enqueued.KEY_USED, earlierId, left, resetMs}
+    if not used or (#used ~= 64 and #used ~= 0) then  -- a bare id: written before fingerprints
+      used, earlierId = fingerprint, earlier
+    end
+    if used ~= fingerprint then return {Enqueued.KEY_REUSED, earlierId, -1, 0, 0} end
+    return {Enqueued.KEY_USED, earlierId, -1, 0, 0}
   end
 end
-if rcall('EXISTS', jobKey) == 1 then return {Enqueued.EXISTS, jobId, left, resetMs} end
-if limit > 0 and rcall('LLEN', queue) >= limit then return {Enqueued.FULL, '', left, resetMs} end
+if rcall('EXISTS', jobKey) == 1 then return {Enqueued.EXISTS, jobId, -1, 0, 0} end
+if limit > 0 and rcall('LLEN', queue) >= limit then return {Enqueued.FULL, '', -1, 0, 0} end
 if maxActive > 0 and tonumber(rcall('HGET', tenantKey, 'active') or 0) >= maxActive then
-  return {Enqueued.TOO_MANY_ACTIVE, '', left, resetMs}
+  return {Enqueued.TOO_MANY_ACTIVE, '', -1, 0, 0}
 end
 if dailyTokens > 0 and tonumber(rcall('GET', spentKey) or 0) >= dailyTokens then
-  return {Enqueued.BUDGET_SPENT, '', left, dayLeftMs}
+  return {Enqueued.BUDGET_SPENT, '', -1, 0, dayLeftMs}
 end
-rcall('HSET', jobKey, 'status', 'queued', 'attempts', 0, 'enqueued_at', enqueuedAt, 'text_chars', textChars)
+if arrival then gcra_book(rateKey, arrival, resetUs) end
+rcall('HSET', jobKey, 'status', 'queued', 'attempts', 0, 'enqueued_at', enqueuedAt, 'text_chars', textChars,
+  'counted', 1)
 if recordTenant ~= '' then rcall('HSET', jobKey, 'tenant', recordTenant) end
 rcall('EXPIRE', jobKey, unfinishedTtl)
 rcall('LPUSH', queue, message)
@@ -73,4 +83,4 @@ rcall('LPUSH', tenantRecent, jobId)
 rcall('LTRIM', tenantRecent, 0, 99)
 rcall('SADD', tenantsKey, tenant)
 if idemKey then rcall('SET', idemKey, fingerprint .. ':' .. jobId, 'EX', idemTtl) end
-return {Enqueued.QUEUED, jobId, left, resetMs}
+return {Enqueued.QUEUED, jobId, left, math.ceil(resetUs / 1000), 0}

@@ -6,7 +6,7 @@
   A record key holding another type is replaced.
   KEYS[1] processing list of the worker   KEYS[2] job hash   KEYS[3] dead list
   KEYS[4] totals hash (counts `failed`)   KEYS[5] progress stream of the job
-  KEYS[6] its tenant's hash (counts `failed`, `active` less one)
+  KEYS[6] its tenant's hash (counts `failed`; `active` less one if the record was counted)
   ARGV[1] message as held                 ARGV[2] error
   ARGV[3] finished_at, unix seconds       ARGV[4] record TTL, seconds
   ARGV[5] result channel                  ARGV[6] event JSON
@@ -28,7 +28,10 @@ rcall('EXPIRE', jobKey, recordTtl)
 push_dead(dead, ARGV[7], tonumber(finishedAt), tonumber(ARGV[8]), tonumber(ARGV[9]))
 rcall('HINCRBY', totals, 'failed', 1)
 rcall('HINCRBY', tenantKey, 'failed', 1)
-rcall('HINCRBY', tenantKey, 'active', -1)
+if rcall('HGET', jobKey, 'counted') then
+  rcall('HINCRBY', tenantKey, 'active', -1)
+  rcall('HDEL', jobKey, 'counted')
+end
 rcall('DEL', streamKey)
 rcall('PUBLISH', channel, event)
 return Ended.ENDED

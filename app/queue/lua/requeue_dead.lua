@@ -8,13 +8,18 @@
   ARGV[3] now, unix seconds                   ARGV[4] text length in chars
   ARGV[5] TTL of the record until the job ends, seconds
   ARGV[6] its tenant ('' = default, not written in the record)
-  Returns Moved: MOVED (requeued) | GONE (not on the dead list: already requeued or purged) ]]
+  A job that is live (queued or running: the entry is a duplicate message's) is left alone,
+  entry and all.
+  Returns Moved: MOVED (requeued) | GONE (not on the dead list: already requeued or purged)
+  | LIVE (its job is queued or running: nothing done) ]]
 -- @replies Moved
 local rcall = redis.call
 local dead, queue, jobKey, tenantKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local status = rcall('TYPE', jobKey)['ok'] == 'hash' and rcall('HGET', jobKey, 'status') or nil
+if status == 'queued' or status == 'running' then return Moved.LIVE end
 if rcall('LREM', dead, 1, ARGV[1]) == 0 then return Moved.GONE end
 rcall('DEL', jobKey)
-rcall('HSET', jobKey, 'status', 'queued', 'attempts', 0, 'enqueued_at', ARGV[3], 'text_chars', ARGV[4])
+rcall('HSET', jobKey, 'status', 'queued', 'attempts', 0, 'enqueued_at', ARGV[3], 'text_chars', ARGV[4], 'counted', 1)
 if ARGV[6] ~= '' then rcall('HSET', jobKey, 'tenant', ARGV[6]) end
 rcall('EXPIRE', jobKey, ARGV[5])
 rcall('HINCRBY', tenantKey, 'active', 1)

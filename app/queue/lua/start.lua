@@ -11,9 +11,11 @@
   the message, naming the type). One such message never stops the rest of its batch.
   The record of a job that never ends (its message deleted by hand) expires after
   ARGV[3] seconds instead of staying forever; each start renews that.
-  A job with no record yet (a foreign producer's) gets one, under its message's tenant,
-  and counts as one of that tenant's active jobs. A job past its expiry (the caller says
-  so, by its clock at ARGV[1]) that has not started ends `expired` instead, without a
+  A job with no record yet (a foreign producer's) gets one, under its message's tenant;
+  any record without a tenant gets its message's; a record not yet counted as one of its
+  tenant's active jobs (a foreign producer's, or one written by a version before tenants)
+  is counted now and marked `counted`. A job past its expiry (the caller says
+  so, by its clock at ARGV[1]) that has never started ends `expired` instead, without a
   model call: released, recorded, counted and announced in the same step.
   KEYS[1] processing list of the worker   KEYS[2] tenants set   KEYS[3] totals hash
   KEYS[3+i] job hash of the i-th message  KEYS[3+n+t] hash of the t-th tenant of the batch
@@ -38,12 +40,15 @@ local processing, tenantsKey, totals = KEYS[1], KEYS[2], KEYS[3]
 local now, workerId, unfinishedTtl, count, defaultTenant = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local recordTtl, channel, expiredError = ARGV[6], ARGV[7], ARGV[8]
 
--- A job with no record yet (a foreign producer's): its record, under its tenant.
-local function adopt(jobKey, enqueuedAt, textChars, tenant, tenantKey)
-  rcall('HSET', jobKey, 'enqueued_at', enqueuedAt, 'text_chars', textChars)
-  if tenant ~= defaultTenant then rcall('HSET', jobKey, 'tenant', tenant) end
-  rcall('HINCRBY', tenantKey, 'active', 1)
-  rcall('SADD', tenantsKey, tenant)
+-- A job that may start, in its tenant's numbers: its record names its tenant (unless the
+-- default), and it is counted once among the tenant's active jobs.
+local function adopt(jobKey, tenant, tenantKey)
+  if tenant ~= defaultTenant then rcall('HSETNX', jobKey, 'tenant', tenant) end
+  if not rcall('HGET', jobKey, 'counted') then
+    rcall('HSET', jobKey, 'counted', 1)
+    rcall('HINCRBY', tenantKey, 'active', 1)
+    rcall('SADD', tenantsKey, tenant)
+  end
 end
 
 local replies = {}
@@ -63,11 +68,13 @@ for i = 1, count do
   elseif status == 'running' then
     replies[i] = tonumber(rcall('HGET', jobKey, 'attempts'))
   else
-    if not status then adopt(jobKey, enqueuedAt, textChars, tenant, tenantKey) end
-    if expiredEvent ~= '' then
+    if not status then rcall('HSET', jobKey, 'enqueued_at', enqueuedAt, 'text_chars', textChars) end
+    adopt(jobKey, tenant, tenantKey)
+    -- Only a job that never started expires: one handed back or recovered has begun its work.
+    if expiredEvent ~= '' and tonumber(rcall('HGET', jobKey, 'attempts') or 0) == 0 then
       rcall('LREM', processing, 1, reserved)
       rcall('HSET', jobKey, 'status', 'expired', 'finished_at', now, 'error', expiredError)
-      rcall('HDEL', jobKey, 'retry_at')
+      rcall('HDEL', jobKey, 'retry_at', 'counted')
       rcall('EXPIRE', jobKey, recordTtl)
       rcall('HINCRBY', totals, 'expired', 1)
       rcall('HINCRBY', tenantKey, 'expired', 1)

@@ -1,15 +1,20 @@
--- gcra(key, perMinute): admit one request under a limit of `perMinute` requests a minute,
--- with bursts of up to that many (GCRA: the key holds the theoretical arrival time, ms,
--- by Redis's clock, so every API replica keeps one schedule). Returns the requests still
--- allowed now and the ms until the whole quota is free again; or -1 and the ms until one
--- more request is admitted (nothing booked).
-local function gcra(key, perMinute)
+-- gcra_check(key, perMinute): is one more request admitted now, under a limit of `perMinute`
+-- requests a minute with bursts of up to that many? (GCRA: the key holds the theoretical
+-- arrival time in microseconds, by Redis's clock, so every API replica keeps one schedule;
+-- integer microseconds keep it exact.) Writes nothing: gcra_book does, once the request is
+-- admitted by everything else too. Returns the arrival to book, the requests still allowed
+-- after this one and the microseconds until the quota is whole again; or nil and the
+-- microseconds until one more request is admitted.
+local function gcra_check(key, perMinute)
   local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local interval = 60000 / perMinute
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local interval = math.floor(60000000 / perMinute)
+  local window = interval * perMinute
   local arrival = math.max(tonumber(redis.call('GET', key) or 0), now) + interval
-  local admitFrom = arrival - 60000
-  if now < admitFrom then return -1, math.ceil(admitFrom - now) end
-  redis.call('SET', key, string.format('%.3f', arrival), 'PX', math.ceil(arrival - now))
-  return math.floor((now + 60000 - arrival) / interval), math.ceil(arrival - now)
+  if arrival - window > now then return nil, arrival - window - now end
+  return arrival, math.floor((now + window - arrival) / interval), arrival - now
+end
+
+local function gcra_book(key, arrival, untilWholeUs)
+  redis.call('SET', key, string.format('%.0f', arrival), 'PX', math.ceil(untilWholeUs / 1000))
 end
