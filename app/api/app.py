@@ -6,8 +6,8 @@ import orjson
 from aiohttp import web
 
 from app.api import ops, resources
+from app.api.dashboard import dashboard
 from app.api.edge import expect_handler
-from app.api.headers import security_headers
 from app.api.intake import post_process
 from app.api.jobs import get_job, list_jobs
 from app.api.limits import capped_streams
@@ -29,7 +29,7 @@ ROUTES = (
     ("GET", "/jobs", list_jobs),
     ("GET", "/metrics", ops.metrics_text),
     ("GET", "/openapi.json", ops.openapi),
-    ("GET", "/", ops.dashboard),
+    ("GET", "/", dashboard),
     ("GET", "/healthz", ops.healthz),
     ("GET", "/readyz", ops.readyz),
 )
@@ -55,7 +55,6 @@ def create_app(
     # One context per resource, opened in this order and closed in the reverse.
     app.cleanup_ctx.extend([resources.redis_client, resources.result_hub, ops.totals_sampler])
     app.on_shutdown.append(resources.wake_waiters)
-    app.on_response_prepare.append(security_headers)
     if settings.cors_origins:
         app.on_response_prepare.append(cors_headers(settings))
     for method, path, handler in ROUTES:

@@ -140,14 +140,16 @@ class _ProblemRequestHandler(RequestHandler):
     def data_received(self, data: bytes) -> None:
         if self._refusal is not None:
             return  # a refused connection's request is dropped unread
-        if data and self._awaiting_head:
-            self._arm_head_timer()  # a kept-alive connection's next request starts its clock
         heads = self._request_count
         super().data_received(data)
         if self._request_count != heads:  # a request head arrived (or an unparseable one)
             self._awaiting_head = False
             self._disarm_head_timer()
             self._edge.gate.busy(self)
+        elif data and self._awaiting_head:
+            # A head begun but not whole: its clock runs from now (a head that comes whole, the
+            # usual case, needs none: no timer per request).
+            self._arm_head_timer()
 
     def _arm_head_timer(self) -> None:
         if self._head_timer is None:

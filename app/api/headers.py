@@ -1,10 +1,12 @@
 """Security headers on every response of the API, and a Content-Security-Policy for the dashboard.
 
 Every response: `X-Content-Type-Options: nosniff` (a browser never guesses a type from the
-bytes, so a JSON body or a job's text is never run as HTML or script) and `Referrer-Policy:
-no-referrer`. The dashboard's only requests go to its own origin, the API reads no Referer,
-and the page links nowhere: nothing needs a referrer, so none is sent (the stricter choice;
-a same-origin `fetch` still carries its `Origin`).
+bytes, so a JSON body or a job's text is never run as HTML or script).
+
+The page (GET /) also `Referrer-Policy: no-referrer`: the dashboard's only requests go to its own
+origin, the API reads no Referer, and the page links nowhere, so none is sent (the stricter
+choice; a same-origin `fetch` still carries its `Origin`). Only a document sends referrers, so
+the JSON answers need no policy: one header less on every answer of the intake's hot path.
 
 An HTML response (the dashboard, GET /) also gets a Content-Security-Policy: `default-src
 'self'` and `frame-ancestors 'none'`; the page's inline <script> and <style> are allowed by
@@ -14,9 +16,10 @@ any other inline script, injected or edited in without its hash, is refused); `b
 browsers older than `frame-ancestors`. Inline event handlers (`onclick=`) and `style=`
 attributes are not allowed by hashes: the page has none, and must keep it so.
 
-It is an on_response_prepare hook: it runs just before a response's headers are sent, so
-problem+json errors and streamed responses (Server-Sent Events, whose headers go out when
-the stream is prepared) carry the headers too. A handler that set one of them keeps its own.
+Where they are set: the problem middleware adds EVERY_RESPONSE to every response a handler
+returns (and every problem), the event stream and the CORS preflight are given them when made,
+and the edge's raw answers carry them; the dashboard's handler adds the page's own. (Not an
+on_response_prepare hook: a signal dispatch per response cost the intake ~15 % of its rate.)
 """
 
 from __future__ import annotations
@@ -25,11 +28,7 @@ import base64
 import hashlib
 from html.parser import HTMLParser
 
-from aiohttp import web
-
-from app.api.ops import DASHBOARD
-
-EVERY_RESPONSE = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+EVERY_RESPONSE = {"X-Content-Type-Options": "nosniff"}
 
 
 class _InlineBlocks(HTMLParser):
@@ -82,13 +81,6 @@ def page_policy(page: bytes) -> str:
     return "; ".join(directives)
 
 
-HTML_PAGE = {"Content-Security-Policy": page_policy(DASHBOARD), "X-Frame-Options": "DENY"}
-
-
-async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """The on_response_prepare hook (create_app registers it)."""
-    for name, value in EVERY_RESPONSE.items():
-        response.headers.setdefault(name, value)
-    if response.content_type == "text/html":
-        for name, value in HTML_PAGE.items():
-            response.headers.setdefault(name, value)
+def html_page_headers(page: bytes) -> dict[str, str]:
+    """What the dashboard page is served with, besides EVERY_RESPONSE."""
+    return {"Content-Security-Policy": page_policy(page), "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}

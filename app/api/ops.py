@@ -1,4 +1,4 @@
-"""For operators and probes: /stats, /metrics, /healthz, /readyz, /openapi.json, the dashboard;
+"""For operators and probes: /stats, /metrics, /healthz, /readyz, /openapi.json;
 and the sampler of the queue's totals behind /stats' rates."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import AsyncIterator
-from importlib import resources
 
 from aiohttp import web
 
@@ -23,8 +22,6 @@ from app.metrics import metrics_response
 
 SAMPLE_EVERY_S = 5.0
 PING_WITHIN_S = 2.0
-# One static page, no build step, nothing from the internet: read once at import.
-DASHBOARD = resources.files("app.api.static").joinpath("dashboard.html").read_bytes()
 
 RATES = web.AppKey("rates", Rates)
 OPENAPI = web.AppKey("openapi", bytes)  # the document, serialized once
@@ -52,10 +49,6 @@ async def metrics_text(request: web.Request) -> web.Response:
     with contextlib.suppress(*UNAVAILABLE):  # without Redis, the gauges keep their last values
         registry.set_queue(await request.app[QUEUE].reads.stats())
     return metrics_response(registry)
-
-
-async def dashboard(request: web.Request) -> web.Response:
-    return web.Response(body=DASHBOARD, content_type="text/html", charset="utf-8")
 
 
 async def openapi(request: web.Request) -> web.Response:

@@ -9,6 +9,7 @@ import orjson
 from aiohttp import web
 from redis.exceptions import OutOfMemoryError
 
+from app.api.headers import EVERY_RESPONSE
 from app.connection.errors import UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,10 @@ def problem_response(problem: Problem, instance: str | None) -> web.Response:
         body["instance"] = instance
     body |= problem.extra
     return web.Response(
-        status=problem.status, body=orjson.dumps(body), content_type=PROBLEM_JSON, headers=problem.headers
+        status=problem.status,
+        body=orjson.dumps(body),
+        content_type=PROBLEM_JSON,
+        headers=EVERY_RESPONSE | problem.headers,
     )
 
 
@@ -98,9 +102,13 @@ INTERNAL_PROBLEM = Problem(
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turns every error into problem+json: ours, aiohttp's (404, 405, 413), Redis outages
-    and a full Redis (503). Anything else is a bug: logged, and a 500 that leaks nothing."""
+    and a full Redis (503). Anything else is a bug: logged, and a 500 that leaks nothing.
+    Every answer it passes on carries the security headers (app/api/headers.py)."""
     try:
-        return await handler(request)
+        response = await handler(request)
+        if not response.prepared:  # a stream sent its headers when it began (stream.py gives it them)
+            response.headers.update(EVERY_RESPONSE)
+        return response
     except Problem as problem:
         return problem_response(problem, request.path)
     except web.HTTPException as exc:

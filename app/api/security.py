@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from app.api.headers import EVERY_RESPONSE
 from app.api.problems import Handler, Problem
 from app.api.resources import TENANTS
 from app.config import Settings
@@ -74,7 +75,7 @@ def cors_middleware(settings: Settings) -> web.middleware:  # type: ignore[valid
     async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
         origin = request.headers.get("Origin")
         if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers and allowed(origin):
-            response = web.Response(status=204)  # a preflight: answered here, never routed or authenticated
+            response = web.Response(status=204, headers=EVERY_RESPONSE)  # a preflight: never routed or authenticated
             response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
             response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
             response.headers["Access-Control-Max-Age"] = "600"

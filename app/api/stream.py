@@ -21,6 +21,7 @@ import orjson
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 
+from app.api.headers import EVERY_RESPONSE
 from app.api.jobs import visible
 from app.api.problems import Problem, job_not_found
 from app.api.resources import HUB, QUEUE
@@ -46,7 +47,7 @@ async def job_events(request: web.Request) -> web.StreamResponse:
         raise job_not_found(job_id)
     last_id = request.headers.get("Last-Event-ID", "").strip()
     if last_id == END_ID:
-        return web.Response(status=204)  # it saw the end: nothing more will come
+        return web.Response(status=204, headers=EVERY_RESPONSE)  # it saw the end: nothing more will come
     reads, hub = request.app[QUEUE].reads, request.app[HUB]
     cursor = [_resume_after(last_id)]  # the last piece sent: each read asks for what came after
 
@@ -60,7 +61,7 @@ async def job_events(request: web.Request) -> web.StreamResponse:
             first = await anext(reads_after)
             if visible(request, first[0]) is None:
                 raise job_not_found(job_id)
-            async with sse_response(request, sep="\n") as stream:
+            async with sse_response(request, sep="\n", headers=EVERY_RESPONSE) as stream:
                 with contextlib.suppress(*UNAVAILABLE):  # Redis away: close; the client resumes from its last id
                     await _relay(stream, first, reads_after, cursor)
     return stream

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -108,6 +109,12 @@ def admission(message: Message, reply: list[object] | Exception) -> Admission:
     return Admission(refused, int(left), int(reset_ms), int(retry_ms))  # type: ignore[call-overload]
 
 
+@functools.lru_cache(maxsize=4)
+def utc_day(days: int) -> str:
+    """YYYY-MM-DD of the UTC day `days` after the epoch (the key of a day's spent tokens)."""
+    return time.strftime("%Y-%m-%d", time.gmtime(days * ONE_DAY_S))
+
+
 class Producer:
     """Enqueues jobs: each one atomic (enqueue.lua), many in one round trip."""
 
@@ -139,7 +146,7 @@ class Producer:
         item = item if isinstance(item, Enqueue) else Enqueue(item)
         message, keys, tenant = item.message, self._keys, item.message.tenant
         now = time.time()
-        day, day_left_ms = time.strftime("%Y-%m-%d", time.gmtime(now)), round((ONE_DAY_S - now % ONE_DAY_S) * 1000)
+        day, day_left_ms = utc_day(int(now // ONE_DAY_S)), round((ONE_DAY_S - now % ONE_DAY_S) * 1000)
         script_keys = [keys.queue, keys.job(message.id), keys.totals, keys.recent, keys.tenant(tenant)]
         script_keys += (keys.tenant_recent(tenant), keys.rate(tenant), keys.spent(tenant, day), keys.tenants)
         if item.key is not None:

@@ -24,6 +24,7 @@ from app.queue.contract import (
     failed_event,
 )
 from app.queue.pipes import execute
+from app.queue.producer import ONE_DAY_S, utc_day
 from app.queue.replies import Ended, Moved, Started
 
 if TYPE_CHECKING:
@@ -210,7 +211,7 @@ class Transitions:
         counted and announced at once. Returns how many became done (the others were
         already final)."""
         now = time.time()
-        day = time.strftime("%Y-%m-%d", time.gmtime(now))
+        day = utc_day(int(now // ONE_DAY_S))
         tenant_keys, slot = self._tenant_slots([item.job.message.tenant for item in batch], day)
         keys = [self._keys.processing(worker_id), self._keys.totals]
         args: list[object] = [now, self._queue.result_ttl_s, self._keys.channel, len(batch), SPENT_TTL_S]
