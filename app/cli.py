@@ -32,7 +32,7 @@ def _positive(raw: str) -> int:
 
 SUBSCRIBE_WITHIN_S = 5.0
 
-EXIT_CODES = """exit codes: 0 done / ok, 1 the job failed or nothing matched, 2 bad usage,
+EXIT_CODES = """exit codes: 0 done / ok, 1 the job failed or expired, or nothing matched, 2 bad usage,
 3 Redis unreachable, 4 no such job, 5 --wait ran out before the job ended"""
 
 
@@ -144,7 +144,7 @@ async def _show_when_final(queue: Queue, hub: ResultHub, job_id: str, args: argp
         return 4
     _show(record, args.json)
     if is_final(record):
-        return 1 if record["status"] == "failed" else 0
+        return 0 if record["status"] == "done" else 1
     return 5 if args.wait > 0 else 0
 
 

@@ -193,6 +193,15 @@ async def test_exit_codes_say_what_went_wrong(cli: Cli) -> None:
     assert "\tqueued" in waited.out
 
 
+async def test_an_expired_job_is_not_a_success(cli: Cli, queue: Queue) -> None:
+    await queue.producer.enqueue(new_message("too late", expires_in=0.01))
+    await asyncio.sleep(0.05)
+    assert await take(queue, WORKER, 1) == [], "ended expired at its start"
+    [record] = await queue.reads.recent_jobs(1)
+    shown = await cli("status", str(record["id"]))
+    assert (shown.code, "\texpired" in shown.out) == (1, True), shown.out
+
+
 async def test_stats_and_workers_show_the_queue(worker: Worker, cli: Cli, queue: Queue) -> None:
     await queue.producer.enqueue(new_message("counted"))
     stats = await cli("stats", "--json")
