@@ -41,7 +41,8 @@ async def post_process(request: web.Request) -> web.Response:
     text, options, expires_in = await _read_job(request, settings.max_text_chars)
     expiry = expires_in if expires_in is not None else settings.job_expires_s
     message = new_message(text, options, tenant.name, expiry)
-    item = Enqueue(message, settings.max_queue_length, idempotency_key, fingerprint(text, options), tenant.quota)
+    stands_for = fingerprint(text, options) if idempotency_key is not None else ""  # only a key needs it
+    item = Enqueue(message, settings.max_queue_length, idempotency_key, stands_for, tenant.quota)
     admitted = await request.app[INTAKE].submit(item)
     headers, refused = rate_headers(tenant.quota, admitted), admitted.refused
     if isinstance(refused, DuplicateRequest):
