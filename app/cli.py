@@ -192,7 +192,7 @@ async def _workers(queue: Queue, args: argparse.Namespace) -> int:
 @contextlib.asynccontextmanager
 async def _results(queue: Queue) -> AsyncIterator[ResultHub]:
     """The queue's result events, subscribed (or Redis is unreachable: UNAVAILABLE)."""
-    hub = ResultHub(queue.redis, queue.keys.channel, queue.keys.progress_channel)
+    hub = ResultHub.of(queue.redis, queue.keys)
     await hub.start()
     try:
         if not await hub.wait_subscribed(SUBSCRIBE_WITHIN_S):

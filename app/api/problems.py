@@ -7,10 +7,9 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import orjson
 from aiohttp import web
-from redis.exceptions import OutOfMemoryError
 
 from app.api.headers import EVERY_RESPONSE
-from app.connection.errors import UNAVAILABLE
+from app.connection.errors import FULL, UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +117,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     except UNAVAILABLE as exc:
         log.warning("redis unavailable", extra={"path": request.path, "error": repr(exc)})
         return problem_response(UNAVAILABLE_PROBLEM, request.path)
-    except OutOfMemoryError as exc:
+    except FULL as exc:
         log.warning("redis full: write refused (maxmemory)", extra={"path": request.path, "error": repr(exc)})
         return problem_response(FULL_PROBLEM, request.path)
     except Exception:

@@ -44,8 +44,7 @@ async def redis_client(app: web.Application) -> AsyncIterator[None]:
 async def result_hub(app: web.Application) -> AsyncIterator[None]:
     """The process's one subscription to finished jobs. Serves even if Redis is down at
     start: /readyz says so until the hub is subscribed."""
-    keys = app[QUEUE].keys
-    hub = app[HUB] = ResultHub(app[REDIS], keys.channel, keys.progress_channel)
+    hub = app[HUB] = ResultHub.of(app[REDIS], app[QUEUE].keys)
     await hub.start()
     await hub.wait_subscribed(timeout_s=SUBSCRIBE_WAIT_S)
     yield

@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 
 from app import tasks
 from app.connection.errors import UNAVAILABLE
+from app.queue.contract import Keys
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,11 @@ class ResultHub:
         self.ignored = 0  # messages on our channels that were not job events
         self._ignored_logged = 0
         self._ignored_logged_at = -float("inf")
+
+    @classmethod
+    def of(cls, redis: aioredis.Redis, keys: Keys) -> ResultHub:
+        """The hub of a queue's result and progress channels."""
+        return cls(redis, keys.channel, keys.progress_channel)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._listen(), name="result-hub")

@@ -21,9 +21,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# What a writer backs off from and tries again (app/connection/errors.py).
-RIDE_OUT = RETRY_LATER
-
 
 class Outage:
     """Backoff for Redis being unreachable or full, logging once per outage (and once more if
@@ -73,7 +70,7 @@ class Link:
         while True:
             try:
                 result = await write()
-            except RIDE_OUT as exc:
+            except RETRY_LATER as exc:
                 if self.giving_up:
                     raise
                 await outage.hit(exc)

@@ -85,13 +85,22 @@ async def trickle(writer: asyncio.StreamWriter, lines: list[bytes], every_s: flo
 SLOW_HEAD = [b"GET /healthz HTTP/1.1\r\n", b"Host: x\r\n", *(f"X-Slow-{i}: a\r\n".encode() for i in range(200))]
 
 
+async def trickled_head(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, every_s: float, timeout_s: float
+) -> tuple[float, bytes]:
+    """Send SLOW_HEAD a line every `every_s`; seconds until the server closed, and what it sent."""
+    sender = asyncio.create_task(trickle(writer, SLOW_HEAD, every_s=every_s))
+    try:
+        return await until_closed(reader, within_s=timeout_s + SLACK_S)
+    finally:
+        sender.cancel()
+        writer.close()
+
+
 async def test_a_head_trickled_a_line_every_half_second_is_cut_at_the_header_timeout(serve_app: ServeApp) -> None:
     port = await serve_app(header_timeout_s=2.0)
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    sender = asyncio.create_task(trickle(writer, SLOW_HEAD, every_s=0.5))
-    seconds, received = await until_closed(reader, within_s=2.0 + SLACK_S)
-    sender.cancel()
-    writer.close()
+    seconds, received = await trickled_head(reader, writer, every_s=0.5, timeout_s=2.0)
     print(f"\ntrickled head (a line every 0.5 s): closed after {seconds:.2f} s (HEADER_TIMEOUT 2.0 s)")
     assert seconds >= 2.0 - EARLY_S
     assert_408_or_nothing(received)
@@ -124,10 +133,7 @@ async def test_a_kept_alive_connection_trickling_its_next_head_is_cut_at_the_hea
     serve_app: ServeApp,
 ) -> None:
     reader, writer = await kept_alive(await serve_app(header_timeout_s=1.0, keepalive_timeout_s=30.0))
-    sender = asyncio.create_task(trickle(writer, SLOW_HEAD, every_s=0.25))
-    seconds, received = await until_closed(reader, within_s=1.0 + SLACK_S)
-    sender.cancel()
-    writer.close()
+    seconds, received = await trickled_head(reader, writer, every_s=0.25, timeout_s=1.0)
     print(f"\nkept-alive, next head trickled: closed after {seconds:.2f} s (HEADER_TIMEOUT 1.0 s)")
     assert seconds >= 1.0 - EARLY_S
     assert_408_or_nothing(received)

@@ -36,6 +36,16 @@ async def post(client: TestClient, key: str = KEY, text: str = "A text.") -> Ans
     return response.status, await response.json(), dict(response.headers)
 
 
+async def until_admitted(client: TestClient, timeout_s: float, what: str, left: int | None = None) -> None:
+    """POST until one is accepted (and, with `left`, says that many requests are left)."""
+
+    async def admitted() -> bool:
+        status, _, headers = await post(client)
+        return status == 202 and (left is None or headers["RateLimit"].startswith(f'"requests";r={left};'))
+
+    await eventually(admitted, timeout_s=timeout_s, what=what)
+
+
 async def test_the_request_rate_is_one_limit_across_api_replicas(
     start_service: StartService, settings: Settings, tmp_path: Path
 ) -> None:
@@ -60,11 +70,7 @@ async def test_the_rate_quota_admits_again_after_its_retry_after(
     service = await start_service(configured, worker=False)
     statuses = [(await post(service.client, text=f"t{i}"))[0] for i in range(121)]
     assert statuses.count(202) == 120 and statuses[-1] == 429
-
-    async def admitted() -> bool:
-        return (await post(service.client))[0] == 202
-
-    await eventually(admitted, timeout_s=3, what="admitted within the 0.5 s interval of 120 a minute")
+    await until_admitted(service.client, 3, "admitted within the 0.5 s interval of 120 a minute")
 
 
 async def test_jobs_queued_or_running_are_capped_until_some_end(
@@ -77,11 +83,7 @@ async def test_jobs_queued_or_running_are_capped_until_some_end(
     assert (status, problem["type"]) == (429, "/problems/too-many-active-jobs")
     assert headers["RateLimit-Policy"] == '"active-jobs";q=3' and int(headers["Retry-After"]) >= 1
     worker = await start_service(configured)  # a worker ends them: the tenant may send more
-
-    async def admitted() -> bool:
-        return (await post(worker.client))[0] == 202
-
-    await eventually(admitted, timeout_s=15, what="admitted once its jobs ended")
+    await until_admitted(worker.client, 15, "admitted once its jobs ended")
 
 
 class Metered(NoopSummarizer):
@@ -144,12 +146,7 @@ async def test_only_accepted_jobs_are_charged_to_the_rate(
         assert (status, problem["type"], headers["Retry-After"]) == (429, "/problems/too-many-active-jobs", "5")
         assert "RateLimit" not in headers
     await start_service(configured)  # a worker ends the first job
-
-    async def admitted() -> bool:
-        status, _, headers = await post(service.client)
-        return status == 202 and headers["RateLimit"].startswith('"requests";r=1;')
-
-    await eventually(admitted, timeout_s=15, what="admitted, with one of three requests used before")
+    await until_admitted(service.client, 15, "admitted, with one of three requests used before", left=1)
 
 
 async def test_a_burst_gets_exactly_its_quota_and_the_count_down_is_exact(

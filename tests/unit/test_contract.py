@@ -25,8 +25,11 @@ def test_every_key_of_a_queue_shares_its_hash_tag() -> None:
     keys = Keys("job_queue", "job_result")
     tagged = [keys.workers, keys.delayed, keys.dead, keys.job("x"), keys.processing("w"), keys.heartbeat("w")]
     tagged += [keys.totals, keys.stream("x"), keys.cache("d"), keys.cache_lock("d")]
-    tagged += [keys.limit("m"), keys.cool_down("m")]
+    tagged += [keys.limit("m"), keys.cool_down("m"), keys.recent, keys.idempotency("default", "k")]
+    tagged += [keys.idempotency("acme", "k"), keys.tenants, keys.tenant("acme"), keys.tenant_recent("acme")]
+    tagged += [keys.rate("acme"), keys.spent("acme", "2026-11-29")]
     assert all(key.startswith("{job_queue}:") for key in tagged)
+    assert keys.idempotency("acme", "k") != keys.idempotency("default", "k"), "a key belongs to its tenant"
     assert keys.queue == "job_queue"  # the original design's name, which hashes to the same slot
 
 
