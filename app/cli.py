@@ -16,9 +16,10 @@ from app.config import Settings
 from app.connection.errors import UNAVAILABLE
 from app.connection.factory import RedisFactory
 from app.options import InvalidOption, parse_options
-from app.queue.contract import is_final, new_message
+from app.queue.contract import DEFAULT_TENANT, PRIORITIES, Priority, is_final, new_message
 from app.queue.follow import until_final
 from app.queue.hub import ResultHub
+from app.queue.replies import Cancelled
 from app.queue.store import Queue
 from app.redact import Redactor, mask_url, url_password
 
@@ -32,8 +33,8 @@ def _positive(raw: str) -> int:
 
 SUBSCRIBE_WITHIN_S = 5.0
 
-EXIT_CODES = """exit codes: 0 done / ok, 1 the job failed or expired, or nothing matched, 2 bad usage,
-3 Redis unreachable, 4 no such job, 5 --wait ran out before the job ended"""
+EXIT_CODES = """exit codes: 0 done / ok, 1 the job failed, expired or was cancelled (cancel: it had already
+ended), or nothing matched, 2 bad usage, 3 Redis unreachable, 4 no such job, 5 --wait ran out before the job ended"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,12 +49,16 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--max-words", type=int, help="at most this many words (10-1000)")
     submit.add_argument("--format", choices=["paragraph", "bullets"])
     submit.add_argument("--language", help="a BCP 47 tag for the summary's language, e.g. de or pt-BR")
+    submit.add_argument("--priority", choices=[p.value for p in PRIORITIES], default="normal")
     submit.add_argument("--wait", type=float, default=0, metavar="S", help="wait up to S seconds for the result")
     submit.add_argument("--json", action="store_true", help="print the job as JSON")
     status = commands.add_parser("status", help="a job's record", epilog=EXIT_CODES)
     status.add_argument("job_id")
     status.add_argument("--wait", type=float, default=0, metavar="S", help="wait up to S seconds for it to end")
     status.add_argument("--json", action="store_true", help="print the record as JSON")
+    cancel = commands.add_parser("cancel", help="cancel a queued or running job", epilog=EXIT_CODES)
+    cancel.add_argument("job_id")
+    cancel.add_argument("--json", action="store_true", help="print the record as JSON")
     for name, what in (("stats", "where the jobs are, totals and usage"), ("workers", "registered workers")):
         commands.add_parser(name, help=what).add_argument("--json", action="store_true", help="print JSON")
     dead = commands.add_parser("dead", help="messages that failed for good")
@@ -77,7 +82,8 @@ async def run_cli(settings: Settings, argv: list[str]) -> int:
         settings = dataclasses.replace(settings, redis_url="redis://localhost:6379/0")
     redis = RedisFactory(settings).client()
     queue = Queue.from_settings(redis, settings)
-    commands = {"submit": _submit, "status": _status, "stats": _stats, "workers": _workers, "dead": _dead}
+    commands = {"submit": _submit, "status": _status, "cancel": _cancel, "stats": _stats, "workers": _workers}
+    commands["dead"] = _dead
     try:
         return await commands[args.command](queue, args)
     except UNAVAILABLE as exc:
@@ -123,7 +129,7 @@ async def _submit(queue: Queue, args: argparse.Namespace) -> int:
     except InvalidOption as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    message = new_message(text, options)
+    message = new_message(text, options, priority=Priority(args.priority))
     async with _results(queue) as hub:  # subscribed before the push: no result can slip by
         await queue.producer.enqueue(message)
         if args.wait <= 0:
@@ -148,6 +154,23 @@ async def _show_when_final(queue: Queue, hub: ResultHub, job_id: str, args: argp
     return 5 if args.wait > 0 else 0
 
 
+async def _cancel(queue: Queue, args: argparse.Namespace) -> int:
+    """As DELETE /jobs/{id}, for an operator: any tenant's job."""
+    record = await queue.reads.get_job(args.job_id)
+    outcome = Cancelled.UNKNOWN
+    if record is not None:
+        outcome = await queue.producer.cancel(args.job_id, str(record.get("tenant", DEFAULT_TENANT)))
+        record = await queue.reads.get_job(args.job_id)
+    if outcome == Cancelled.UNKNOWN or record is None:
+        print(f"error: no job with id {args.job_id!r} (unknown, or expired after RESULT_TTL)", file=sys.stderr)
+        return 4
+    _show(record, args.json)
+    if outcome == Cancelled.ALREADY_FINAL:
+        print(f"error: job {args.job_id!r} had already ended {record['status']}: nothing cancelled", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _show(record: dict[str, object], as_json: bool) -> None:
     if as_json:
         print(orjson.dumps(record).decode())
@@ -169,6 +192,9 @@ async def _stats(queue: Queue, args: argparse.Namespace) -> int:
         return 0
     for name in ("queued", "processing", "delayed", "dead"):
         print(f"{name:<11}{numbers[name]}")
+    for name in ("queued_by_priority", "queued_by_tenant"):
+        by = numbers[name].items()  # type: ignore[attr-defined]
+        print(f"{'  by ' + name.rsplit('_', 1)[-1]:<11}" + "  ".join(f"{k}={v}" for k, v in by))
     print("totals     " + "  ".join(f"{k}={v}" for k, v in numbers["totals"].items()))  # type: ignore[attr-defined]
     print("usage      " + "  ".join(f"{k}={v}" for k, v in numbers["usage"].items()))  # type: ignore[attr-defined]
     print(f"workers    {len(numbers['workers'])}")  # type: ignore[arg-type]

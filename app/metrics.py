@@ -74,6 +74,12 @@ class Metrics:
         self.end_to_end = LoopHistogram("summarize_job_end_to_end_seconds", "From enqueue to done", SECONDS, registry)
         self.in_flight = Gauge("summarize_jobs_in_flight", "Jobs this worker is running", registry=registry)
         self.queue = Gauge("summarize_queue_jobs", "Jobs of the queue by state", ["state"], registry=registry)
+        self.waiting_by_priority = Gauge(
+            "summarize_queue_waiting_by_priority", "Jobs waiting to start, by priority", ["priority"], registry=registry
+        )
+        self.waiting_by_tenant = Gauge(
+            "summarize_queue_waiting_by_tenant", "Jobs waiting to start, by tenant", ["tenant"], registry=registry
+        )
         self.model_calls = Counter(
             "summarize_model_calls", "Model calls by outcome: ok, error, quota", ["model", "outcome"], registry=registry
         )
@@ -93,6 +99,11 @@ class Metrics:
     def set_queue(self, stats: dict[str, object]) -> None:
         for state in QUEUE_STATES:
             self.queue.labels(state).set(float(stats[state]))  # type: ignore[arg-type]
+        pairs = ((self.waiting_by_priority, "queued_by_priority"), (self.waiting_by_tenant, "queued_by_tenant"))
+        for gauge, by in pairs:
+            gauge.clear()  # a tenant whose lanes emptied leaves the series, not a stale number
+            for label, depth in stats[by].items():  # type: ignore[attr-defined]
+                gauge.labels(label).set(float(depth))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -7,6 +7,7 @@ API_KEYS_FILE (TOML), which may also set each tenant's quotas and the defaults:
     requests_per_minute = 600  # POST /process per minute, shared by every API replica
     max_active_jobs = 1000     # jobs queued or running at once
     daily_tokens = 0           # model tokens per UTC day (0: no limit)
+    weight = 1                 # share of free workers while several tenants' jobs wait (1-100)
 
     [tenants.acme]
     keys = ["acme-0123456789abcdef"]
@@ -36,7 +37,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT: Final = DEFAULT_TENANT
 ADMIN: Final = "admin"
-_QUOTA_FIELDS: Final = {"requests_per_minute", "max_active_jobs", "daily_tokens"}
+_QUOTA_FIELDS: Final = {"requests_per_minute", "max_active_jobs", "daily_tokens", "weight"}
+MAX_WEIGHT: Final = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +160,8 @@ def _quota(table: dict[str, Any], where: str, base: Quota) -> Quota:
     quota = base
     for name in _QUOTA_FIELDS & table.keys():
         value = table[name]
+        if name == "weight" and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_WEIGHT):
+            raise ConfigError(f"API_KEYS_FILE: {where} weight = {value!r}: expected an integer from 1 to {MAX_WEIGHT}")
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ConfigError(f"API_KEYS_FILE: {where} {name} = {value!r}: expected 0 (no limit) or a positive integer")
         quota = replace(quota, **{name: value})

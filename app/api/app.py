@@ -9,7 +9,7 @@ from app.api import ops, resources
 from app.api.dashboard import dashboard
 from app.api.edge import expect_handler
 from app.api.intake import post_process
-from app.api.jobs import get_job, list_jobs
+from app.api.jobs import cancel_job, get_job, list_jobs
 from app.api.limits import capped_streams
 from app.api.openapi import openapi_document
 from app.api.problems import problem_middleware
@@ -24,6 +24,7 @@ from app.tenants import Tenants
 ROUTES = (
     ("POST", "/process", post_process),
     ("GET", "/jobs/{job_id}", get_job),
+    ("DELETE", "/jobs/{job_id}", cancel_job),
     ("GET", "/jobs/{job_id}/events", capped_streams(job_events)),  # at most MAX_EVENT_STREAMS open
     ("GET", "/stats", ops.stats),
     ("GET", "/jobs", list_jobs),

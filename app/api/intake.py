@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import logging
 import re
+from typing import NamedTuple
 
 import orjson
 from aiohttp import web
@@ -23,13 +24,13 @@ from app.api.security import tenant_of
 from app.config import MAX_EXPIRES_S
 from app.options import FIELDS as OPTION_FIELDS
 from app.options import InvalidOption, Options, parse_options
-from app.queue.contract import is_final, new_message
+from app.queue.contract import PRIORITIES, Priority, is_final, new_message
 from app.queue.producer import DuplicateRequest, Enqueue, KeyReused, OverQuota, QueueFull
 
 log = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
-JOB_FIELDS = ("text", *OPTION_FIELDS, "expires_in")
+JOB_FIELDS = ("text", *OPTION_FIELDS, "expires_in", "priority")
 ALLOWED_FIELDS = frozenset(JOB_FIELDS)
 UNPROCESSABLE = "Unprocessable Content"
 
@@ -38,10 +39,10 @@ async def post_process(request: web.Request) -> web.Response:
     settings, tenant = request.app[SETTINGS], tenant_of(request)
     wait_s = wait_seconds(request)
     idempotency_key = _idempotency_key(request)
-    text, options, expires_in = await _read_job(request, settings.max_text_chars)
-    expiry = expires_in if expires_in is not None else settings.job_expires_s
-    message = new_message(text, options, tenant.name, expiry)
-    stands_for = fingerprint(text, options) if idempotency_key is not None else ""  # only a key needs it
+    job = await _read_job(request, settings.max_text_chars)
+    expiry = job.expires_in if job.expires_in is not None else settings.job_expires_s
+    message = new_message(job.text, job.options, tenant.name, expiry, job.priority)
+    stands_for = fingerprint(job.text, job.options) if idempotency_key is not None else ""  # only a key needs it
     item = Enqueue(message, settings.max_queue_length, idempotency_key, stands_for, tenant.quota)
     admitted = await request.app[INTAKE].submit(item)
     headers, refused = rate_headers(tenant.quota, admitted), admitted.refused
@@ -66,16 +67,25 @@ def text_facts(text: str) -> dict[str, object]:
     return {"text_chars": len(text), "text_hash": hashlib.blake2b(text.encode(), digest_size=4).hexdigest()}
 
 
-async def _read_job(request: web.Request, max_chars: int) -> tuple[str, Options, float | None]:
+class Requested(NamedTuple):
+    """A job as POST /process asked for it: `expires_in` None means the default (JOB_EXPIRES)."""
+
+    text: str
+    options: Options
+    expires_in: float | None
+    priority: Priority
+
+
+async def _read_job(request: web.Request, max_chars: int) -> Requested:
     data = _json_object(await _read_body(request))
     if unknown := sorted(data.keys() - ALLOWED_FIELDS):
         accepted = ", ".join(repr(name) for name in JOB_FIELDS)
         detail = f"unknown field(s) {unknown}: the accepted fields are {accepted}"
         raise Problem(422, "unknown-field", UNPROCESSABLE, detail)
     text = _validate_text(data.get("text"), max_chars)
-    expires_in = _expires_in(data.get("expires_in"))
+    expires_in, priority = _expires_in(data.get("expires_in")), _priority(data.get("priority"))
     try:
-        return text, parse_options(data), expires_in
+        return Requested(text, parse_options(data), expires_in, priority)
     except InvalidOption as exc:
         raise Problem(422, "invalid-option", UNPROCESSABLE, str(exc), extra={"field": exc.name}) from None
 
@@ -87,6 +97,15 @@ def _expires_in(value: object) -> float | None:
         return float(value)
     detail = f"'expires_in' must be seconds, more than 0 and at most {MAX_EXPIRES_S} (30 days), not {value!r}"[:300]
     raise Problem(422, "invalid-option", UNPROCESSABLE, detail, extra={"field": "expires_in"})
+
+
+def _priority(value: object) -> Priority:
+    if value is None:
+        return Priority.NORMAL
+    if isinstance(value, str) and value in PRIORITIES:
+        return Priority(value)
+    detail = f"'priority' must be one of 'high', 'normal', 'low', not {value!r}"[:300]
+    raise Problem(422, "invalid-option", UNPROCESSABLE, detail, extra={"field": "priority"})
 
 
 async def _read_body(request: web.Request) -> bytes:

@@ -1,7 +1,9 @@
-"""GET /jobs/{id} (with ?wait=) and GET /jobs: a job's record, and the newest jobs."""
+"""GET /jobs/{id} (with ?wait=), DELETE /jobs/{id} and GET /jobs: a job's record, calling a job
+back, and the newest jobs."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 from aiohttp import web
@@ -13,6 +15,9 @@ from app.api.security import tenant_of
 from app.queue.contract import DEFAULT_TENANT, JOB_ID_RE, is_final
 from app.queue.follow import until_final
 from app.queue.reads import Record
+from app.queue.replies import Cancelled
+
+log = logging.getLogger(__name__)
 
 MAX_WAIT_S = 60.0
 # ASCII digits only: str.isdigit() also takes superscripts and circled digits, which int() refuses.
@@ -61,6 +66,26 @@ async def get_job(request: web.Request) -> web.Response:
     if record is None:
         raise job_not_found(job_id)
     return json_response(record)
+
+
+async def cancel_job(request: web.Request) -> web.Response:
+    """Cancel a job of the caller's tenant: 200 with its `cancelled` record, 409 if it had ended."""
+    job_id = request.match_info["job_id"]
+    queue = request.app[QUEUE]
+    record = visible(request, await queue.reads.get_job(job_id)) if JOB_ID_RE.fullmatch(job_id) else None
+    if record is None:
+        raise job_not_found(job_id)
+    tenant = str(record.get("tenant", DEFAULT_TENANT))
+    outcome = await queue.producer.cancel(job_id, tenant)
+    ended = await queue.reads.get_job(job_id)
+    if outcome == Cancelled.UNKNOWN or ended is None:
+        raise job_not_found(job_id)
+    if outcome == Cancelled.ALREADY_FINAL:
+        status = ended.get("status")
+        detail = f"job {job_id!r} has already ended {status}: there is nothing to cancel"
+        raise Problem(409, "job-ended", "Conflict", detail, extra={"status": status})
+    log.info("job cancelled", extra={"job_id": job_id, "tenant": tenant, "was": record.get("status")})
+    return json_response(ended)
 
 
 async def list_jobs(request: web.Request) -> web.Response:

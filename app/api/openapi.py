@@ -6,7 +6,7 @@ from typing import Any
 
 from app.config import MAX_EXPIRES_S, Settings
 from app.options import FORMATS, MAX_WORDS, MIN_WORDS
-from app.queue.contract import RECORD_FIELDS, Status
+from app.queue.contract import PRIORITIES, RECORD_FIELDS, Status
 
 JSON = "application/json"
 # Not blank, as the API sees it: a character Python's str.isspace() does not call space.
@@ -96,6 +96,10 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                     "exclusiveMinimum": 0,
                     "maximum": MAX_EXPIRES_S,
                     "description": "seconds: not started by then, the job ends 'expired' without a model call",
+                },
+                "priority": {
+                    "enum": [priority.value for priority in PRIORITIES] + [None],
+                    "description": "a worker starts the most urgent job waiting; default 'normal'",
                 },
             },
         },
@@ -218,11 +222,22 @@ def _paths() -> dict[str, Any]:
                     "404": _problem("unknown, expired after RESULT_TTL, or another tenant's"),
                     "503": REDIS_DOWN,
                 },
-            }
+            },
+            "delete": {
+                "summary": "Cancel a job: queued, it never runs; running, its model call is aborted",
+                "parameters": [JOB_ID],
+                "responses": {
+                    "200": job,
+                    "401": UNAUTHORIZED,
+                    "404": _problem("unknown, expired after RESULT_TTL, or another tenant's"),
+                    "409": _problem("the job has already ended (done, failed, expired or cancelled)"),
+                    "503": REDIS_DOWN,
+                },
+            },
         },
         "/jobs/{job_id}/events": {
             "get": {
-                "summary": "The summary as it is written (Server-Sent Events: progress, then done or failed)",
+                "summary": "The summary as it is written (Server-Sent Events: progress, then how the job ended)",
                 "parameters": [
                     JOB_ID,
                     {

@@ -14,7 +14,7 @@ from app.tenants import Tenant, Tenants
 
 # Always open: probes, the API's own description and the dashboard's page (its calls carry the key).
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/"})
-CORS_METHODS = "GET, POST, OPTIONS"
+CORS_METHODS = "GET, POST, DELETE, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, Last-Event-ID"
 CORS_EXPOSED = "Location, Retry-After, RateLimit, RateLimit-Policy"
 

@@ -28,10 +28,29 @@ class Status(StrEnum):
     DONE = "done"
     FAILED = "failed"
     EXPIRED = "expired"  # not started before its expiry: ended without a model call
+    CANCELLED = "cancelled"  # called back by its client (DELETE /jobs/{id}): ended, never (again) run
 
     @property
     def final(self) -> bool:
-        return self in (Status.DONE, Status.FAILED, Status.EXPIRED)
+        return self in (Status.DONE, Status.FAILED, Status.EXPIRED, Status.CANCELLED)
+
+
+class Priority(StrEnum):
+    """Which lane a job waits in: a worker starts the most urgent waiting job (app/queue/lua/reserve.lua)."""
+
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+# Most urgent first: the order in which reserve.lua serves the lanes.
+PRIORITIES: Final = (Priority.HIGH, Priority.NORMAL, Priority.LOW)
+# While low-priority work waits, at least one start in this many is a low job: the bound on
+# its starvation under a flood of more urgent work.
+LOW_SHARE_EVERY: Final = 20
+# What a producer into a lane other than the queue list pushes onto the (empty) queue list so a
+# worker blocked on it (BLMOVE) wakes and looks at every lane. It is no job: reserve drops it.
+WAKE: Final = b'{"wake":1}'
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +133,42 @@ class Keys:
         """One tenant's numbers: the counts and usage of `totals`, and `active` (queued or running)."""
         return f"{self.tag}:tenant:{name}"
 
+    def lane(self, priority: str, tenant: str) -> str:
+        """The list a tenant's jobs of one priority wait in. The default tenant's normal jobs wait
+        in the queue list itself, where a foreign producer's `LPUSH job_queue` puts them."""
+        if priority == Priority.NORMAL and tenant == DEFAULT_TENANT:
+            return self.queue
+        return f"{self.lane_prefix}{priority}:{tenant}"
+
+    @property
+    def lane_prefix(self) -> str:
+        """reserve.lua names the lanes it serves from this, the priority and the tenant."""
+        return f"{self.tag}:lane:"
+
+    def ring(self, priority: str) -> str:
+        """The tenants with jobs waiting at one priority, each scored by the jobs it has been
+        given over its weight: the least served goes next (fair share, app/queue/lua/reserve.lua)."""
+        return f"{self.tag}:ring:{priority}"
+
+    @property
+    def rings(self) -> list[str]:
+        return [self.ring(priority) for priority in PRIORITIES]
+
+    @property
+    def weights(self) -> str:
+        """Each tenant's share of free slots (its `weight`, when not 1), as intake last saw it."""
+        return f"{self.tag}:weights"
+
+    @property
+    def schedule(self) -> str:
+        """reserve.lua's memory between calls: starts since a waiting low job last got one."""
+        return f"{self.tag}:schedule"
+
+    @property
+    def control_channel(self) -> str:
+        """Where cancel.lua names a running job to cancel, for the worker that holds it."""
+        return f"{self.channel}:control"
+
     def tenant_recent(self, name: str) -> str:
         """The ids of a tenant's newest jobs enqueued through the API (at most 100)."""
         return f"{self.tag}:recent:{name}"
@@ -138,6 +193,11 @@ class Message:
     options: Options = NO_OPTIONS
     tenant: str = DEFAULT_TENANT
     expires_at: float = 0.0  # unix seconds after which it must not start; 0 = never
+    priority: Priority = Priority.NORMAL
+
+    @property
+    def lane(self) -> tuple[Priority, str]:
+        return self.priority, self.tenant
 
     def encode(self) -> bytes:
         data: dict[str, object] = {"id": self.id, "text": self.text, "enqueued_at": self.enqueued_at}
@@ -147,6 +207,8 @@ class Message:
             data["tenant"] = self.tenant
         if self.expires_at:
             data["expires_at"] = self.expires_at
+        if self.priority != Priority.NORMAL:
+            data["priority"] = self.priority.value
         return orjson.dumps(data)
 
     def expired(self, now: float) -> bool:
@@ -168,12 +230,16 @@ def new_job_id() -> str:
 
 
 def new_message(
-    text: str, options: Options = NO_OPTIONS, tenant: str = DEFAULT_TENANT, expires_in: float = 0.0
+    text: str,
+    options: Options = NO_OPTIONS,
+    tenant: str = DEFAULT_TENANT,
+    expires_in: float = 0.0,
+    priority: Priority = Priority.NORMAL,
 ) -> Message:
     """A new job's message; `expires_in` seconds from now it may no longer start (0: never)."""
     now = time.time()
     expires_at = round(now + expires_in, 3) if expires_in > 0 else 0.0
-    return Message(id=new_job_id(), text=text, enqueued_at=now, options=options, tenant=tenant, expires_at=expires_at)
+    return Message(new_job_id(), text, now, options, tenant, expires_at, priority)
 
 
 def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Message, bool]:
@@ -205,8 +271,18 @@ def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Messa
     options, tenant, expires_at = _options(data.get("options")), _tenant(data.get("tenant")), data.get("expires_at", 0)
     if not isinstance(expires_at, (int, float)) or isinstance(expires_at, bool) or not expires_at >= 0:
         raise PoisonMessage(f"bad expires_at {expires_at!r}: expected unix seconds (or 0 for never)")
-    message = Message(job_id, text, float(enqueued_at), options, tenant, float(expires_at))
+    priority = _priority(data.get("priority"))
+    message = Message(job_id, text, float(enqueued_at), options, tenant, float(expires_at), priority)
     return message, completed
+
+
+def _priority(raw: object) -> Priority:
+    if raw is None:
+        return Priority.NORMAL
+    try:
+        return Priority(raw)
+    except ValueError:
+        raise PoisonMessage(f"bad priority {raw!r}: expected 'high', 'normal' or 'low'") from None
 
 
 def _tenant(raw: object) -> str:
@@ -343,6 +419,14 @@ def failed_event(job_id: str, error: str, timing: Timing) -> bytes:
 
 # What an expired job records and announces as its error.
 EXPIRED_ERROR: Final = "expired: not started before its expiry (expires_in or JOB_EXPIRES); no model call was made"
+
+
+# What a cancelled job records and announces as its error.
+CANCELLED_ERROR: Final = "cancelled by its client (DELETE /jobs/{id}); no model call is made for it from then on"
+
+
+def cancelled_event(job_id: str) -> bytes:
+    return orjson.dumps({"id": job_id, "status": Status.CANCELLED.value, "error": CANCELLED_ERROR})
 
 
 def expired_event(message: Message, now: float) -> bytes:

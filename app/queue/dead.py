@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from app.queue.contract import DEFAULT_TENANT, UNFINISHED_RECORD_TTL_S, PoisonMessage, decode_message
+from app.queue.contract import DEFAULT_TENANT, UNFINISHED_RECORD_TTL_S, WAKE, PoisonMessage, decode_message
 from app.queue.pipes import execute
 from app.queue.replies import Moved
 
@@ -53,9 +53,11 @@ class DeadLetters:
         except PoisonMessage as exc:
             return f"entry {data.get('id')!r} cannot run again: {exc}"
         fresh = replace(message, enqueued_at=time.time(), expires_at=0.0)
-        keys = [self._keys.dead, self._keys.queue, self._keys.job(fresh.id), self._keys.tenant(fresh.tenant)]
+        k = self._keys
+        keys = [k.dead, k.queue, k.job(fresh.id), k.tenant(fresh.tenant), k.lane(*fresh.lane), k.ring(fresh.priority)]
         tenant = "" if fresh.tenant == DEFAULT_TENANT else fresh.tenant
         args = [entry, fresh.encode(), fresh.enqueued_at, len(fresh.text), UNFINISHED_RECORD_TTL_S, tenant]
+        args += (fresh.tenant, WAKE)
         moved = await self._requeue_dead(keys=keys, args=args)
         if moved == Moved.LIVE:
             return f"entry {fresh.id!r} left on the dead list: its job is queued or running (a second message of it)"

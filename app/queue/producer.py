@@ -1,4 +1,5 @@
-"""Putting jobs on the queue: what the API, the CLI and any producer in Python use."""
+"""Putting jobs on the queue, and calling them back: what the API, the CLI and any producer in
+Python use."""
 
 from __future__ import annotations
 
@@ -9,9 +10,16 @@ from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 
-from app.queue.contract import DEFAULT_TENANT, UNFINISHED_RECORD_TTL_S, Message
+from app.queue.contract import (
+    CANCELLED_ERROR,
+    DEFAULT_TENANT,
+    UNFINISHED_RECORD_TTL_S,
+    WAKE,
+    Message,
+    cancelled_event,
+)
 from app.queue.pipes import execute
-from app.queue.replies import Enqueued
+from app.queue.replies import Cancelled, Enqueued
 
 if TYPE_CHECKING:
     from app.queue.store import Queue
@@ -57,11 +65,13 @@ ONE_DAY_S = 86_400
 
 @dataclass(frozen=True, slots=True)
 class Quota:
-    """A tenant's limits at intake, each 0 for none (app/tenants.py reads them from settings)."""
+    """A tenant's limits at intake, each 0 for none, and its `weight`: its share of free slots
+    when several tenants' jobs wait (app/tenants.py reads them from settings)."""
 
     requests_per_minute: int = 0
     max_active_jobs: int = 0
     daily_tokens: int = 0
+    weight: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +132,7 @@ class Producer:
         self._queue = queue
         self._keys = queue.keys
         self._enqueue = queue.script("enqueue")
+        self._cancel = queue.script("cancel")
 
     async def enqueue(self, message: Message, *, max_length: int = 0, idempotency_key: str | None = None) -> None:
         """Write the record and push the message in one round trip. Raises QueueFull,
@@ -149,10 +160,21 @@ class Producer:
         day, day_left_ms = utc_day(int(now // ONE_DAY_S)), round((ONE_DAY_S - now % ONE_DAY_S) * 1000)
         script_keys = [keys.queue, keys.job(message.id), keys.totals, keys.recent, keys.tenant(tenant)]
         script_keys += (keys.tenant_recent(tenant), keys.rate(tenant), keys.spent(tenant, day), keys.tenants)
+        script_keys += (keys.lane(*message.lane), keys.ring(message.priority), keys.weights)
         if item.key is not None:
             script_keys.append(keys.idempotency(tenant, item.key))
         args = [message.encode(), message.enqueued_at, len(message.text), item.max_length, message.id]
         args += (self._queue.result_ttl_s, UNFINISHED_RECORD_TTL_S, "" if tenant == DEFAULT_TENANT else tenant, tenant)
         quota = item.quota
         args += (quota.requests_per_minute, quota.max_active_jobs, quota.daily_tokens, item.fingerprint, day_left_ms)
+        args += (WAKE, quota.weight)
         await self._enqueue(keys=script_keys, args=args, client=pipe)
+
+    async def cancel(self, job_id: str, tenant: str) -> Cancelled:
+        """End a queued or running job `cancelled` (its tenant's numbers are `tenant`'s): at once
+        for the record and the event; a running job's worker aborts its model call when told."""
+        keys = self._keys
+        script_keys = [keys.job(job_id), keys.totals, keys.tenant(tenant), keys.stream(job_id)]
+        args = [time.time(), self._queue.result_ttl_s, keys.channel, cancelled_event(job_id)]
+        args += (keys.control_channel, job_id, CANCELLED_ERROR, UNFINISHED_RECORD_TTL_S)
+        return Cancelled(await self._cancel(keys=script_keys, args=args))

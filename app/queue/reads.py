@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from app.queue.contract import USAGE_TOTALS, decode_record
+from app.queue.contract import DEFAULT_TENANT, PRIORITIES, USAGE_TOTALS, WAKE, decode_record
 
 if TYPE_CHECKING:
     from app.queue.store import Queue
 
 # The transitions counted in the totals hash, by the scripts that make them.
-COUNTS = ("enqueued", "done", "failed", "expired", "retried", "recovered")
+COUNTS = ("enqueued", "done", "failed", "expired", "cancelled", "retried", "recovered")
 
 Record = dict[str, object]
 # A piece of a summary as its stream holds it: (entry id, attempt, text).
@@ -66,8 +66,8 @@ class Reads:
         """Where the jobs are, the registered workers, and the totals since the queue began."""
         keys = self._keys
         workers = sorted(m.decode() for m in await self._redis.smembers(keys.workers))
+        waiting = await self.waiting()
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.llen(keys.queue)
             pipe.zcard(keys.delayed)
             pipe.llen(keys.dead)
             pipe.hgetall(keys.totals)
@@ -75,12 +75,17 @@ class Reads:
                 pipe.llen(keys.processing(worker_id))
                 pipe.get(keys.heartbeat(worker_id))
                 pipe.pttl(keys.heartbeat(worker_id))
-            depth, delayed, dead, raw_totals, *per_worker = await pipe.execute()
+            delayed, dead, raw_totals, *per_worker = await pipe.execute()
         rows = [_worker_row(w, *per_worker[3 * i : 3 * i + 3]) for i, w in enumerate(workers)]
         counts, usage = split_totals(raw_totals)
         retention = self._queue.retention
+        by_tenant: dict[str, int] = {}
+        for (_, tenant), depth in waiting.items():
+            by_tenant[tenant] = by_tenant.get(tenant, 0) + depth
         return {
-            "queued": depth,
+            "queued": sum(waiting.values()),
+            "queued_by_priority": {p.value: sum(n for (q, _), n in waiting.items() if q == p) for p in PRIORITIES},
+            "queued_by_tenant": dict(sorted(by_tenant.items())),
             "processing": sum(int(row["processing"]) for row in rows),  # type: ignore[call-overload]
             "delayed": delayed,
             "dead": dead,
@@ -90,10 +95,37 @@ class Reads:
             "usage": usage,
         }
 
+    async def waiting(self) -> dict[tuple[str, str], int]:
+        """The messages waiting in each lane with any, by (priority, tenant): the rings name the
+        lanes with work; the queue list, where foreign producers push, is always read."""
+        keys = self._keys
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.llen(keys.queue)
+            pipe.lpos(keys.queue, WAKE, rank=-1, maxlen=100)  # a wake token is no job (near the old end)
+            for ring in keys.rings:
+                pipe.zrange(ring, 0, -1)
+            depth, token, *rings = await pipe.execute()
+        lanes = [(p.value, raw.decode()) for p, ring in zip(PRIORITIES, rings, strict=True) for raw in ring]
+        lanes = [lane for lane in lanes if keys.lane(*lane) != keys.queue]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for lane in lanes:
+                pipe.llen(keys.lane(*lane))
+            depths = await pipe.execute() if lanes else []
+        waiting = {("normal", DEFAULT_TENANT): depth - (token is not None)}
+        waiting |= dict(zip(lanes, depths, strict=True))
+        return {lane: n for lane, n in waiting.items() if n > 0}
+
     async def tenant_numbers(self, tenant: str) -> dict[str, object]:
-        """One tenant's jobs queued or running now (`active`), and its counts and usage since
-        the queue began."""
-        return _tenant_numbers(await self._redis.hgetall(self._keys.tenant(tenant)))
+        """One tenant's jobs waiting now by priority (`queued`), queued or running (`active`),
+        and its counts and usage since the queue began."""
+        keys = self._keys
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(keys.tenant(tenant))
+            for priority in PRIORITIES:
+                pipe.llen(keys.lane(priority, tenant))
+            raw, *depths = await pipe.execute()
+        queued = {"queued_by_priority": {p.value: n for p, n in zip(PRIORITIES, depths, strict=True)}}
+        return _tenant_numbers(raw) | queued
 
     async def every_tenants_numbers(self) -> dict[str, dict[str, object]]:
         """`tenant_numbers` of every tenant that has had jobs, by name."""

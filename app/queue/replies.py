@@ -53,4 +53,12 @@ class Requeued(IntEnum):
     WORKER_ALIVE = -1  # an orphan's heartbeat came back: nothing moved
 
 
-ALL: tuple[type[IntEnum], ...] = (Enqueued, Started, Ended, Moved, Requeued)
+class Cancelled(IntEnum):
+    """cancel.lua."""
+
+    UNKNOWN = -1  # no job record under this id (never was, or expired)
+    ALREADY_FINAL = 0  # it ended before: nothing done
+    CANCELLED = 1
+
+
+ALL: tuple[type[IntEnum], ...] = (Enqueued, Started, Ended, Moved, Requeued, Cancelled)

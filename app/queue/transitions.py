@@ -12,8 +12,10 @@ import redis.asyncio as aioredis
 from app.queue.contract import (
     DEFAULT_TENANT,
     EXPIRED_ERROR,
+    LOW_SHARE_EVERY,
     STREAM_CAP,
     UNFINISHED_RECORD_TTL_S,
+    WAKE,
     Message,
     Outcome,
     PoisonMessage,
@@ -87,6 +89,7 @@ class Transitions:
         self._queue = queue
         self._redis = queue.redis
         self._keys = queue.keys
+        self.redis, self.keys = queue.redis, queue.keys  # for the worker's own subscriptions
         self._reserve, self._start, self._bury = queue.script("reserve"), queue.script("start"), queue.script("bury")
         self._complete, self._fail, self._retry = queue.script("complete"), queue.script("fail"), queue.script("retry")
         self._progress, self._promote_due = queue.script("progress"), queue.script("promote_due")
@@ -110,15 +113,26 @@ class Transitions:
     async def reserve(self, worker_id: str, most: int, block_s: float) -> list[bytes]:
         """Take up to `most` messages into the worker's processing list: all that a
         backlog offers in one round trip, else block up to `block_s` for the next one."""
-        processing = self._keys.processing(worker_id)
-        taken: list[bytes] = await self._reserve(keys=[self._keys.queue, processing], args=[most])
+        taken = await self._take(worker_id, most, woken=False)
         if taken or block_s <= 0:
             return taken
+        keys, processing = self._keys, self._keys.processing(worker_id)
+        # Blocks on the queue list alone: a job put in any other lane pushes a wake token there.
         if self._queue.blocking_move:
-            raw = await self._redis.blmove(self._keys.queue, processing, block_s, "RIGHT", "LEFT")
+            raw = await self._redis.blmove(keys.queue, processing, block_s, "RIGHT", "LEFT")
         else:
-            raw = await self._redis.brpoplpush(self._keys.queue, processing, max(1, round(block_s)))
+            raw = await self._redis.brpoplpush(keys.queue, processing, max(1, round(block_s)))
+        if raw == WAKE:
+            return await self._take(worker_id, most, woken=True)
         return [raw] if raw is not None else []
+
+    async def _take(self, worker_id: str, most: int, *, woken: bool) -> list[bytes]:
+        """reserve.lua: the most urgent messages waiting, fairly between tenants."""
+        keys = self._keys
+        script_keys = [keys.queue, keys.processing(worker_id), *keys.rings, keys.weights, keys.schedule]
+        args = [most, keys.lane_prefix, DEFAULT_TENANT, WAKE, LOW_SHARE_EVERY, "1" if woken else "0"]
+        taken: list[bytes] = await self._reserve(keys=script_keys, args=args)
+        return taken
 
     def prepare(self, raws: list[bytes]) -> list[HeldMessage]:
         """Decode reserved messages once (a foreign message's new id must survive a
@@ -256,7 +270,9 @@ class Transitions:
 
     async def promote_due(self, most: int = 1000) -> int:
         """Move retries whose time has come to the front of the queue; returns how many."""
-        return int(await self._promote_due(keys=[self._keys.delayed, self._keys.queue], args=[time.time(), most]))
+        keys = self._keys
+        args = [time.time(), most, keys.lane_prefix, DEFAULT_TENANT, WAKE]
+        return int(await self._promote_due(keys=[keys.delayed, keys.queue, *keys.rings], args=args))
 
     async def requeue(self, worker_id: str, *, orphan: bool) -> int:
         """Put a worker's held messages back at the front of the queue: its own at
@@ -268,13 +284,16 @@ class Transitions:
         messages = [self._readable(raw) for raw in held]
         tenant_keys, slot = self._tenant_slots([m.tenant for m in messages if m is not None])
         slots = iter(slot)
-        args: list[object] = [worker_id, "orphan" if orphan else "own", len(held)]
+        args: list[object] = [worker_id, "orphan" if orphan else "own", len(held), keys.lane_prefix, WAKE]
         job_keys = []
         for raw, message in zip(held, messages, strict=True):
             # A completed foreign message (no id of its own) has no record under any id yet.
             job_keys.append(processing if message is None else keys.job(message.id))
-            args += (raw, 0 if message is None else next(slots))
-        script_keys = [keys.queue, processing, keys.heartbeat(worker_id), keys.workers, keys.totals]
+            if message is None or keys.lane(*message.lane) == keys.queue:
+                args += (raw, 0 if message is None else next(slots), "", "")
+            else:
+                args += (raw, next(slots), message.priority.value, message.tenant)
+        script_keys = [keys.queue, processing, keys.heartbeat(worker_id), keys.workers, keys.totals, *keys.rings]
         return int(await self._requeue(keys=[*script_keys, *job_keys, *tenant_keys], args=args))
 
     @staticmethod

@@ -21,6 +21,7 @@ from app.model.summarizers.base import Emit, SummarizerError, Summary
 from app.queue.batching import GroupCommit
 from app.queue.contract import Timing
 from app.queue.transitions import BLOCK_S, Completion, Delta, HeldMessage, RunningJob, Transitions, mark_duplicates
+from app.worker.cancels import CancelWatch
 from app.worker.outage import Link, Outage
 from app.worker.upkeep import Upkeep
 
@@ -64,10 +65,13 @@ class Worker:
         self._running: set[asyncio.Task[None]] = set()  # until the job's ending is written
         self._active: set[str] = set()  # ids of the jobs running here: a second message of one is a duplicate
         self._calls = 0  # jobs in their summarizer call: what WORKER_CONCURRENCY bounds
+        self._in_call: dict[str, asyncio.Task[None]] = {}  # job id -> its task, while in its model call
+        self._cancelled: set[str] = set()  # ids of jobs running here whose client cancelled them
         self._slot_freed = asyncio.Event()
         self._stopping = asyncio.Event()
         self._link = Link()
         self.upkeep = Upkeep(self.id, transitions, settings, self._link, self.metrics)
+        self.cancels = CancelWatch(transitions.redis, transitions.keys, lambda: self._active, self._cancel)
         self._writes: set[asyncio.Task[object]] = set()  # final writes a cancellation must not cut
         self._completions = GroupCommit[Completion, None](self._complete_batch)
         # Pieces of summaries as they are written, from every job at once, share round trips.
@@ -99,6 +103,7 @@ class Worker:
         redis_loops = [
             asyncio.create_task(self._reserve_loop(), name="reserve"),
             asyncio.create_task(self.upkeep.run(self._stopping), name="upkeep"),
+            asyncio.create_task(self.cancels.run(self._stopping), name="cancels"),
         ]
         sweeper = asyncio.create_task(self.model.run(), name="deadlines")
         await self._stopping.wait()
@@ -188,7 +193,22 @@ class Worker:
         for job in jobs:
             job_id = job.message.id
             task = self._track(self._run(job), f"job-{job_id}")
-            task.add_done_callback(lambda _, job_id=job_id: self._active.discard(job_id))  # type: ignore[misc]
+            task.add_done_callback(lambda _, job_id=job_id: self._forget(job_id))  # type: ignore[misc]
+
+    def _forget(self, job_id: str) -> None:
+        self._active.discard(job_id)
+        self._cancelled.discard(job_id)
+
+    def _cancel(self, job_id: str) -> None:
+        """The client cancelled `job_id` (its record says so): abort its model call if it is in
+        one; a job not yet in it never makes it (`_run` looks first)."""
+        if job_id not in self._active or job_id in self._cancelled:
+            return
+        self._cancelled.add(job_id)
+        task = self._in_call.get(job_id)
+        if task is not None:
+            task.cancel()
+        log.info("job cancelled while running", extra={"job_id": job_id, "in_model_call": task is not None})
 
     async def _start_each(self, batch: list[HeldMessage]) -> list[RunningJob]:
         """Start a batch that failed as a whole message by message: the one that fails goes
@@ -227,12 +247,24 @@ class Worker:
             self._free_slot()
             error = f"gave up after {job.attempt - 1} attempts whose worker died (MAX_ATTEMPTS)"
             return await self._fail(job, started, error)
+        job_id = job.message.id
+        if job_id in self._cancelled:  # cancelled between its start and now: no call at all
+            self._free_slot()
+            return await self._release_cancelled(job)
         try:
             try:
+                self._in_call[job_id] = asyncio.current_task()  # type: ignore[assignment]
                 message = job.message
                 summary = await self.model.summarize(message.text, message.options, self._emitter(job))
             finally:
+                del self._in_call[job_id]
                 self._free_slot()
+        except asyncio.CancelledError:
+            # Its client cancelled it (an abort this worker made) unless the worker is stopping too.
+            task = asyncio.current_task()
+            if job_id not in self._cancelled or task is None or task.uncancel() > 0:
+                raise
+            await self._release_cancelled(job)
         except SummarizerError as exc:
             await self._after_error(job, started, str(exc), transient=exc.transient, asked_s=exc.retry_after_s)
         except TimeoutError:
@@ -243,6 +275,12 @@ class Worker:
             await self._fail(job, started, f"internal error: {type(exc).__name__}: {exc}")
         else:
             await self._done(job, started, summary)
+
+    async def _release_cancelled(self, job: RunningJob) -> None:
+        """Let go of a cancelled job's message. Through retry.lua: a final record (cancelled) is
+        only released; were it not final after all, the job would run again, never be lost."""
+        error = "cancel requested, but the record is not cancelled: run again"
+        await self._write_final(lambda: self.transitions.retry(self.id, job, error, 0.0))
 
     async def _done(self, job: RunningJob, started: float, summary: Summary) -> None:
         now, enqueued_at = time.time(), job.message.enqueued_at

@@ -32,7 +32,9 @@ class Service:
     worker: Worker | None
 
     async def queued(self) -> int:
-        return await self.redis.llen(self.keys.queue)
+        """Messages waiting in every lane (each tenant's, each priority's), wake tokens aside."""
+        queue = Queue(self.redis, self.keys)
+        return sum((await queue.reads.waiting()).values())
 
     async def job_keys(self) -> list[bytes]:
         return [key async for key in self.redis.scan_iter(match=self.keys.job("*"))]

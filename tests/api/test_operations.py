@@ -57,7 +57,15 @@ async def test_stats_show_workers_totals_and_rates(start_service: StartService, 
     await run_jobs(service, 4)
     first = await (await service.client.get("/stats")).json()
     assert (first["queued"], first["processing"], first["delayed"], first["dead"]) == (0, 0, 0, 0)
-    assert first["totals"] == {"enqueued": 4, "done": 4, "failed": 0, "expired": 0, "retried": 0, "recovered": 0}
+    assert first["totals"] == {
+        "enqueued": 4,
+        "done": 4,
+        "failed": 0,
+        "expired": 0,
+        "cancelled": 0,
+        "retried": 0,
+        "recovered": 0,
+    }
     [worker] = first["workers"]
     assert worker["alive"] and worker["processing"] == 0
     assert 0 <= worker["heartbeat_age_s"] <= settings.heartbeat_ttl_s

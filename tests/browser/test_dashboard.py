@@ -185,3 +185,29 @@ async def test_the_key_is_kept_for_the_tab_unless_remembered_and_an_old_stored_k
     for each, its in ((page, watched), (second, second_watched), (third, third_watched)):
         await assert_no_violations(each, its)
     await context.close()
+
+
+async def test_the_dashboard_shows_what_waits_by_priority_and_cancels_a_queued_job(
+    start_service: StartService, settings: Settings, browser: Browser
+) -> None:
+    service = await start_service(with_(settings, api_keys=(f"admin:{KEY}",)), worker=False)  # nothing runs
+    context = await browser.new_context()
+    page, watched = await watched_page(context)
+    await page.goto(str(service.client.make_url("/")))
+    await page.fill("#key", KEY)
+    await page.dispatch_event("#key", "change")
+    await expect(page.locator("#connection")).to_have_text(UPDATED, timeout=5000)
+    await page.fill("#text", TEXT)
+    await page.select_option("#priority", "high")
+    await page.click("button[type=submit]")
+    await expect(page.locator("#job")).to_contain_text("queued", timeout=5000)
+    await expect(page.locator("#waiting")).to_contain_text("high 1 · normal 0 · low 0", timeout=5000)
+    await expect(page.locator("#waiting")).to_contain_text("by tenant: admin 1")
+    row = page.locator("#jobs tr").first
+    await row.locator("button.cancel").click()
+    await expect(row).to_contain_text("cancelled", timeout=5000)
+    await expect(page.locator("#job")).to_contain_text("cancelled", timeout=5000)  # its event stream's ending
+    [job] = (await (await service.client.get("/jobs", headers={"Authorization": f"Bearer {KEY}"})).json())["jobs"]
+    assert job["status"] == "cancelled"
+    await assert_no_violations(page, watched)
+    await context.close()

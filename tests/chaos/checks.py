@@ -70,6 +70,8 @@ async def read_snapshot(redis: aioredis.Redis, keys: Keys, ids: list[str]) -> Sn
     snapshot.queued, snapshot.delayed, dead = replies[len(ids) :]
     for entry in dead:
         snapshot.dead_messages.add(str(orjson.loads(entry).get("message")))
+    async for key in redis.scan_iter(match=f"{keys.lane_prefix}*", count=1000):  # every other lane
+        snapshot.queued += await redis.llen(key)
     async for key in redis.scan_iter(match=f"{keys.tag}:processing:*", count=1000):
         if length := await redis.llen(key):
             snapshot.processing[key.decode()] = length
@@ -111,12 +113,15 @@ def job_checks(snapshot: Snapshot, ledger: Ledger) -> list[Check]:
     if unfinished and snapshot.cache_locks:
         unfinished_detail += f"; cache locks held: {_few([f'{k} by {v}' for k, v in snapshot.cache_locks.items()], 3)}"
     missing_garbage = set(ledger.garbage) - snapshot.dead_messages
+    not_cancelled = [_describe(i, snapshot.records[i]) for i in ledger.cancelled if i in snapshot.records]
+    not_cancelled = [d for d in not_cancelled if "status=cancelled" not in d]
     return [
         Check("every accepted job has a record (none lost)", not lost, _few(lost)),
-        Check("every accepted job ended: done, or failed", not unfinished, unfinished_detail),
+        Check("every accepted job ended: done, failed, or cancelled", not unfinished, unfinished_detail),
+        Check("every job cancelled with a 200 ended cancelled", not not_cancelled, _few(not_cancelled)),
         Check("every failed job carries a reason", not reasonless, _few(reasonless)),
-        Check("no job ended twice (done/failed events per id <= 1)", not twice, _few(twice)),
-        Check("queue list empty", snapshot.queued == 0, f"{snapshot.queued} messages"),
+        Check("no job ended twice (final events per id <= 1)", not twice, _few(twice)),
+        Check("every lane empty", snapshot.queued == 0, f"{snapshot.queued} messages"),
         Check("every processing list empty", not snapshot.processing, str(snapshot.processing)[:300]),
         Check("delayed set empty", snapshot.delayed == 0, f"{snapshot.delayed} retries"),
         Check(
@@ -251,6 +256,7 @@ def table(chaos: Chaos, ledger: Ledger, snapshot: Snapshot, settle_s: float, mod
         ("jobs accepted", f"{len(ledger.accepted)} ({', '.join(f'{k} {n}' for k, n in sorted(sources.items()))})"),
         ("  done", str(len(snapshot.with_status("done")))),
         ("  failed", str(len(snapshot.with_status("failed")))),
+        ("  cancelled", f"{len(snapshot.with_status('cancelled'))} ({len(ledger.cancelled)} DELETEs answered 200)"),
         ("  not ended", str(len(snapshot.unfinished()))),
         ("  lost (no record)", str(len(snapshot.lost()))),
         ("  finished twice (events)", str(twice)),

@@ -19,7 +19,9 @@ from redis.exceptions import RedisError
 
 from tests.helpers import read_events
 
-FINAL = frozenset({"done", "failed"})
+FINAL = frozenset({"done", "failed", "cancelled"})
+PRIORITIES = ("high", "normal", "normal", "normal", "low")
+CANCEL_SHARE = 0.1  # of the jobs submitted, those their client cancels after a while
 # Texts several jobs share: the result cache and its cross-process single flight get work.
 REPEATED_TEXTS = tuple(
     f"Repeated text {n}. Redis lists make simple queues; workers move each message to a processing list "
@@ -37,7 +39,8 @@ class Ledger:
     accepted: dict[str, str] = field(default_factory=dict)  # id -> source
     texts: dict[str, str] = field(default_factory=dict)  # id -> text (for duplicates of API jobs)
     garbage: dict[str, str] = field(default_factory=dict)  # raw message -> kind
-    events: Counter[str] = field(default_factory=Counter)  # id -> done/failed events heard
+    events: Counter[str] = field(default_factory=Counter)  # id -> done/failed/cancelled events heard
+    cancelled: set[str] = field(default_factory=set)  # ids whose DELETE answered 200
     clients: Counter[str] = field(default_factory=Counter)  # what the clients did and saw
     anomalies: list[str] = field(default_factory=list)
 
@@ -91,18 +94,31 @@ class Clients:
                 return
             self._submitted += 1
             text, mode = job_text(self.rng, self._submitted), self.rng.choice(("poll", "wait", "sse"))
-            base = self.rng.choice(self.bases)
-            task = asyncio.create_task(self._job(http, base, text, mode, self.rng.randint(1, 10)))
+            base, body = self.rng.choice(self.bases), {"text": text, "priority": self.rng.choice(PRIORITIES)}
+            cancel_after_s = self.rng.uniform(0, 3) if self.rng.random() < CANCEL_SHARE else None
+            task = asyncio.create_task(self._job(http, base, body, mode, self.rng.randint(1, 10), cancel_after_s))
             self._jobs.add(task)
             task.add_done_callback(self._jobs.discard)
 
-    async def _job(self, http: aiohttp.ClientSession, base: str, text: str, mode: str, wait_s: int) -> None:
+    async def _job(
+        self,
+        http: aiohttp.ClientSession,
+        base: str,
+        body: dict[str, str],
+        mode: str,
+        wait_s: int,
+        cancel_after_s: float | None,
+    ) -> None:
         try:
-            record = await self._submit(http, base, text, wait_s if mode == "wait" else 0)
+            record = await self._submit(http, base, body, wait_s if mode == "wait" else 0)
             if record is None:
                 return
             job_id = str(record["id"])
-            self.ledger.accept(job_id, f"api-{mode}", text)
+            self.ledger.accept(job_id, f"api-{mode}", body["text"])
+            if cancel_after_s is not None:
+                canceller = asyncio.create_task(self._cancel(http, base, job_id, cancel_after_s))
+                self._jobs.add(canceller)
+                canceller.add_done_callback(self._jobs.discard)
             if record.get("status") in FINAL:
                 self.ledger.clients["ends seen by ?wait"] += 1
                 return
@@ -115,10 +131,27 @@ class Clients:
         except Exception as exc:  # a task boundary: one client's surprise is reported, not fatal
             self.ledger.anomaly(f"client crashed on a {mode} job: {exc!r}")
 
-    async def _submit(self, http: aiohttp.ClientSession, base: str, text: str, wait_s: int) -> dict[str, object] | None:
+    async def _cancel(self, http: aiohttp.ClientSession, base: str, job_id: str, after_s: float) -> None:
+        """DELETE the job after `after_s`: 200 (cancelled) or 409 (it had ended); 503 is tried again."""
+        await asyncio.sleep(after_s)
+        for _ in range(5):
+            async with http.delete(f"{base}/jobs/{job_id}") as response:
+                self.ledger.clients[f"DELETE /jobs/{{id}} {response.status}"] += 1
+                if response.status == 200:
+                    self.ledger.cancelled.add(job_id)
+                    return
+                if response.status != 503:
+                    if response.status != 409:
+                        self.ledger.anomaly(f"DELETE /jobs/{job_id} answered {response.status}")
+                    return
+            await asyncio.sleep(0.5)
+
+    async def _submit(
+        self, http: aiohttp.ClientSession, base: str, body: dict[str, str], wait_s: int
+    ) -> dict[str, object] | None:
         """The 202/200 body, or None when not accepted (503 through a Redis outage, up to 5 tries)."""
         for _ in range(5):
-            async with http.post(f"{base}/process?wait={wait_s}", json={"text": text}) as response:
+            async with http.post(f"{base}/process?wait={wait_s}", json=body) as response:
                 if response.status in (200, 202):
                     return await response.json()
                 self.ledger.clients[f"POST /process {response.status}"] += 1

@@ -152,6 +152,7 @@ class FakeGemini:
     def __init__(self, default: Behaviour = Answer()) -> None:
         self.default: Behaviour = default
         self.calls: list[Call] = []
+        self.aborted: list[tuple[Call, float]] = []  # calls whose client went away first, and when (monotonic)
         self._script: deque[Behaviour] = deque()
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
@@ -199,7 +200,11 @@ class FakeGemini:
         )
         self.calls.append(call)
         behaviour = self._script.popleft() if self._script else self.default
-        return await self._respond(behaviour, call, request)
+        try:
+            return await self._respond(behaviour, call, request)
+        except asyncio.CancelledError:  # handler_cancellation: the client disconnected mid-answer
+            self.aborted.append((call, time.monotonic()))
+            raise
 
     async def _respond(self, behaviour: Behaviour, call: Call, request: web.Request) -> web.StreamResponse:
         match behaviour:

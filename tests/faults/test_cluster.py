@@ -17,7 +17,8 @@ from redis.crc import key_slot
 from app.config import Settings
 from app.connection.factory import RedisFactory
 from app.model.summarizers.extractive import ExtractiveSummarizer
-from app.queue.contract import Keys, new_message
+from app.queue.contract import Keys, Priority, new_message
+from app.queue.replies import Cancelled
 from app.queue.store import Queue
 from tests.api.conftest import StartService
 from tests.conftest import with_
@@ -134,3 +135,20 @@ async def test_the_api_and_the_worker_follow_the_queue_when_its_slot_moves(
     assert record["status"] == "done"  # moved with its slot
     with redis.Redis(port=after.port) as node:
         assert node.exists(Keys(settings.queue_name, "").job(str(second["id"])))
+
+
+async def test_lanes_wake_tokens_and_cancel_run_on_a_cluster(cluster_queue: Queue) -> None:
+    """reserve.lua and promote_due.lua name lanes from the rings: keys of the queue's slot, on its node."""
+    queue = cluster_queue
+    bulk = new_message("bulk")
+    urgent = new_message("urgent", tenant="acme", priority=Priority.HIGH)
+    low = new_message("low", priority=Priority.LOW)
+    for message in (bulk, low, urgent):
+        await queue.producer.enqueue(message)
+    [first] = await take(queue, "a")
+    assert first.message.id == urgent.id
+    assert await queue.transitions.retry("a", first, "429", delay_s=0)
+    assert await queue.transitions.promote_due() == 1
+    assert [job.message.id for job in await take(queue, "a", 3)] == [urgent.id, bulk.id, low.id]
+    assert await queue.producer.cancel(bulk.id, "default") == Cancelled.CANCELLED
+    assert (await queue.reads.waiting()) == {}

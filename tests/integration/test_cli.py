@@ -224,3 +224,20 @@ async def test_redis_unreachable_does_not_print_the_password_of_redis_url(keys: 
     assert run.code == 3
     assert "secretpw" not in run.err + run.out
     assert "redis://:***@127.0.0.1:" in run.err
+
+
+async def test_a_job_submitted_high_is_counted_so_and_cancel_calls_it_back_once(cli: Cli) -> None:
+    submitted = await cli("submit", "Urgent, then not.", "--priority", "high", "--json")
+    assert submitted.code == 0, submitted.err
+    job_id = orjson.loads(submitted.out)["id"]
+    stats = orjson.loads((await cli("stats", "--json")).out)
+    assert stats["queued_by_priority"] == {"high": 1, "normal": 0, "low": 0}
+    assert "by priority" in (await cli("stats")).out
+    cancelled = await cli("cancel", job_id, "--json")
+    assert cancelled.code == 0, cancelled.err
+    assert orjson.loads(cancelled.out)["status"] == "cancelled"
+    again = await cli("cancel", job_id)
+    assert again.code == 1 and "had already ended cancelled" in again.err
+    assert (await cli("cancel", "no-such-job")).code == 4
+    assert (await cli("status", job_id)).code == 1, "a cancelled job is no success"
+    assert (await cli("submit", "x", "--priority", "urgent")).code == 2

@@ -31,7 +31,15 @@ async def test_usage_is_recorded_with_the_job_and_counted_in_the_totals_once(que
     assert {key: event[key] for key in ("prompt_tokens", "output_tokens", "cost_usd")} == record_usage(record)
     stats = await queue.reads.stats()
     assert stats["usage"] == {"prompt_tokens": 120, "output_tokens": 30, "cost_usd": 0.000111, "cached_jobs": 1}
-    assert stats["totals"] == {"enqueued": 2, "done": 2, "failed": 0, "expired": 0, "retried": 0, "recovered": 0}
+    assert stats["totals"] == {
+        "enqueued": 2,
+        "done": 2,
+        "failed": 0,
+        "expired": 0,
+        "cancelled": 0,
+        "retried": 0,
+        "recovered": 0,
+    }
 
 
 def record_usage(record: dict[str, object]) -> dict[str, object]:

@@ -95,7 +95,9 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=6,
 )
-extras = st.dictionaries(st.sampled_from(["note", "source", "priority", "Text", "ID", "meta"]), json_values, max_size=2)
+extras = st.dictionaries(st.sampled_from(["note", "source", "Priority", "Text", "ID", "meta"]), json_values, max_size=2)
+PRIORITIES = ["high", "normal", "low"]
+bad_priorities = st.text(max_size=6).filter(lambda s: s not in PRIORITIES) | st.integers(-9, 9) | st.booleans()
 valid_options = st.none() | st.fixed_dictionaries(
     {},
     optional={
@@ -169,6 +171,7 @@ def valid_body(draw: st.DrawFn, n: int, job_id: str | None) -> dict[str, object]
         "attempt": any_attempts,
         "enqueued_at": st.floats(0, 2e9) | st.integers(0, 2**31),
         "options": valid_options,
+        "priority": st.sampled_from(PRIORITIES),
     }
     body: dict[str, object] = draw(extras) | draw(st.fixed_dictionaries({"text": st.just(text)}, optional=optional))
     if job_id is not None:
@@ -189,7 +192,7 @@ def bad_message(draw: st.DrawFn, n: int, ids: list[str]) -> Wire:
     # No id, a fresh one, or the id of another message (a poison message must not touch that job).
     job_id = draw(st.one_of(st.none(), st.just(fresh_id(draw, n)), *([st.sampled_from(ids)] if ids else [])))
     body = valid_body(draw, n, job_id)
-    kind = draw(st.sampled_from(["text", "id", "options", "too long", "not JSON", "not an object"]))
+    kind = draw(st.sampled_from(["text", "id", "options", "priority", "too long", "not JSON", "not an object"]))
     reason = ""
     if kind == "text":
         if draw(st.booleans()):
@@ -200,6 +203,8 @@ def bad_message(draw: st.DrawFn, n: int, ids: list[str]) -> Wire:
         body["id"] = draw(bad_id_values)
     elif kind == "options":
         body["options"] = draw(bad_options)
+    elif kind == "priority":
+        body["priority"], reason = draw(bad_priorities), "bad priority"
     elif kind == "too long":
         chunk = draw(st.text(min_size=1, max_size=12).filter(str.strip))
         length = draw(st.integers(MAX_TEXT_CHARS + 1, 3 * MAX_TEXT_CHARS))

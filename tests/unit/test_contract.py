@@ -13,6 +13,7 @@ from app.queue.contract import (
     Keys,
     Outcome,
     PoisonMessage,
+    Priority,
     Timing,
     decode_message,
     decode_record,
@@ -28,6 +29,7 @@ def test_every_key_of_a_queue_shares_its_hash_tag() -> None:
     tagged += [keys.limit("m"), keys.cool_down("m"), keys.recent, keys.idempotency("default", "k")]
     tagged += [keys.idempotency("acme", "k"), keys.tenants, keys.tenant("acme"), keys.tenant_recent("acme")]
     tagged += [keys.rate("acme"), keys.spent("acme", "2026-11-29")]
+    tagged += [keys.lane("high", "default"), keys.lane("low", "acme"), *keys.rings, keys.weights, keys.schedule]
     assert all(key.startswith("{job_queue}:") for key in tagged)
     assert keys.idempotency("acme", "k") != keys.idempotency("default", "k"), "a key belongs to its tenant"
     assert keys.queue == "job_queue"  # the original design's name, which hashes to the same slot
@@ -37,6 +39,16 @@ def test_a_message_round_trips() -> None:
     message = new_message("hello")
     assert decode_message(message.encode()) == (message, False)
     assert b"options" not in message.encode()  # only when asked for
+    assert b"priority" not in message.encode(), "normal is the default: a message stays as it was"
+    urgent = new_message("now", tenant="acme", priority=Priority.HIGH)
+    assert decode_message(urgent.encode()) == (urgent, False)
+
+
+def test_the_default_tenants_normal_lane_is_the_queue_list_itself() -> None:
+    keys = Keys("job_queue", "job_result")
+    assert keys.lane("normal", "default") == "job_queue", "where a foreign LPUSH lands"
+    assert keys.lane("high", "default") == "{job_queue}:lane:high:default"
+    assert keys.lane("normal", "acme") == keys.lane_prefix + "normal:acme"
 
 
 def test_options_travel_in_the_message_in_standard_form() -> None:

@@ -31,12 +31,12 @@ def test_the_file_sets_quotas_over_the_defaults_and_env_keys_join_its_tenants(tm
     path = tmp_path / "tenants.toml"
     path.write_text(
         "[defaults]\nrequests_per_minute = 600\nmax_active_jobs = 100\n"
-        f'[tenants.alpha]\nkeys = ["{ALPHA}"]\nmax_active_jobs = 5\n'
+        f'[tenants.alpha]\nkeys = ["{ALPHA}"]\nmax_active_jobs = 5\nweight = 3\n'
         f'[tenants.ops]\nkeys = ["{ADMIN}"]\nadmin = true\n'
     )
     tenants = Tenants.from_settings(Settings(api_keys_file=str(path), api_keys=(f"alpha:{BARE}",)))
     alpha, other_alpha, ops = (tenants.identify(key.encode()) for key in (ALPHA, BARE, ADMIN))
-    assert alpha is not None and alpha.quota == Quota(600, 5, 0)
+    assert alpha is not None and alpha.quota == Quota(600, 5, 0, weight=3)
     assert other_alpha == alpha, "a key in API_KEYS joins the file's tenant of that name"
     assert ops is not None and ops.admin and ops.quota == Quota(600, 100, 0)
 
@@ -49,3 +49,12 @@ def test_bad_keys_are_refused_at_start_without_showing_them(keys: tuple[str, ...
     with pytest.raises(ConfigError) as caught:
         Tenants.from_settings(Settings(api_keys=keys))
     assert complaint in str(caught.value) and ALPHA not in str(caught.value)
+
+
+@pytest.mark.parametrize("weight", ["0", "101", "1.5", "true", '"2"'])
+def test_a_weight_outside_1_to_100_is_refused_at_start(tmp_path: Path, weight: str) -> None:
+    path = tmp_path / "tenants.toml"
+    path.write_text(f'[tenants.alpha]\nkeys = ["{ALPHA}"]\nweight = {weight}\n')
+    with pytest.raises(ConfigError) as caught:
+        Tenants.from_settings(Settings(api_keys_file=str(path)))
+    assert "weight" in str(caught.value) and "from 1 to 100" in str(caught.value)

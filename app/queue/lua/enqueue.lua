@@ -7,13 +7,15 @@
   lost reply). With an idempotency key (scoped to the tenant), the first request under
   the key enqueues and later ones get its job id back, however many arrive at once; a
   later one with another body is refused, since the key was used for something else.
-  KEYS[1] queue list              KEYS[2] job hash
+  KEYS[1] queue list (a worker blocks on it)   KEYS[2] job hash
   KEYS[3] totals hash (counts `enqueued`)
   KEYS[4] recent list (the newest job ids, capped: the dashboard's "latest jobs")
   KEYS[5] the tenant's hash (`enqueued`, `active`)   KEYS[6] the tenant's recent list
   KEYS[7] the tenant's rate schedule   KEYS[8] the tenant's tokens spent today
   KEYS[9] the tenants set
-  KEYS[10] idempotency key (optional; absent = no key)
+  KEYS[10] the job's lane (the queue list for the default tenant's normal jobs)
+  KEYS[11] the ring of its priority   KEYS[12] the weights hash
+  KEYS[13] idempotency key (optional; absent = no key)
   ARGV[1] message JSON            ARGV[2] enqueued_at, unix seconds
   ARGV[3] text length in chars    ARGV[4] queue length limit (0 = unlimited)
   ARGV[5] job id                  ARGV[6] idempotency key TTL, seconds
@@ -24,6 +26,8 @@
            (each 0 = no limit)
   ARGV[13] the request's fingerprint (what the idempotency key must keep meaning)
   ARGV[14] ms until the tenant's day ends (when a spent budget is whole again)
+  ARGV[15] the wake token   ARGV[16] the tenant's weight (its share of free slots)
+  The queue length limit (ARGV[4]) holds for the job's lane.
   Only an enqueued job is charged to the rate quota: a refusal (of any kind) or a replay
   writes nothing at all. The record's `counted` marks it as one of its tenant's `active`
   jobs (the endings take it back exactly once).
@@ -32,15 +36,16 @@
   QUEUED | EXISTS (nothing pushed) | FULL | KEY_USED with the earlier id | KEY_REUSED with
   the earlier id (another body) | RATE_LIMITED | TOO_MANY_ACTIVE | BUDGET_SPENT ]]
 -- @include gcra
+-- @include lanes
 -- @replies Enqueued
 local rcall = redis.call
 local queue, jobKey, totals, recent = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local tenantKey, tenantRecent, rateKey, spentKey = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local tenantsKey, idemKey = KEYS[9], KEYS[10]
+local tenantsKey, lane, ring, weightsKey, idemKey = KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 local message, enqueuedAt, textChars, limit, jobId = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local idemTtl, unfinishedTtl, recordTenant, tenant = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local perMinute, maxActive, dailyTokens = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
-local fingerprint, dayLeftMs = ARGV[13], tonumber(ARGV[14])
+local fingerprint, dayLeftMs, wake, weight = ARGV[13], tonumber(ARGV[14]), ARGV[15], ARGV[16]
 local arrival, left, resetUs = nil, -1, 0
 if perMinute > 0 then
   arrival, left, resetUs = gcra_check(rateKey, perMinute)
@@ -61,7 +66,7 @@ if idemKey then
   end
 end
 if rcall('EXISTS', jobKey) == 1 then return {Enqueued.EXISTS, jobId, -1, 0, 0} end
-if limit > 0 and rcall('LLEN', queue) >= limit then return {Enqueued.FULL, '', -1, 0, 0} end
+if limit > 0 and rcall('LLEN', lane) >= limit then return {Enqueued.FULL, '', -1, 0, 0} end
 if maxActive > 0 and tonumber(rcall('HGET', tenantKey, 'active') or 0) >= maxActive then
   return {Enqueued.TOO_MANY_ACTIVE, '', -1, 0, 0}
 end
@@ -73,7 +78,10 @@ rcall('HSET', jobKey, 'status', 'queued', 'attempts', 0, 'enqueued_at', enqueued
   'counted', 1)
 if recordTenant ~= '' then rcall('HSET', jobKey, 'tenant', recordTenant) end
 rcall('EXPIRE', jobKey, unfinishedTtl)
-rcall('LPUSH', queue, message)
+push_job(queue, lane, ring, tenant, message, false, wake)
+if lane ~= queue then
+  if weight == '1' then rcall('HDEL', weightsKey, tenant) else rcall('HSET', weightsKey, tenant, weight) end
+end
 rcall('HINCRBY', totals, 'enqueued', 1)
 rcall('LPUSH', recent, jobId)
 rcall('LTRIM', recent, 0, 99)

@@ -1,6 +1,6 @@
 --[[ requeue: held -> queued, for messages whose worker stopped or died.
   Moves the given messages from a worker's processing list back to the consuming
-  (right) end of the queue, oldest last so they keep their order, and marks each job
+  (right) end of their lanes, oldest last so they keep their order, and marks each job
   queued again. Used for a worker's own leftovers at shutdown, and for an orphan:
   then the worker's heartbeat must still be absent, and once its list is empty the
   worker is forgotten. A message already moved (another worker recovering the same
@@ -8,31 +8,41 @@
   KEYS[1] queue list   KEYS[2] processing list   KEYS[3] heartbeat key of its worker
   KEYS[4] workers set  KEYS[5] totals hash (an orphan's jobs count `recovered`, there and
           in their tenant's hash)
-  KEYS[5+i] job hash of the i-th message, or KEYS[2] for a message with no readable id
-            (it is moved, no record touched)
-  KEYS[5+n+t] hash of the t-th tenant of the messages
+  KEYS[6] ring high    KEYS[7] ring normal   KEYS[8] ring low
+  KEYS[8+i] job hash of the i-th message, or KEYS[2] for a message with no readable id
+            (it is moved to the queue list, no record touched)
+  KEYS[8+n+t] hash of the t-th tenant of the messages
+  (lanes other than the queue list are named ARGV[4] .. priority .. ':' .. tenant, as in reserve.lua)
   ARGV[1] worker id    ARGV[2] 'orphan' (requires no heartbeat) or 'own'
-  ARGV[3] n, the number of messages
-  then 2 per message i, newest first: ARGV[2+2i] the message, ARGV[3+2i] t, its tenant's
-  index (0: none known)
+  ARGV[3] n, the number of messages   ARGV[4] lane prefix   ARGV[5] the wake token
+  then 4 per message i, newest first (j = 6 + 4(i-1)): ARGV[j] the message, ARGV[j+1] t, its
+  tenant's index (0: none known), ARGV[j+2] its priority and ARGV[j+3] its tenant ('' and '':
+  the queue list)
   Returns the number of messages moved | Requeued.WORKER_ALIVE (nothing moved) ]]
+-- @include lanes
 -- @replies Requeued
 local rcall = redis.call
 local queue, processing, heartbeat, workers, totals = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local workerId, orphan, count = ARGV[1], ARGV[2] == 'orphan', tonumber(ARGV[3])
+local rings = {high = KEYS[6], normal = KEYS[7], low = KEYS[8]}
+local workerId, orphan, count, prefix, wake = ARGV[1], ARGV[2] == 'orphan', tonumber(ARGV[3]), ARGV[4], ARGV[5]
 if orphan and rcall('EXISTS', heartbeat) == 1 then return Requeued.WORKER_ALIVE end
 local moved = 0
 for i = 1, count do
-  local message, t = ARGV[2 + 2 * i], tonumber(ARGV[3 + 2 * i])
+  local j = 6 + 4 * (i - 1)
+  local message, t, priority, tenant = ARGV[j], tonumber(ARGV[j + 1]), ARGV[j + 2], ARGV[j + 3]
   if rcall('LREM', processing, 1, message) == 1 then
-    rcall('RPUSH', queue, message)
-    local jobKey = KEYS[5 + i]
+    if priority == '' then
+      rcall('RPUSH', queue, message)
+    else
+      push_job(queue, prefix .. priority .. ':' .. tenant, rings[priority], tenant, message, true, wake)
+    end
+    local jobKey = KEYS[8 + i]
     -- a record key of another type is left alone: start buries its message, naming it
     if jobKey ~= processing and rcall('TYPE', jobKey)['ok'] == 'hash'
         and rcall('HGET', jobKey, 'status') == 'running' then
       rcall('HSET', jobKey, 'status', 'queued')
     end
-    if orphan and t > 0 then rcall('HINCRBY', KEYS[5 + count + t], 'recovered', 1) end
+    if orphan and t > 0 then rcall('HINCRBY', KEYS[8 + count + t], 'recovered', 1) end
     moved = moved + 1
   end
 end

@@ -1,17 +1,105 @@
---[[ reserve: queued -> held by a worker, several at once.
-  Moves up to ARGV[1] messages from the consuming (right) end of the queue to the
-  left of the worker's processing list: a backlog costs one round trip per batch, not
-  one per job. Each move is LMOVE, so a message is always in exactly one list, and a
-  worker that dies after this leaves its messages where recovery finds them.
+--[[ reserve: queued -> held by a worker, several at once: the most urgent first, and within a
+  priority fairly between tenants.
+  Moves up to ARGV[1] messages from the consuming (right) ends of the lanes to the left of
+  the worker's processing list: a backlog costs one round trip per batch, not one per job.
+  Each move is LMOVE, so a message is always in exactly one list, and a worker that dies
+  after this leaves its messages where recovery finds them.
+  Order: `high` lanes, then `normal`, then `low`; but while low jobs wait, every
+  LOW_SHARE_EVERY-th start is a low one, which bounds their wait under a flood of urgent work.
+  Within a priority the ring picks the tenant given least so far over its weight (stride
+  scheduling): two tenants with work alternate, a tenant of weight 3 gets three turns to
+  one; a tenant alone takes the whole batch at once.
+  Lanes: the default tenant's normal lane is the queue list itself (where a foreign producer
+  pushes; it joins the normal ring when it has work); every other lane is named
+  ARGV[2] .. priority .. ':' .. tenant, built here from the rings' members (all share the
+  queue's hash tag, so the script stays in one slot). A wake token met on the way is dropped.
   KEYS[1] queue list   KEYS[2] processing list of the worker
-  ARGV[1] most messages to take
-  Returns the messages taken, oldest first (empty when the queue is empty) ]]
+  KEYS[3] ring high    KEYS[4] ring normal    KEYS[5] ring low
+  KEYS[6] weights hash (tenant -> weight; absent = 1)   KEYS[7] schedule hash (`since_low`)
+  ARGV[1] most messages to take   ARGV[2] lane prefix   ARGV[3] the default tenant's name
+  ARGV[4] the wake token          ARGV[5] LOW_SHARE_EVERY
+  ARGV[6] '1' when the worker's BLMOVE just took a wake token: dropped from its list first
+  Returns the messages taken, in the order they were taken (empty when every lane is empty) ]]
+-- @include lanes
 local rcall = redis.call
-local queue, processing = KEYS[1], KEYS[2]
+local queue, processing, weightsKey, scheduleKey = KEYS[1], KEYS[2], KEYS[6], KEYS[7]
+local rings = {high = KEYS[3], normal = KEYS[4], low = KEYS[5]}
+local most, prefix, defaultTenant, wake, every = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local taken = {}
-for i = 1, tonumber(ARGV[1]) do
-  local message = rcall('LMOVE', queue, processing, 'RIGHT', 'LEFT')
-  if not message then break end
-  taken[i] = message
+
+if ARGV[6] == '1' then rcall('LREM', processing, 1, wake) end
+
+-- Up to n messages of one lane, oldest first; returns how many.
+local function take(lane, n)
+  local got = 0
+  while got < n do
+    local message = rcall('LMOVE', lane, processing, 'RIGHT', 'LEFT')
+    if not message then break end
+    if message == wake then
+      rcall('LPOP', processing)
+    else
+      got = got + 1
+      taken[#taken + 1] = message
+    end
+  end
+  return got
 end
+
+-- Up to n messages of one priority, a turn per tenant by the ring; returns how many.
+local function serve(priority, n)
+  local ring, served = rings[priority], 0
+  if n <= 0 then return 0 end
+  if priority == 'normal' and rcall('LLEN', queue) > 0 then join_ring(ring, defaultTenant) end
+  while served < n do
+    local head = rcall('ZRANGE', ring, 0, 0)
+    if #head == 0 then break end
+    local tenant = head[1]
+    local lane = prefix .. priority .. ':' .. tenant
+    if priority == 'normal' and tenant == defaultTenant then lane = queue end
+    local weight = tonumber(rcall('HGET', weightsKey, tenant) or 1)
+    local want = n - served
+    if rcall('ZCARD', ring) > 1 then want = math.min(want, weight) end
+    local got = take(lane, want)
+    served = served + got
+    if got < want or rcall('LLEN', lane) == 0 then
+      rcall('ZREM', ring, tenant)
+    else
+      rcall('ZINCRBY', ring, got / weight, tenant)
+    end
+  end
+  return served
+end
+
+-- The common case, one tenant at normal priority: the queue list alone, as before lanes.
+if rcall('ZCARD', rings.high) == 0 and rcall('ZCARD', rings.normal) == 0 and rcall('ZCARD', rings.low) == 0 then
+  take(queue, most)
+  return taken
+end
+
+local left, since, sinceRead = most, 0, false
+while left > 0 do
+  local lowWaiting = rcall('ZCARD', rings.low) > 0
+  if lowWaiting and not sinceRead then
+    since, sinceRead = tonumber(rcall('HGET', scheduleKey, 'since_low') or 0), true
+  end
+  if lowWaiting and since >= every - 1 then
+    left = left - serve('low', 1)
+    since = 0
+    lowWaiting = rcall('ZCARD', rings.low) > 0
+  end
+  if left <= 0 then break end
+  local room = left
+  if lowWaiting then room = math.min(left, every - 1 - since) end
+  local got = serve('high', room)
+  got = got + serve('normal', room - got)
+  left = left - got
+  if lowWaiting then since = since + got end
+  if got < room then  -- nothing more urgent waits: low fills what is left
+    local low = serve('low', left)
+    if low > 0 then since = 0 end
+    left = left - low
+    break
+  end
+end
+if sinceRead then rcall('HSET', scheduleKey, 'since_low', since) end
 return taken

@@ -62,6 +62,8 @@ for i = 1, count do
     replies[i] = kind
   elseif is_final(status) then
     rcall('LREM', processing, 1, reserved)
+    -- a job cancelled while it waited kept a long TTL until now (cancel.lua)
+    if status == 'cancelled' and rcall('TTL', jobKey) > tonumber(recordTtl) then rcall('EXPIRE', jobKey, recordTtl) end
     replies[i] = Started.ALREADY_FINAL
   elseif status == 'running' and rcall('HGET', jobKey, 'worker') ~= workerId then
     replies[i] = Started.RUNNING_ELSEWHERE

@@ -1,6 +1,6 @@
 -- is_final(status): a record status of a job that has ended; it never runs nor ends again.
 local function is_final(status)
-  return status == 'done' or status == 'failed' or status == 'expired'
+  return status == 'done' or status == 'failed' or status == 'expired' or status == 'cancelled'
 end
 -- status_before_ending(jobKey): the status of a job about to end. A record key holding
 -- another type (garbage written under our name mid-run) is dropped first, so one bad key

@@ -1,0 +1,19 @@
+-- join_ring(ring, tenant): a tenant with jobs newly waiting at a ring's priority takes its
+-- turn after those already waiting: it joins with the least-served tenant's score, so it
+-- gets no credit for the time it had nothing queued (and owes nothing for it either).
+local function join_ring(ring, tenant)
+  if redis.call('ZSCORE', ring, tenant) then return end
+  local least = redis.call('ZRANGE', ring, 0, 0, 'WITHSCORES')
+  redis.call('ZADD', ring, least[2] or 0, tenant)
+end
+-- push_job(queue, lane, ring, tenant, message, front, wake): a message onto its lane, at the
+-- consuming end when `front` (a retry, a recovered job), else at the back. A lane other than
+-- the queue list joins its priority's ring, and when the queue list is empty a wake token
+-- goes there: a worker blocks on the queue list alone (BLMOVE), and wakes for any lane.
+local function push_job(queue, lane, ring, tenant, message, front, wake)
+  if lane ~= queue then
+    if redis.call('LLEN', queue) == 0 then redis.call('LPUSH', queue, wake) end
+    join_ring(ring, tenant)
+  end
+  if front then redis.call('RPUSH', lane, message) else redis.call('LPUSH', lane, message) end
+end

@@ -1,0 +1,198 @@
+"""DELETE /jobs/{id}: a queued job never runs, a running one has its model call aborted at the
+real SDK's HTTP request; either ends `cancelled` exactly once, announced, scoped to its tenant."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+import pytest
+
+from app.config import Settings
+from app.model.summarizers.base import Emit, Summary
+from app.model.summarizers.testing import NoopSummarizer
+from app.options import Options
+from app.queue.contract import CANCELLED_ERROR, new_message
+from app.queue.replies import Cancelled
+from app.queue.store import Queue
+from tests.api.conftest import StartService, start_on_gemini
+from tests.api.test_tenants import ALPHA, BETA, KEYS, auth
+from tests.conftest import with_
+from tests.fakes.gemini_server import FakeGemini, Hang
+from tests.helpers import complete, drain_events, eventually, read_events, take
+
+
+class Held(NoopSummarizer):
+    """A model call that lasts until the test lets it go (or it is cancelled): counts both."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.cancelled: list[str] = []
+        self.release = asyncio.Event()
+
+    async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
+        self.calls.append(text)
+        try:
+            await self.release.wait()
+        except asyncio.CancelledError:
+            self.cancelled.append(text)
+            raise
+        return await super().summarize(text, options, emit)
+
+
+async def status_of(client, job_id: str, **headers: str) -> str:
+    return str((await (await client.get(f"/jobs/{job_id}", headers=headers)).json())["status"])
+
+
+async def test_a_queued_job_cancelled_never_runs_and_is_announced_once(
+    start_service: StartService, settings: Settings
+) -> None:
+    api = await start_service(settings, worker=False)
+    pubsub = api.redis.pubsub()
+    await pubsub.subscribe(api.keys.channel)
+    job = await (await api.client.post("/process", json={"text": "Never mind this one."})).json()
+    kept = await (await api.client.post("/process", json={"text": "But run this one."})).json()
+    response = await api.client.delete(f"/jobs/{job['id']}")
+    assert response.status == 200
+    record = await response.json()
+    assert (record["status"], record["error"]) == ("cancelled", CANCELLED_ERROR)
+    model = Held()
+    model.release.set()
+    worker = (await start_service(settings, model)).worker
+    assert worker is not None
+    await eventually(lambda: _is(api.client, kept["id"], "done"), what="the other job done")
+    assert model.calls == ["But run this one."], "the cancelled job made no model call"
+    assert await status_of(api.client, job["id"]) == "cancelled"
+    assert await api.redis.llen(api.keys.processing(worker.id)) == 0, "its message released"
+    events = [orjson.loads(e) for e in await drain_events(pubsub, 0.3)]
+    assert [e["status"] for e in events if e["id"] == job["id"]] == ["cancelled"]
+    stats = await (await api.client.get("/stats")).json()
+    assert stats["totals"]["cancelled"] == 1 and stats["tenants"]["default"]["active"] == 0
+    await pubsub.aclose()
+
+
+async def _is(client, job_id: str, status: str) -> bool:
+    return await status_of(client, job_id) == status
+
+
+async def test_a_running_job_cancelled_has_its_model_call_aborted_and_the_worker_goes_on(
+    start_service: StartService, settings: Settings
+) -> None:
+    model = Held()
+    service = await start_service(settings, model)
+    client = service.client
+    job = await (await client.post("/process", json={"text": "A long one."})).json()
+    await eventually(lambda: _is(client, job["id"], "running"), what="the job running")
+    await eventually(lambda: _true(model.calls), what="in its model call")
+    response = await client.delete(f"/jobs/{job['id']}")
+    assert (response.status, (await response.json())["status"]) == (200, "cancelled")
+    await eventually(lambda: _true(model.cancelled), what="the model call aborted")
+    assert service.worker is not None
+    processing = service.keys.processing(service.worker.id)
+    await eventually(lambda: _zero(service.redis.llen(processing)), what="its message released")
+    model.release.set()
+    after = await (await client.post("/process?wait=10", json={"text": "The next one."})).json()
+    assert after["status"] == "done", "the slot was freed and the worker goes on"
+    assert await status_of(client, job["id"]) == "cancelled"
+    totals = (await (await client.get("/stats")).json())["totals"]
+    assert (totals["cancelled"], totals["done"], totals["retried"]) == (1, 1, 0)
+
+
+async def _true(value: object) -> bool:
+    return bool(value)
+
+
+async def _zero(count: object) -> bool:
+    return await count == 0  # type: ignore[misc]
+
+
+async def test_cancel_aborts_the_real_sdks_request_to_the_model(
+    start_service: StartService, settings: Settings
+) -> None:
+    async with FakeGemini(default=Hang()) as gemini:
+        service = await start_on_gemini(start_service, with_(settings, max_attempts=1), gemini)
+        job = await (await service.client.post("/process", json={"text": "Hangs at the model."})).json()
+        await eventually(lambda: _true(gemini.calls), what="the model called")
+        assert (await service.client.delete(f"/jobs/{job['id']}")).status == 200
+        await eventually(lambda: _true(gemini.aborted), what="the model's request dropped by the client")
+        assert len(gemini.calls) == 1, "no second call"
+        assert await status_of(service.client, job["id"]) == "cancelled"
+
+
+async def test_a_final_job_is_a_409_and_stays_as_it_ended(start_service: StartService, settings: Settings) -> None:
+    service = await start_service(settings)
+    done = await (await service.client.post("/process?wait=10", json={"text": "Quick."})).json()
+    assert done["status"] == "done"
+    response = await service.client.delete(f"/jobs/{done['id']}")
+    assert response.status == 409
+    assert response.content_type == "application/problem+json"
+    problem = await response.json()
+    assert (problem["type"].rsplit("/", 1)[-1], problem["status"]) == ("job-ended", "done")
+    assert await status_of(service.client, done["id"]) == "done"
+    again = await (await service.client.post("/process", json={"text": "Soon gone."})).json()
+    assert (await service.client.delete(f"/jobs/{again['id']}")).status in (200, 409)
+    assert (await service.client.delete(f"/jobs/{again['id']}")).status == 409, "a second cancel"
+
+
+async def test_only_its_tenant_or_an_admin_may_cancel_a_job(start_service: StartService, settings: Settings) -> None:
+    service = await start_service(with_(settings, api_keys=KEYS), worker=False)
+    client = service.client
+    job = await (await client.post("/process", json={"text": "Alpha's."}, headers=auth(ALPHA))).json()
+    for key in (BETA,):
+        response = await client.delete(f"/jobs/{job['id']}", headers=auth(key))
+        assert response.status == 404, "another tenant's job is unknown to it"
+    assert (await client.delete("/jobs/no-such-job", headers=auth(ALPHA))).status == 404
+    assert (await client.delete("/jobs/bad id!", headers=auth(ALPHA))).status == 404
+    assert await status_of(client, job["id"], **auth(ALPHA)) == "queued", "untouched by beta's try"
+    assert (await client.delete(f"/jobs/{job['id']}", headers=auth(ALPHA))).status == 200
+    numbers = await (await client.get("/stats", headers=auth(ALPHA))).json()
+    assert numbers["active"] == 0 and numbers["totals"]["cancelled"] == 1
+
+
+async def test_the_event_stream_of_a_cancelled_job_ends_with_a_cancelled_event(
+    start_service: StartService, settings: Settings
+) -> None:
+    service = await start_service(settings, worker=False)
+    job = await (await service.client.post("/process", json={"text": "Watched, then called back."})).json()
+    async with service.client.get(f"/jobs/{job['id']}/events") as stream:
+        reading = asyncio.create_task(read_events(stream))
+        await asyncio.sleep(0.1)  # the stream is open and waiting
+        assert (await service.client.delete(f"/jobs/{job['id']}")).status == 200
+        async with asyncio.timeout(10):
+            events = await reading
+    assert [event.event for event in events] == ["cancelled"]
+    assert orjson.loads(events[-1].data)["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("first", ["cancel", "complete"])
+async def test_a_cancel_racing_a_completion_ends_the_job_once(queue: Queue, first: str) -> None:
+    message = new_message("racing")
+    await queue.producer.enqueue(message)
+    [job] = await take(queue, "w")
+    if first == "cancel":
+        assert await queue.producer.cancel(message.id, "default") == Cancelled.CANCELLED
+        assert not await complete(queue, "w", job), "the completion only releases it"
+        expected = "cancelled"
+    else:
+        assert await complete(queue, "w", job)
+        assert await queue.producer.cancel(message.id, "default") == Cancelled.ALREADY_FINAL
+        expected = "done"
+    assert (await queue.reads.get_job(message.id) or {})["status"] == expected
+    assert await queue.redis.llen(queue.keys.processing("w")) == 0
+    totals = await queue.reads.totals()
+    assert totals["done"] + totals["cancelled"] == 1
+
+
+async def test_a_cancelled_retry_or_recovered_job_is_released_unrun(queue: Queue) -> None:
+    retried, recovered = new_message("retrying"), new_message("recovered")
+    await queue.producer.enqueue(retried)
+    await queue.producer.enqueue(recovered)
+    [a, _] = await take(queue, "dies", 2)
+    assert await queue.transitions.retry("dies", a, "transient", 0.0)
+    for message in (retried, recovered):
+        assert await queue.producer.cancel(message.id, "default") == Cancelled.CANCELLED
+    assert await queue.transitions.requeue("dies", orphan=True) == 1
+    assert await queue.transitions.promote_due() == 1
+    assert await take(queue, "w", 10) == [], "both met with a final record: released, not started"
+    assert await queue.redis.llen(queue.keys.processing("w")) == 0
+    assert await queue.producer.cancel("never-was", "default") == Cancelled.UNKNOWN
