@@ -8,6 +8,7 @@ import re
 
 from aiohttp import web
 
+from app.api.limits import tenant_wait
 from app.api.problems import Problem, job_not_found
 from app.api.resources import HUB, QUEUE
 from app.api.responses import json_response
@@ -39,10 +40,13 @@ def wait_seconds(request: web.Request) -> float:
 
 
 async def read_job(request: web.Request, job_id: str, wait_s: float) -> Record | None:
-    """The record now, or once final within `wait_s`. None for an unknown id."""
+    """The record now, or once final within `wait_s` (unless the caller's tenant holds its share
+    of waiting requests: then now). None for an unknown id."""
     queue = request.app[QUEUE]
     if wait_s > 0:
-        return await until_final(queue.reads, request.app[HUB], job_id, wait_s)
+        with tenant_wait(request) as may_wait:
+            if may_wait:
+                return await until_final(queue.reads, request.app[HUB], job_id, wait_s)
     return await queue.reads.get_job(job_id)
 
 

@@ -1,6 +1,7 @@
 """The API's caps on what clients hold open: connections per process (the ConnectionGate that
-app/api/edge.py's connections pass through), event streams per process (`capped_streams`), and
-the file descriptors both need (`fit_to_fd_limit`, at start).
+app/api/edge.py's connections pass through), event streams per process (`capped_streams`), each
+tenant's share of streams and of waiting requests (`TENANT_SHARE`), and the file descriptors all
+of them need (`fit_to_fd_limit`, at start).
 
 At MAX_CONNECTIONS, a new connection closes the one that has waited longest for a request head
 (an idle kept-alive connection, or one that opened and said nothing, or is trickling a header):
@@ -13,6 +14,7 @@ with Retry-After, written without reading anything from it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -20,12 +22,14 @@ import resource
 import time
 import weakref
 from collections import Counter
+from collections.abc import Iterator
 from typing import Protocol
 
 from aiohttp import web
 
 from app.api.problems import Handler, Problem
-from app.api.resources import SETTINGS
+from app.api.resources import SETTINGS, TENANTS
+from app.api.security import tenant_of
 from app.config import Role, Settings
 from app.connection.factory import MAX_CONNECTIONS as REDIS_POOL_SIZE
 
@@ -40,6 +44,10 @@ FLOOR_CONNECTIONS = 16
 # How often the edge writes its tally of connections it closed or refused (one line, not one per socket).
 TALLY_EVERY_S = 60.0
 STREAMS_RETRY_AFTER_S = 5
+# With API keys (several tenants), one tenant may hold at most this share of a process's event
+# streams (MAX_EVENT_STREAMS) and of its connections waiting on ?wait= (MAX_CONNECTIONS): another
+# tenant always finds room.
+TENANT_SHARE = 0.5
 
 
 class Closable(Protocol):
@@ -115,38 +123,85 @@ class ConnectionGate:
         self._tallied_at = time.monotonic()
 
 
-class _Streams:
-    __slots__ = ("open",)
+class _Held:
+    """What the clients of one app hold open: event streams, in all and by tenant, and requests
+    waiting on ?wait=, by tenant."""
+
+    __slots__ = ("streams", "streams_by_tenant", "waits_by_tenant")
 
     def __init__(self) -> None:
-        self.open = 0
+        self.streams = 0
+        self.streams_by_tenant: Counter[str] = Counter()
+        self.waits_by_tenant: Counter[str] = Counter()
 
 
-_STREAMS: weakref.WeakKeyDictionary[web.Application, _Streams] = weakref.WeakKeyDictionary()
+_HELD: weakref.WeakKeyDictionary[web.Application, _Held] = weakref.WeakKeyDictionary()
+
+
+def held_open(app: web.Application) -> dict[str, dict[str, int]]:
+    """What each tenant holds open in this process (for /stats): event streams, ?wait= requests."""
+    held = _HELD.get(app) or _Held()
+    return {"streams": dict(held.streams_by_tenant), "waits": dict(held.waits_by_tenant)}
+
+
+def _share(request: web.Request, cap: int) -> int:
+    """What one tenant may hold of `cap`: all of it on an open service (one user), else TENANT_SHARE."""
+    return max(1, int(cap * TENANT_SHARE)) if request.app[TENANTS].required else cap
 
 
 def capped_streams(handler: Handler) -> Handler:
-    """`handler` (an event stream) while fewer than MAX_EVENT_STREAMS are open in this app;
-    beyond, 503 problem+json /problems/too-many-streams with Retry-After."""
+    """`handler` (an event stream) while fewer than MAX_EVENT_STREAMS are open in this app and
+    the caller's tenant holds less than its share; beyond, 503 problem+json
+    /problems/too-many-streams (429 for a tenant at its share), with Retry-After."""
 
     @functools.wraps(handler)
     async def capped(request: web.Request) -> web.StreamResponse:
-        streams = _STREAMS.setdefault(request.app, _Streams())
-        cap = request.app[SETTINGS].max_event_streams
-        if streams.open >= cap:
+        held = _HELD.setdefault(request.app, _Held())
+        cap, tenant = request.app[SETTINGS].max_event_streams, tenant_of(request).name
+        headers = {"Retry-After": str(STREAMS_RETRY_AFTER_S)}
+        if held.streams >= cap:
             detail = (
                 f"this server holds {cap} event streams, its limit (MAX_EVENT_STREAMS): retry after "
                 f"{STREAMS_RETRY_AFTER_S} s, or poll GET /jobs/{{id}}?wait="
             )
-            headers = {"Retry-After": str(STREAMS_RETRY_AFTER_S)}
             raise Problem(503, "too-many-streams", "Service Unavailable", detail, headers)
-        streams.open += 1
+        share = _share(request, cap)
+        if held.streams_by_tenant[tenant] >= share:
+            detail = (
+                f"your tenant holds {share} event streams on this server, its share (half of MAX_EVENT_STREAMS): "
+                f"close one, retry after {STREAMS_RETRY_AFTER_S} s, or poll GET /jobs/{{id}}?wait="
+            )
+            raise Problem(429, "tenant-streams", "Too Many Requests", detail, headers)
+        held.streams += 1
+        held.streams_by_tenant[tenant] += 1
         try:
             return await handler(request)
         finally:
-            streams.open -= 1
+            held.streams -= 1
+            held.streams_by_tenant[tenant] -= 1
+            if not held.streams_by_tenant[tenant]:
+                del held.streams_by_tenant[tenant]
 
     return capped
+
+
+@contextlib.contextmanager
+def tenant_wait(request: web.Request) -> Iterator[bool]:
+    """Whether the caller may hold its request open on ?wait=: while its tenant holds less than
+    its share of MAX_CONNECTIONS in waits. Beyond, the answer comes at once, as without ?wait=
+    (a 202, or the record as it is): the client polls, and other tenants keep their connections."""
+    held = _HELD.setdefault(request.app, _Held())
+    tenant = tenant_of(request).name
+    if held.waits_by_tenant[tenant] >= _share(request, request.app[SETTINGS].max_connections):
+        yield False
+        return
+    held.waits_by_tenant[tenant] += 1
+    try:
+        yield True
+    finally:
+        held.waits_by_tenant[tenant] -= 1
+        if not held.waits_by_tenant[tenant]:
+            del held.waits_by_tenant[tenant]
 
 
 def fd_margin(settings: Settings) -> int:

@@ -256,6 +256,10 @@ def _paths() -> dict[str, Any]:
                     "400": _problem("a Last-Event-ID this stream never sent"),
                     "401": UNAUTHORIZED,
                     "404": _problem("unknown, expired after RESULT_TTL, or another tenant's"),
+                    "429": _problem(
+                        "the tenant holds its share of this server's event streams (/problems/tenant-streams)",
+                        {"Retry-After": {}},
+                    ),
                     "503": _problem(
                         "Redis unreachable or full, or MAX_EVENT_STREAMS streams open (/problems/too-many-streams)",
                         {"Retry-After": {}},

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from app import tasks
+from app.api.limits import held_open
 from app.api.problems import Problem
 from app.api.rates import Rates
 from app.api.resources import HUB, METRICS, QUEUE, REDIS
@@ -40,6 +41,7 @@ async def stats(request: web.Request) -> web.Response:
     numbers["rates_per_minute"] = rates.per_minute()
     numbers["tenant"] = tenant.name
     numbers["tenants"] = await reads.every_tenants_numbers()
+    numbers["held_here"] = held_open(request.app)  # this process's, by tenant: each replica its own
     return json_response(numbers)
 
 
