@@ -45,8 +45,8 @@ FLOOR_CONNECTIONS = 16
 TALLY_EVERY_S = 60.0
 STREAMS_RETRY_AFTER_S = 5
 # With API keys (several tenants), one tenant may hold at most this share of a process's event
-# streams (MAX_EVENT_STREAMS) and of its connections waiting on ?wait= (MAX_CONNECTIONS): another
-# tenant always finds room.
+# streams (MAX_EVENT_STREAMS) and of its connections waiting on ?wait= (MAX_CONNECTIONS): no one
+# tenant can take them all.
 TENANT_SHARE = 0.5
 
 

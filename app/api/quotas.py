@@ -16,9 +16,13 @@ from app.queue.replies import Enqueued
 TOO_MANY = "Too Many Requests"
 
 
-def fingerprint(text: str, options: Options) -> str:
-    """What an Idempotency-Key stands for: the same key with another request is refused."""
-    return hashlib.sha256(orjson.dumps([text, options.to_dict()])).hexdigest()
+def fingerprint(text: str, options: Options, priority: str = "normal", expires_in: float | None = None) -> str:
+    """What an Idempotency-Key stands for: the same key with another request is refused. A request
+    with neither priority nor expiry hashes as before they existed (keys stored then still match)."""
+    body: list[object] = [text, options.to_dict()]
+    if priority != "normal" or expires_in is not None:
+        body += [priority, expires_in]
+    return hashlib.sha256(orjson.dumps(body)).hexdigest()
 
 
 # A job refused while the tenant has its most jobs queued or running: look again after this.

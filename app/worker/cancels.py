@@ -61,13 +61,15 @@ class CancelWatch:
             message = await pubsub.get_message(timeout=0.5)  # bounded: health checks, and the flag
             if message is None:
                 continue
-            if message["type"] == "subscribe":
-                self.listening = True
-                await self._check(list(self._running()))
-            elif message["type"] == "message" and isinstance(message["data"], bytes):
-                job_id = message["data"].decode("utf-8", "replace")
-                if job_id in self._running():
-                    await self._check([job_id])
+            named: set[str] = set()
+            while message is not None:  # a burst of cancels is read at once, and checked in one round trip
+                if message["type"] == "subscribe":
+                    self.listening = True
+                    named |= set(self._running())
+                elif message["type"] == "message" and isinstance(message["data"], bytes):
+                    named.add(message["data"].decode("utf-8", "replace"))
+                message = await pubsub.get_message(timeout=0)
+            await self._check(sorted(named & set(self._running())))
 
     async def _check(self, job_ids: list[str]) -> None:
         """Abort the jobs among `job_ids` whose record says they were cancelled."""

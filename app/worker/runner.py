@@ -10,6 +10,7 @@ import random
 import secrets
 import socket
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 
 from app import tasks
@@ -32,6 +33,9 @@ HAND_BACK_S = 10.0
 # At shutdown, how long the reserve and upkeep loops get to end by themselves: a blocking
 # read (BLOCK_S) or one command's socket timeout, and some slack.
 LOOPS_END_S = 8.0
+# A cancelled job still in its model call this long after the abort is aborted again: redis-py
+# on Python 3.11 can swallow a cancellation that lands as a command completes (app/tasks.py).
+ABORT_AGAIN_S = 0.05
 
 
 def new_worker_id() -> str:
@@ -66,7 +70,7 @@ class Worker:
         self._active: set[str] = set()  # ids of the jobs running here: a second message of one is a duplicate
         self._calls = 0  # jobs in their summarizer call: what WORKER_CONCURRENCY bounds
         self._in_call: dict[str, asyncio.Task[None]] = {}  # job id -> its task, while in its model call
-        self._cancelled: set[str] = set()  # ids of jobs running here whose client cancelled them
+        self._cancelled: Counter[str] = Counter()  # jobs running here that their client cancelled: aborts made
         self._slot_freed = asyncio.Event()
         self._stopping = asyncio.Event()
         self._link = Link()
@@ -189,7 +193,10 @@ class Worker:
             jobs = await self._start_each(batch)
         for _ in range(len(batch) - len(jobs)):  # buried, or a redelivery of a finished job
             self._free_slot()
-        self._active -= claimed - {job.message.id for job in jobs}
+        not_run = claimed - {job.message.id for job in jobs}
+        self._active -= not_run
+        for job_id in not_run:
+            self._cancelled.pop(job_id, None)
         for job in jobs:
             job_id = job.message.id
             task = self._track(self._run(job), f"job-{job_id}")
@@ -197,18 +204,24 @@ class Worker:
 
     def _forget(self, job_id: str) -> None:
         self._active.discard(job_id)
-        self._cancelled.discard(job_id)
+        self._cancelled.pop(job_id, None)
 
     def _cancel(self, job_id: str) -> None:
         """The client cancelled `job_id` (its record says so): abort its model call if it is in
         one; a job not yet in it never makes it (`_run` looks first)."""
         if job_id not in self._active or job_id in self._cancelled:
             return
-        self._cancelled.add(job_id)
+        self._cancelled[job_id] = 0
+        log.info("job cancelled while running", extra={"job_id": job_id, "in_model_call": job_id in self._in_call})
+        self._abort(job_id)
+
+    def _abort(self, job_id: str) -> None:
+        """Cancel the job's task while it is in its model call, again until it has left it."""
         task = self._in_call.get(job_id)
         if task is not None:
             task.cancel()
-        log.info("job cancelled while running", extra={"job_id": job_id, "in_model_call": task is not None})
+            self._cancelled[job_id] += 1
+            asyncio.get_running_loop().call_later(ABORT_AGAIN_S, self._abort, job_id)
 
     async def _start_each(self, batch: list[HeldMessage]) -> list[RunningJob]:
         """Start a batch that failed as a whole message by message: the one that fails goes
@@ -260,9 +273,7 @@ class Worker:
                 del self._in_call[job_id]
                 self._free_slot()
         except asyncio.CancelledError:
-            # Its client cancelled it (an abort this worker made) unless the worker is stopping too.
-            task = asyncio.current_task()
-            if job_id not in self._cancelled or task is None or task.uncancel() > 0:
+            if not self._aborted_only(job_id):  # the worker is stopping (too): the hand-back deals with it
                 raise
             await self._release_cancelled(job)
         except SummarizerError as exc:
@@ -275,6 +286,16 @@ class Worker:
             await self._fail(job, started, f"internal error: {type(exc).__name__}: {exc}")
         else:
             await self._done(job, started, summary)
+
+    def _aborted_only(self, job_id: str) -> bool:
+        """The job's task was cancelled by this worker's aborts alone (its client's cancel), not by a
+        stop: those cancellations are taken back, and the job goes on to let its message go."""
+        task = asyncio.current_task()
+        if job_id not in self._cancelled or task is None:
+            return False
+        for _ in range(self._cancelled[job_id]):
+            task.uncancel()
+        return task.cancelling() == 0
 
     async def _release_cancelled(self, job: RunningJob) -> None:
         """Let go of a cancelled job's message. Through retry.lua: a final record (cancelled) is

@@ -90,3 +90,17 @@ async def test_a_repeated_key_with_wait_returns_the_finished_job(
     assert (repeated["id"], repeated["status"], repeated["summary"]) == (job["id"], "done", "finish me")
     assert again.headers["Location"] == f"/jobs/{job['id']}"
     assert len(await service.job_keys()) == 1
+
+
+@pytest.mark.parametrize("change", [{"priority": "high"}, {"expires_in": 60}])
+async def test_the_same_key_with_another_priority_or_expiry_is_another_body(
+    start_service: StartService, settings: Settings, change: dict[str, object]
+) -> None:
+    service = await start_service(settings, worker=False)
+    first = await service.client.post("/process", json={"text": "once"}, headers=keyed("order-18"))
+    other = await service.client.post("/process", json={"text": "once", **change}, headers=keyed("order-18"))
+    assert (first.status, other.status) == (202, 422)
+    assert (await other.json())["type"] == "/problems/idempotency-key-reused"
+    same = await service.client.post("/process", json={"text": "once"}, headers=keyed("order-18"))
+    assert (same.status, (await same.json())["id"]) == (202, (await first.json())["id"]), "the first body still replays"
+    assert await service.queued() == 1

@@ -148,3 +148,31 @@ async def test_a_retried_or_recovered_job_goes_back_to_the_front_of_its_own_lane
 async def start_held(queue: Queue, worker_id: str) -> list[RunningJob]:
     held = await queue.redis.lrange(queue.keys.processing(worker_id), 0, -1)
     return await queue.transitions.start(worker_id, queue.transitions.prepare(held))
+
+
+async def test_one_tenants_high_backlog_leaves_the_others_normal_and_low_jobs_their_share(queue: Queue) -> None:
+    for i in range(100):
+        await put(queue, f"acme high {i}", tenant="acme", priority="high")
+    await put(queue, "beta normal", tenant="beta")
+    await put(queue, "gamma low", tenant="gamma", priority="low")
+    taken = [text for _ in range(45) for text in await texts(queue, "w", 1)]
+    assert taken.index("beta normal") < LOW_SHARE_EVERY, "a normal job waits at most its share's turn"
+    assert taken.index("gamma low") < 2 * LOW_SHARE_EVERY
+    assert all(text.startswith("acme high") for text in taken if text not in ("beta normal", "gamma low"))
+
+
+async def test_a_recovery_into_other_lanes_wakes_as_many_blocked_workers(queue: Queue) -> None:
+    if not queue.blocking_move:
+        return  # fakeredis's blocking move returns at once: nothing to wake
+    for tenant in ("acme", "beta"):
+        await put(queue, f"{tenant} urgent", tenant=tenant, priority="high")
+    held = await take(queue, "dies", 2)
+    assert len(held) == 2
+    waiting = [asyncio.create_task(queue.transitions.reserve(w, 1, 2.0)) for w in ("w1", "w2")]
+    await asyncio.sleep(0.05)  # both blocked in BLMOVE on the empty queue list
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await queue.transitions.requeue("dies", orphan=True) == 2
+    got = await asyncio.gather(*waiting)
+    assert sorted(len(raws) for raws in got) == [1, 1], "each woke and took one"
+    assert loop.time() - started < 1.0, "neither slept out its blocking read"

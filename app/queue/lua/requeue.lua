@@ -26,7 +26,7 @@ local queue, processing, heartbeat, workers, totals = KEYS[1], KEYS[2], KEYS[3],
 local rings = {high = KEYS[6], normal = KEYS[7], low = KEYS[8]}
 local workerId, orphan, count, prefix, wake = ARGV[1], ARGV[2] == 'orphan', tonumber(ARGV[3]), ARGV[4], ARGV[5]
 if orphan and rcall('EXISTS', heartbeat) == 1 then return Requeued.WORKER_ALIVE end
-local moved = 0
+local moved, idle, laned = 0, rcall('LLEN', queue) == 0, 0
 for i = 1, count do
   local j = 6 + 4 * (i - 1)
   local message, t, priority, tenant = ARGV[j], tonumber(ARGV[j + 1]), ARGV[j + 2], ARGV[j + 3]
@@ -34,7 +34,8 @@ for i = 1, count do
     if priority == '' then
       rcall('RPUSH', queue, message)
     else
-      push_job(queue, prefix .. priority .. ':' .. tenant, rings[priority], tenant, message, true, wake)
+      push_job(queue, prefix .. priority .. ':' .. tenant, rings[priority], tenant, message, true, '')
+      laned = laned + 1
     end
     local jobKey = KEYS[8 + i]
     -- a record key of another type is left alone: start buries its message, naming it
@@ -46,6 +47,7 @@ for i = 1, count do
     moved = moved + 1
   end
 end
+if idle then wake_workers(queue, wake, laned) end  -- a token per message in another lane
 if orphan and moved > 0 then rcall('HINCRBY', totals, 'recovered', moved) end
 if rcall('LLEN', processing) == 0 then
   rcall('SREM', workers, workerId)

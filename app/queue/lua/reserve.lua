@@ -4,8 +4,9 @@
   the worker's processing list: a backlog costs one round trip per batch, not one per job.
   Each move is LMOVE, so a message is always in exactly one list, and a worker that dies
   after this leaves its messages where recovery finds them.
-  Order: `high` lanes, then `normal`, then `low`; but while low jobs wait, every
-  LOW_SHARE_EVERY-th start is a low one, which bounds their wait under a flood of urgent work.
+  Order: `high` lanes, then `normal`, then `low`; but while normal (or low) jobs wait, every
+  LOW_SHARE_EVERY-th start is one of theirs, which bounds their wait under a flood of more
+  urgent work (one tenant's `high` backlog cannot starve the others' normal jobs).
   Within a priority the ring picks the tenant given least so far over its weight (stride
   scheduling): two tenants with work alternate, a tenant of weight 3 gets three turns to
   one; a tenant alone takes the whole batch at once.
@@ -15,7 +16,8 @@
   queue's hash tag, so the script stays in one slot). A wake token met on the way is dropped.
   KEYS[1] queue list   KEYS[2] processing list of the worker
   KEYS[3] ring high    KEYS[4] ring normal    KEYS[5] ring low
-  KEYS[6] weights hash (tenant -> weight; absent = 1)   KEYS[7] schedule hash (`since_low`)
+  KEYS[6] weights hash (tenant -> weight; absent = 1)
+  KEYS[7] schedule hash (`since_normal`, `since_low`: starts given above each while it waited)
   ARGV[1] most messages to take   ARGV[2] lane prefix   ARGV[3] the default tenant's name
   ARGV[4] the wake token          ARGV[5] LOW_SHARE_EVERY
   ARGV[6] '1' when the worker's BLMOVE just took a wake token: dropped from its list first
@@ -76,30 +78,48 @@ if rcall('ZCARD', rings.high) == 0 and rcall('ZCARD', rings.normal) == 0 and rca
   return taken
 end
 
-local left, since, sinceRead = most, 0, false
+-- The shares: while normal (or low) jobs wait, every LOW_SHARE_EVERY-th start is one of theirs,
+-- however much more urgent work floods in (`since` counts the starts given above each since).
+local since, waits = {}, {}
+for _, priority in ipairs({'normal', 'low'}) do
+  since[priority] = tonumber(rcall('HGET', scheduleKey, 'since_' .. priority) or 0)
+end
+local function look()
+  waits.normal = rcall('ZCARD', rings.normal) > 0 or rcall('LLEN', queue) > 0
+  waits.low = rcall('ZCARD', rings.low) > 0
+end
+-- One start of a starved priority (its share is due), counted above the priority below it.
+local function owed(priority, below, left)
+  if left <= 0 or not waits[priority] or since[priority] < every - 1 then return 0 end
+  local got = serve(priority, 1)
+  since[priority] = 0
+  if got > 0 and below and waits[below] then since[below] = since[below] + got end
+  look()
+  return got
+end
+
+local left = most
+look()
 while left > 0 do
-  local lowWaiting = rcall('ZCARD', rings.low) > 0
-  if lowWaiting and not sinceRead then
-    since, sinceRead = tonumber(rcall('HGET', scheduleKey, 'since_low') or 0), true
-  end
-  if lowWaiting and since >= every - 1 then
-    left = left - serve('low', 1)
-    since = 0
-    lowWaiting = rcall('ZCARD', rings.low) > 0
-  end
+  left = left - owed('normal', 'low', left)
+  left = left - owed('low', nil, left)
   if left <= 0 then break end
   local room = left
-  if lowWaiting then room = math.min(left, every - 1 - since) end
-  local got = serve('high', room)
-  got = got + serve('normal', room - got)
-  left = left - got
-  if lowWaiting then since = since + got end
-  if got < room then  -- nothing more urgent waits: low fills what is left
+  for _, priority in ipairs({'normal', 'low'}) do
+    if waits[priority] then room = math.min(room, every - 1 - since[priority]) end
+  end
+  local high = serve('high', room)
+  local normal = serve('normal', room - high)
+  left = left - high - normal
+  if waits.normal then since.normal = normal > 0 and 0 or since.normal + high end
+  if waits.low then since.low = since.low + high + normal end
+  if high + normal < room then  -- nothing more urgent waits: low fills what is left
     local low = serve('low', left)
-    if low > 0 then since = 0 end
+    if low > 0 then since.low = 0 end
     left = left - low
     break
   end
+  look()
 end
-if sinceRead then rcall('HSET', scheduleKey, 'since_low', since) end
+rcall('HSET', scheduleKey, 'since_normal', since.normal, 'since_low', since.low)
 return taken

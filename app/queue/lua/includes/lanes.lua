@@ -8,12 +8,18 @@ local function join_ring(ring, tenant)
 end
 -- push_job(queue, lane, ring, tenant, message, front, wake): a message onto its lane, at the
 -- consuming end when `front` (a retry, a recovered job), else at the back. A lane other than
--- the queue list joins its priority's ring, and when the queue list is empty a wake token
--- goes there: a worker blocks on the queue list alone (BLMOVE), and wakes for any lane.
+-- the queue list joins its priority's ring, and when the queue list is empty the wake token
+-- goes there (unless `wake` is '': the caller wakes workers itself): a worker blocks on the
+-- queue list alone (BLMOVE), and wakes for any lane.
 local function push_job(queue, lane, ring, tenant, message, front, wake)
   if lane ~= queue then
-    if redis.call('LLEN', queue) == 0 then redis.call('LPUSH', queue, wake) end
+    if wake ~= '' and redis.call('LLEN', queue) == 0 then redis.call('LPUSH', queue, wake) end
     join_ring(ring, tenant)
   end
   if front then redis.call('RPUSH', lane, message) else redis.call('LPUSH', lane, message) end
+end
+-- wake_workers(queue, wake, n): after a script put n messages in other lanes than the queue
+-- list, which was empty before it: a token for each (up to 100), so as many blocked workers wake.
+local function wake_workers(queue, wake, n)
+  for _ = 1, math.min(n, 100) do redis.call('LPUSH', queue, wake) end
 end
