@@ -42,7 +42,9 @@ async def post_process(request: web.Request) -> web.Response:
     job = await _read_job(request, settings.max_text_chars)
     expiry = job.expires_in if job.expires_in is not None else settings.job_expires_s
     message = new_message(job.text, job.options, tenant.name, expiry, job.priority)
-    stands_for = fingerprint(job.text, job.options) if idempotency_key is not None else ""  # only a key needs it
+    stands_for = ""  # only a key needs it
+    if idempotency_key is not None:
+        stands_for = fingerprint(job.text, job.options, job.priority, job.expires_in)
     item = Enqueue(message, settings.max_queue_length, idempotency_key, stands_for, tenant.quota)
     admitted = await request.app[INTAKE].submit(item)
     headers, refused = rate_headers(tenant.quota, admitted), admitted.refused

@@ -101,17 +101,17 @@ class Reads:
         keys = self._keys
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.llen(keys.queue)
-            pipe.lpos(keys.queue, WAKE, rank=-1, maxlen=100)  # a wake token is no job (near the old end)
+            pipe.lpos(keys.queue, WAKE, rank=-1, count=0, maxlen=1000)  # wake tokens are no jobs (near the old end)
             for ring in keys.rings:
                 pipe.zrange(ring, 0, -1)
-            depth, token, *rings = await pipe.execute()
+            depth, tokens, *rings = await pipe.execute()
         lanes = [(p.value, raw.decode()) for p, ring in zip(PRIORITIES, rings, strict=True) for raw in ring]
         lanes = [lane for lane in lanes if keys.lane(*lane) != keys.queue]
         async with self._redis.pipeline(transaction=False) as pipe:
             for lane in lanes:
                 pipe.llen(keys.lane(*lane))
             depths = await pipe.execute() if lanes else []
-        waiting = {("normal", DEFAULT_TENANT): depth - (token is not None)}
+        waiting = {("normal", DEFAULT_TENANT): depth - len(tokens or ())}
         waiting |= dict(zip(lanes, depths, strict=True))
         return {lane: n for lane, n in waiting.items() if n > 0}
 
@@ -123,7 +123,10 @@ class Reads:
             pipe.hgetall(keys.tenant(tenant))
             for priority in PRIORITIES:
                 pipe.llen(keys.lane(priority, tenant))
-            raw, *depths = await pipe.execute()
+            pipe.lpos(keys.queue, WAKE, rank=-1, count=0, maxlen=1000)
+            raw, *depths, tokens = await pipe.execute()
+        if tenant == DEFAULT_TENANT:  # its normal lane is the queue list, where wake tokens wait too
+            depths[1] -= len(tokens or ())
         queued = {"queued_by_priority": {p.value: n for p, n in zip(PRIORITIES, depths, strict=True)}}
         return _tenant_numbers(raw) | queued
 
