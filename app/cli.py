@@ -16,7 +16,7 @@ from app.config import Settings
 from app.connection.errors import UNAVAILABLE
 from app.connection.factory import RedisFactory
 from app.options import InvalidOption, parse_options
-from app.queue.contract import DEFAULT_TENANT, PRIORITIES, Priority, is_final, new_message
+from app.queue.contract import PRIORITIES, Priority, is_final, new_message
 from app.queue.follow import until_final
 from app.queue.hub import ResultHub
 from app.queue.replies import Cancelled
@@ -159,7 +159,7 @@ async def _cancel(queue: Queue, args: argparse.Namespace) -> int:
     record = await queue.reads.get_job(args.job_id)
     outcome = Cancelled.UNKNOWN
     if record is not None:
-        outcome = await queue.producer.cancel(args.job_id, str(record.get("tenant", DEFAULT_TENANT)))
+        outcome = await queue.producer.cancel(args.job_id, record)
         record = await queue.reads.get_job(args.job_id)
     if outcome == Cancelled.UNKNOWN or record is None:
         print(f"error: no job with id {args.job_id!r} (unknown, or expired after RESULT_TTL)", file=sys.stderr)

@@ -79,16 +79,15 @@ async def cancel_job(request: web.Request) -> web.Response:
     record = visible(request, await queue.reads.get_job(job_id)) if JOB_ID_RE.fullmatch(job_id) else None
     if record is None:
         raise job_not_found(job_id)
-    tenant = str(record.get("tenant", DEFAULT_TENANT))
-    outcome = await queue.producer.cancel(job_id, tenant)
+    outcome = await queue.producer.cancel(job_id, record)
     ended = await queue.reads.get_job(job_id)
     if outcome == Cancelled.UNKNOWN or ended is None:
         raise job_not_found(job_id)
     if outcome == Cancelled.ALREADY_FINAL:
         status = ended.get("status")
         detail = f"job {job_id!r} has already ended {status}: there is nothing to cancel"
-        raise Problem(409, "job-ended", "Conflict", detail, extra={"status": status})
-    log.info("job cancelled", extra={"job_id": job_id, "tenant": tenant, "was": record.get("status")})
+        raise Problem(409, "job-ended", "Conflict", detail, extra={"job_status": status})
+    log.info("job cancelled", extra={"job_id": job_id, "tenant": record.get("tenant"), "was": record.get("status")})
     return json_response(ended)
 
 

@@ -194,6 +194,7 @@ class Message:
     tenant: str = DEFAULT_TENANT
     expires_at: float = 0.0  # unix seconds after which it must not start; 0 = never
     priority: Priority = Priority.NORMAL
+    meta: bytes = b""  # a foreign producer's own fields (a JSON object), given back in its record and events
 
     @property
     def lane(self) -> tuple[Priority, str]:
@@ -209,6 +210,8 @@ class Message:
             data["expires_at"] = self.expires_at
         if self.priority != Priority.NORMAL:
             data["priority"] = self.priority.value
+        if self.meta:
+            data["meta"] = orjson.Fragment(self.meta)
         return orjson.dumps(data)
 
     def expired(self, now: float) -> bool:
@@ -242,23 +245,27 @@ def new_message(
     return Message(new_job_id(), text, now, options, tenant, expires_at, priority)
 
 
+# The fields a message may carry for us; any other field of a foreign producer's is its `meta`.
+MESSAGE_FIELDS: Final = frozenset({"id", "text", "enqueued_at", "options", "tenant", "expires_at", "priority", "meta"})
+# An "attempt" field (written by earlier versions) is ignored: the record counts attempts.
+IGNORED_FIELDS: Final = frozenset({"attempt"})
+# A foreign producer's own fields are kept up to this size (as JSON): correlation ids, not payloads.
+META_MAX_BYTES: Final = 4096
+
+
 def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Message, bool]:
-    """Parse a queue message. Returns the message and whether it had to be
-    completed (a foreign producer's `{"text": ...}` gets an id and defaults).
-    Raises PoisonMessage with a reason when no job can be made of it, holding a
-    foreign producer to the limits the API holds its clients to (MAX_TEXT_CHARS)."""
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise PoisonMessage(f"not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise PoisonMessage(f"not a JSON object but {type(data).__name__}")
+    """Parse a queue message. Returns the message and whether it had to be completed (a
+    foreign producer's `{"text": ...}` gets an id and defaults; a message that is not a JSON
+    object is the text itself, as the original design's producer pushes it). Raises
+    PoisonMessage with a reason when no job can be made of it, holding a foreign producer
+    to the limits the API holds its clients to (MAX_TEXT_CHARS)."""
+    data = _json_object(raw)
+    if data is None:
+        return Message(new_job_id(), _checked_text(_plain_text(raw), max_text_chars), time.time()), True
     text = data.get("text")
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
         raise PoisonMessage("no text: the message needs a non-empty string field 'text'")
-    if max_text_chars is not None and len(text) > max_text_chars:
-        detail = f"text too long: {len(text)} characters; the limit is {max_text_chars} (MAX_TEXT_CHARS)"
-        raise PoisonMessage(detail, oversized=True)
+    text = _checked_text(text, max_text_chars)
     job_id, enqueued_at = data.get("id"), data.get("enqueued_at")
     completed = False
     if job_id is None:
@@ -267,13 +274,67 @@ def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Messa
         raise PoisonMessage(f"bad id {job_id!r}: expected 1-128 characters of [A-Za-z0-9._:-]")
     if not isinstance(enqueued_at, (int, float)) or isinstance(enqueued_at, bool):
         enqueued_at, completed = time.time(), True
-    # An "attempt" field (written by earlier versions) is ignored: the record counts attempts.
     options, tenant, expires_at = _options(data.get("options")), _tenant(data.get("tenant")), data.get("expires_at", 0)
     if not isinstance(expires_at, (int, float)) or isinstance(expires_at, bool) or not expires_at >= 0:
         raise PoisonMessage(f"bad expires_at {expires_at!r}: expected unix seconds (or 0 for never)")
-    priority = _priority(data.get("priority"))
-    message = Message(job_id, text, float(enqueued_at), options, tenant, float(expires_at), priority)
+    priority, meta = _priority(data.get("priority")), _meta(data)
+    message = Message(job_id, text, float(enqueued_at), options, tenant, float(expires_at), priority, meta)
     return message, completed
+
+
+def _json_object(raw: bytes) -> dict[str, object] | None:
+    """The message's JSON object, or None for a message that is not one (plain text). Bytes
+    that open as an object must be one: a broken JSON object is an error, not a text."""
+    if not raw.lstrip(b" \t\r\n").startswith(b"{"):
+        return None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise PoisonMessage(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise PoisonMessage(f"not a JSON object but {type(data).__name__}")
+    return data
+
+
+def _plain_text(raw: bytes) -> str:
+    """A message that is not a JSON object: a JSON string's value, else the bytes as UTF-8."""
+    if raw.lstrip().startswith(b'"'):
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            value = None
+        if isinstance(value, str):
+            return value
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PoisonMessage(f"not UTF-8 text (and not a JSON object): {exc}") from None
+
+
+def _checked_text(text: str, max_text_chars: int | None) -> str:
+    if not text.strip():
+        raise PoisonMessage("no text: the message needs a non-empty string field 'text' (or is blank)")
+    if max_text_chars is not None and len(text) > max_text_chars:
+        detail = f"text too long: {len(text)} characters; the limit is {max_text_chars} (MAX_TEXT_CHARS)"
+        raise PoisonMessage(detail, oversized=True)
+    return text
+
+
+def _meta(data: dict[str, object]) -> bytes:
+    """The producer's own fields as one JSON object: what it sent in `meta` (an object), and every
+    field the contract does not know. Kept up to META_MAX_BYTES."""
+    given = data.get("meta")
+    meta = dict(given) if isinstance(given, dict) else {}
+    meta |= {name: value for name, value in data.items() if name not in MESSAGE_FIELDS and name not in IGNORED_FIELDS}
+    if given is not None and not isinstance(given, dict):  # a producer's own field that happens to be named so
+        meta["meta"] = given
+    if not meta:
+        return b""
+    encoded = orjson.dumps(meta)
+    if len(encoded) > META_MAX_BYTES:
+        detail = f"its own fields take {len(encoded)} bytes as meta; at most {META_MAX_BYTES} are kept: send an id"
+        raise PoisonMessage(detail)
+    return encoded
 
 
 def _priority(raw: object) -> Priority:
@@ -376,7 +437,7 @@ class Outcome:
             amounts += (name, value)
         return amounts
 
-    def event(self, job_id: str, timing: Timing) -> bytes:
+    def event(self, job_id: str, timing: Timing, meta: bytes = b"") -> bytes:
         event: dict[str, object] = {
             "id": job_id,
             "status": "done",
@@ -391,6 +452,8 @@ class Outcome:
             event.update(self._known_usage())
         if self.unhonoured_options:
             event["unhonoured_options"] = list(self.unhonoured_options)
+        if meta:
+            event["meta"] = orjson.Fragment(meta)
         return orjson.dumps(event)
 
     def _facts(self) -> tuple[str | int | float, ...]:
@@ -413,8 +476,13 @@ class Outcome:
         return known
 
 
-def failed_event(job_id: str, error: str, timing: Timing) -> bytes:
-    return orjson.dumps({"id": job_id, "status": Status.FAILED.value, "error": error, **timing.fields()})
+def _with_meta(event: dict[str, object], meta: bytes) -> bytes:
+    """The event as JSON, with the producer's own fields (`meta`) when it sent any."""
+    return orjson.dumps(event | {"meta": orjson.Fragment(meta)} if meta else event)
+
+
+def failed_event(job_id: str, error: str, timing: Timing, meta: bytes = b"") -> bytes:
+    return _with_meta({"id": job_id, "status": Status.FAILED.value, "error": error, **timing.fields()}, meta)
 
 
 # What an expired job records and announces as its error.
@@ -425,13 +493,13 @@ EXPIRED_ERROR: Final = "expired: not started before its expiry (expires_in or JO
 CANCELLED_ERROR: Final = "cancelled by its client (DELETE /jobs/{id}); no model call is made for it from then on"
 
 
-def cancelled_event(job_id: str) -> bytes:
-    return orjson.dumps({"id": job_id, "status": Status.CANCELLED.value, "error": CANCELLED_ERROR})
+def cancelled_event(job_id: str, meta: bytes = b"") -> bytes:
+    return _with_meta({"id": job_id, "status": Status.CANCELLED.value, "error": CANCELLED_ERROR}, meta)
 
 
 def expired_event(message: Message, now: float) -> bytes:
     event = {"id": message.id, "status": Status.EXPIRED.value, "error": EXPIRED_ERROR}
-    return orjson.dumps(event | {"queued_s": round(now - message.enqueued_at, 6)})
+    return _with_meta(event | {"queued_s": round(now - message.enqueued_at, 6)}, message.meta)
 
 
 # Every field a job record may hold, with its JSON type: the record decoder reads the
@@ -455,6 +523,7 @@ RECORD_FIELDS: Final[dict[str, str]] = {
     "output_tokens": "integer",
     "cost_usd": "number",
     "unhonoured_options": "array",
+    "meta": "object",
 }
 # The model usage the totals hash sums (Outcome.usage), beside the transition counts.
 USAGE_TOTALS: Final[dict[str, str]] = {
@@ -470,7 +539,16 @@ _DECODERS: Final[dict[str, Callable[[str], object]]] = {
     "number": float,
     "boolean": lambda text: text == "1",
     "array": lambda text: text.split(",") if text else [],
+    "object": lambda text: _json_or_text(text),
 }
+
+
+def _json_or_text(text: str) -> object:
+    """A JSON field of a record; one someone wrote by hand that is not JSON stays its text."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
 
 
 def decode_record(job_id: str, fields: dict[bytes, bytes]) -> dict[str, object]:

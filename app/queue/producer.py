@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import orjson
 import redis.asyncio as aioredis
 
 from app.queue.contract import (
@@ -170,11 +172,13 @@ class Producer:
         args += (WAKE, quota.weight)
         await self._enqueue(keys=script_keys, args=args, client=pipe)
 
-    async def cancel(self, job_id: str, tenant: str) -> Cancelled:
-        """End a queued or running job `cancelled` (its tenant's numbers are `tenant`'s): at once
-        for the record and the event; a running job's worker aborts its model call when told."""
-        keys = self._keys
+    async def cancel(self, job_id: str, record: Mapping[str, object]) -> Cancelled:
+        """End a queued or running job `cancelled`, as its `record` was read (its tenant, the
+        producer's own fields for the event): at once for the record and the event; a running
+        job's worker aborts its model call when told."""
+        keys, tenant = self._keys, str(record.get("tenant", DEFAULT_TENANT))
+        meta = orjson.dumps(record["meta"]) if "meta" in record else b""
         script_keys = [keys.job(job_id), keys.totals, keys.tenant(tenant), keys.stream(job_id)]
-        args = [time.time(), self._queue.result_ttl_s, keys.channel, cancelled_event(job_id)]
+        args = [time.time(), self._queue.result_ttl_s, keys.channel, cancelled_event(job_id, meta)]
         args += (keys.control_channel, job_id, CANCELLED_ERROR, UNFINISHED_RECORD_TTL_S)
         return Cancelled(await self._cancel(keys=script_keys, args=args))

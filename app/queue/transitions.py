@@ -185,6 +185,7 @@ class Transitions:
         for item, message, index in zip(runnable, messages, slot, strict=True):
             expired = expired_event(message, now) if message.expired(now) else b""
             args += (item.raw, item.replacement, message.enqueued_at, len(message.text), message.tenant, index, expired)
+            args.append(message.meta)
         await self._start(keys=[*script_keys, *tenant_keys], args=args, client=pipe)
 
     def _sort_started(
@@ -233,7 +234,7 @@ class Transitions:
             job_id, outcome = item.job.message.id, item.outcome
             fields, usage = outcome.record_fields(), outcome.usage()
             keys += (self._keys.job(job_id), self._keys.stream(job_id))
-            args += (item.job.raw, outcome.event(job_id, item.timing), index, outcome.tokens)
+            args += (item.job.raw, outcome.event(job_id, item.timing, item.job.message.meta), index, outcome.tokens)
             args += (len(fields) // 2, len(usage) // 2, *fields, *usage)
         keys += tenant_keys
         return int(await self._complete(keys=keys, args=args))
@@ -242,7 +243,7 @@ class Transitions:
         """running -> failed, dead-lettered and announced at once. False if it was already final."""
         job_id, keys = job.message.id, self._keys
         now, dead_max, dead_ttl_s = self._dead_args()
-        event, entry = failed_event(job_id, error, timing), dead_entry(job.raw, error, job_id)
+        event, entry = failed_event(job_id, error, timing, job.message.meta), dead_entry(job.raw, error, job_id)
         tenant = keys.tenant(job.message.tenant)
         code = await self._fail(
             keys=[keys.processing(worker_id), keys.job(job_id), keys.dead, keys.totals, keys.stream(job_id), tenant],

@@ -127,7 +127,7 @@ async def test_a_final_job_is_a_409_and_stays_as_it_ended(start_service: StartSe
     assert response.status == 409
     assert response.content_type == "application/problem+json"
     problem = await response.json()
-    assert (problem["type"].rsplit("/", 1)[-1], problem["status"]) == ("job-ended", "done")
+    assert (problem["type"], problem["status"], problem["job_status"]) == ("/problems/job-ended", 409, "done")
     assert await status_of(service.client, done["id"]) == "done"
     again = await (await service.client.post("/process", json={"text": "Soon gone."})).json()
     assert (await service.client.delete(f"/jobs/{again['id']}")).status in (200, 409)
@@ -170,12 +170,12 @@ async def test_a_cancel_racing_a_completion_ends_the_job_once(queue: Queue, firs
     await queue.producer.enqueue(message)
     [job] = await take(queue, "w")
     if first == "cancel":
-        assert await queue.producer.cancel(message.id, "default") == Cancelled.CANCELLED
+        assert await queue.producer.cancel(message.id, {}) == Cancelled.CANCELLED
         assert not await complete(queue, "w", job), "the completion only releases it"
         expected = "cancelled"
     else:
         assert await complete(queue, "w", job)
-        assert await queue.producer.cancel(message.id, "default") == Cancelled.ALREADY_FINAL
+        assert await queue.producer.cancel(message.id, {}) == Cancelled.ALREADY_FINAL
         expected = "done"
     assert (await queue.reads.get_job(message.id) or {})["status"] == expected
     assert await queue.redis.llen(queue.keys.processing("w")) == 0
@@ -190,9 +190,9 @@ async def test_a_cancelled_retry_or_recovered_job_is_released_unrun(queue: Queue
     [a, _] = await take(queue, "dies", 2)
     assert await queue.transitions.retry("dies", a, "transient", 0.0)
     for message in (retried, recovered):
-        assert await queue.producer.cancel(message.id, "default") == Cancelled.CANCELLED
+        assert await queue.producer.cancel(message.id, {}) == Cancelled.CANCELLED
     assert await queue.transitions.requeue("dies", orphan=True) == 1
     assert await queue.transitions.promote_due() == 1
     assert await take(queue, "w", 10) == [], "both met with a final record: released, not started"
     assert await queue.redis.llen(queue.keys.processing("w")) == 0
-    assert await queue.producer.cancel("never-was", "default") == Cancelled.UNKNOWN
+    assert await queue.producer.cancel("never-was", {}) == Cancelled.UNKNOWN

@@ -219,10 +219,11 @@ class Chaos:
                     self.injected["garbage published on job_result:progress"] += 1
 
     async def _push_garbage(self, rng: random.Random, nonce: str) -> None:
-        kind = rng.choice(("not JSON", "JSON array", "missing text", "blank text", "bad id", "wrong-typed record"))
+        kind = rng.choice(("not JSON", "not UTF-8", "missing text", "blank text", "bad id", "wrong-typed record"))
+        # (a message that is not a JSON object is a text, and runs: garbage is a broken object or bad bytes)
         raw = {
-            "not JSON": f"not json {{{nonce}",
-            "JSON array": orjson.dumps(["chaos", nonce]).decode(),
+            "not JSON": f"{{not json {nonce}",
+            "not UTF-8": f"\udcff\udcfe {nonce}",  # surrogate escapes: pushed as the bytes ff fe
             "missing text": orjson.dumps({"id": f"chaos-nt-{nonce}"}).decode(),
             "blank text": orjson.dumps({"id": f"chaos-bt-{nonce}", "text": "   "}).decode(),
             "bad id": orjson.dumps({"id": f"bad id {nonce}!", "text": "a text under a bad id"}).decode(),
@@ -231,9 +232,9 @@ class Chaos:
         async with self.redis.pipeline(transaction=True) as pipe:
             if kind == "wrong-typed record":  # the record key already holds a string
                 pipe.set(self.keys.job(f"chaos-w-{nonce}"), "not a hash", ex=3600)
-            pipe.lpush(self.keys.queue, raw)
+            pipe.lpush(self.keys.queue, raw.encode("utf-8", "surrogateescape"))
             await pipe.execute()
-        self.ledger.garbage[raw] = kind
+        self.ledger.garbage[raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")] = kind
         self.injected[f"queue garbage: {kind}"] += 1
 
     async def _push_duplicate(self, rng: random.Random, nonce: str) -> None:

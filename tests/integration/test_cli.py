@@ -128,7 +128,7 @@ async def test_an_unknown_id_exits_1_and_changes_nothing(queue: Queue, cli: Cli,
 
 async def test_dead_requeue_all_skips_a_poison_entry_saying_why(queue: Queue, cli: Cli) -> None:
     [(job_id, _)] = await bury(queue, 1)
-    await queue.redis.lpush(queue.keys.queue, b"not JSON")
+    await queue.redis.lpush(queue.keys.queue, b"{not JSON")
     assert await take(queue, WORKER, 1) == []
     run = await cli("dead", "requeue", "--all")
     assert run.code == 0, run.err

@@ -162,13 +162,14 @@ async def test_a_foreign_message_gets_an_id_a_record_and_is_held_under_it(queue:
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
-        (b"not json", "not JSON"),
-        (b"[1, 2]", "not a JSON object"),
+        (b"{not json", "not JSON"),
+        (b"  {", "not JSON"),
         (b'{"id": "a"}', "no text"),
         (b'{"text": "   "}', "no text"),
         (b'{"text": 5}', "no text"),
         (b'{"id": "has space", "text": "t"}', "bad id"),
-        (b"\xff\xfe", "not JSON"),
+        (b"\xff\xfe", "not UTF-8"),
+        (b"   ", "no text"),
     ],
 )
 async def test_poison_messages_go_to_the_dead_list_with_a_reason(queue: Queue, raw: bytes, reason: str) -> None:

@@ -235,7 +235,7 @@ async def test_purge_drops_dead_entries(queue: Queue) -> None:
 
 
 async def test_a_poison_dead_entry_is_reported_and_kept(queue: Queue) -> None:
-    await queue.redis.lpush(queue.keys.queue, b"not JSON")
+    await queue.redis.lpush(queue.keys.queue, b"{not JSON")
     assert await take(queue, WORKER, 1) == []
     [entry] = await queue.dead.newest()
     assert entry["id"] is None

@@ -21,7 +21,7 @@ from app.model.layer import ModelLayer
 from app.model.summarizers.base import Emit, Summary
 from app.model.summarizers.testing import NoopSummarizer
 from app.options import FORMATS, Options
-from app.queue.contract import DEAD_MESSAGE_HEAD, Keys
+from app.queue.contract import DEAD_MESSAGE_HEAD, IGNORED_FIELDS, MESSAGE_FIELDS, META_MAX_BYTES, Keys
 from app.queue.store import Queue
 from app.queue.transitions import HeldMessage, RunningJob, Transitions
 from app.worker.runner import Worker
@@ -71,14 +71,31 @@ class Example:
         printer.text(repr(self))  # type: ignore[attr-defined]
 
     def add_valid(self, body: dict[str, object]) -> None:
-        self.wires.append(sized(Wire(orjson.dumps(body), None, body.get("id"))))  # type: ignore[arg-type]
+        reason = "as meta" if meta_bytes(body) > META_MAX_BYTES else None  # the contract's last check
+        self.wires.append(sized(Wire(orjson.dumps(body), reason, body.get("id"))))  # type: ignore[arg-type]
         if self.wires[-1].reason is None:
             self.texts[body["text"]] = body.get("id")  # type: ignore[index]
+
+    def add_plain(self, text: str, raw: bytes) -> None:
+        """A message that is not a JSON object: the text itself (as bytes, or as a JSON string)."""
+        self.wires.append(sized(Wire(raw, None)))
+        if self.wires[-1].reason is None:
+            self.texts[text] = None
 
 
 def sized(wire: Wire) -> Wire:
     """The contract's first check: a message over the byte limit is too big, whatever it holds."""
     return Wire(wire.raw, "message too big", wire.job_id) if len(wire.raw) > MAX_MESSAGE_BYTES else wire
+
+
+def meta_bytes(body: dict[str, object]) -> int:
+    """The size of what the contract keeps of a producer's own fields (`meta`): 0 for none."""
+    given = body.get("meta")
+    meta = dict(given) if isinstance(given, dict) else {}
+    meta |= {k: v for k, v in body.items() if k not in MESSAGE_FIELDS and k not in IGNORED_FIELDS}
+    if given is not None and not isinstance(given, dict):
+        meta["meta"] = given
+    return len(orjson.dumps(meta)) if meta else 0
 
 
 # ---------------------------------------------------------------------------------------------- generation
@@ -192,7 +209,7 @@ def bad_message(draw: st.DrawFn, n: int, ids: list[str]) -> Wire:
     # No id, a fresh one, or the id of another message (a poison message must not touch that job).
     job_id = draw(st.one_of(st.none(), st.just(fresh_id(draw, n)), *([st.sampled_from(ids)] if ids else [])))
     body = valid_body(draw, n, job_id)
-    kind = draw(st.sampled_from(["text", "id", "options", "priority", "too long", "not JSON", "not an object"]))
+    kind = draw(st.sampled_from(["text", "id", "options", "priority", "too long", "bad bytes"]))
     reason = ""
     if kind == "text":
         if draw(st.booleans()):
@@ -210,20 +227,25 @@ def bad_message(draw: st.DrawFn, n: int, ids: list[str]) -> Wire:
         length = draw(st.integers(MAX_TEXT_CHARS + 1, 3 * MAX_TEXT_CHARS))
         body["text"], reason = (chunk * length)[:length], "text too long"
     else:
-        return sized(Wire(raw_non_object(draw, kind, body), ""))
+        return sized(Wire(bad_bytes(draw, body), ""))
     return sized(Wire(orjson.dumps(padded(draw, body)), reason))
 
 
-def raw_non_object(draw: st.DrawFn, kind: str, body: dict[str, object]) -> bytes:
-    """Bytes that are not JSON, or JSON but not an object (never a valid message by construction)."""
+def bad_bytes(draw: st.DrawFn, body: dict[str, object]) -> bytes:
+    """Bytes no job can be made of, though not a message with a bad field: a broken JSON object,
+    bytes that are not UTF-8, a blank text (a message that is not a JSON object is the text itself)."""
     raw = orjson.dumps(body)
-    if kind == "not an object":
-        value = draw(scalars | st.lists(json_values, max_size=3) | st.just(raw.decode()) | st.just([body]))
-        return orjson.dumps(value)
-    junk = st.binary(max_size=100).filter(lambda b: not b.lstrip(b" \t\r\n").startswith(b"{"))
-    cut = st.integers(0, len(raw) - 1).map(lambda k: raw[:k])  # a proper prefix of a compact object
+    not_utf8 = st.binary(max_size=60).map(lambda b: b"\xff" + b)
+    blank = st.text(" \t\r\n\u00a0\u2003", max_size=5).map(str.encode) | st.sampled_from([b'""', b'" \\n "'])
+    cut = st.integers(1, len(raw) - 1).map(lambda k: raw[:k])  # a proper prefix of a compact object
     big = st.integers(MAX_MESSAGE_BYTES - 2, MAX_MESSAGE_BYTES + 3000).map(lambda k: b"\x00" * k)
-    return draw(junk | cut | malformed_json | big)
+    return draw(not_utf8 | blank | cut | malformed_json | big)
+
+
+def plain_text(draw: st.DrawFn, n: int) -> tuple[str, bytes]:
+    """A valid message that is not a JSON object: a unique text, pushed as bytes or as a JSON string."""
+    text = "plain " + draw(st.text(st.characters(exclude_categories=("Cs",)), max_size=40)) + f" #{n}"
+    return text, orjson.dumps(text) if draw(st.booleans()) else text.encode()
 
 
 @st.composite
@@ -234,6 +256,8 @@ def examples(draw: st.DrawFn, id_groups: int = 3) -> Example:
         example.add_valid(padded(draw, valid_body(draw, next(numbers), job_id)))
     for _ in range(draw(st.integers(0, 2))):
         example.add_valid(valid_body(draw, next(numbers), None))  # a foreign producer's: given an id
+    for _ in range(draw(st.integers(0, 2))):
+        example.add_plain(*plain_text(draw, next(numbers)))  # the original design's producer: the text itself
     for _ in range(draw(st.integers(0, id_groups))):
         job_id, copies = fresh_id(draw, next(numbers)), draw(st.integers(2, 4))
         same = draw(st.booleans())  # byte-identical copies, or the same id with other texts

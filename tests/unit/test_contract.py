@@ -83,9 +83,11 @@ def test_a_foreign_message_keeps_its_own_id() -> None:
     "raw",
     [
         b"",
-        b"null",
+        b"  \n",
+        b'""',
+        b"\xff\xfe not UTF-8",
         b"{",
-        b'"text"',
+        b'{"text": "a",}',
         b'{"text": null}',
         b'{"text": ""}',
         b'{"id": 5, "text": "t"}',
@@ -100,6 +102,39 @@ def test_poison_is_refused_with_a_reason(raw: bytes) -> None:
     with pytest.raises(PoisonMessage) as caught:
         decode_message(raw)
     assert str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        (b"Redis is a data store. It has lists.", "Redis is a data store. It has lists."),
+        (b'"Ein Text, als JSON-Zeichenkette."', "Ein Text, als JSON-Zeichenkette."),
+        ("Übersicht: été".encode(), "Übersicht: été"),
+        (b"null", "null"),
+        (b"[1, 2]", "[1, 2]"),
+    ],
+)
+def test_a_message_that_is_not_a_json_object_is_the_text_itself(raw: bytes, text: str) -> None:
+    message, completed = decode_message(raw, 1000)
+    assert (message.text, completed) == (text, True), "given an id, and held in its completed form"
+    assert decode_message(message.encode()) == (message, False)
+
+
+def test_a_producers_own_fields_are_kept_as_meta_and_travel_with_the_message() -> None:
+    raw = b'{"jobId": "nest-0001", "text": "t", "userId": 42, "createdAt": "2026-11-29T10:00:00Z"}'
+    message, _ = decode_message(raw)
+    assert orjson.loads(message.meta) == {"jobId": "nest-0001", "userId": 42, "createdAt": "2026-11-29T10:00:00Z"}
+    assert decode_message(message.encode())[0].meta == message.meta, "kept through retries and recoveries"
+    ours, _ = decode_message(new_message("t").encode())
+    assert ours.meta == b"" and b"meta" not in new_message("t").encode(), "our own messages carry none"
+    ignored, _ = decode_message(b'{"text": "t", "attempt": 3}')
+    assert ignored.meta == b"", "an older version's attempt field is ignored, not meta"
+
+
+def test_meta_over_its_limit_sends_the_message_to_the_dead_list_with_the_way_out() -> None:
+    with pytest.raises(PoisonMessage) as caught:
+        decode_message(orjson.dumps({"text": "t", "blob": "x" * 5000}))
+    assert "meta" in str(caught.value) and "4096" in str(caught.value)
 
 
 def test_an_outcome_records_only_what_is_known_and_announces_it_all() -> None:

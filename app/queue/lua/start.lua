@@ -24,11 +24,12 @@
   ARGV[5] the default tenant's name (a record of that tenant does not name it)
   ARGV[6] record TTL of an ended job, seconds    ARGV[7] result channel
   ARGV[8] the error an expired job records
-  then 7 per message i (j = 8 + 7(i-1)):
+  then 8 per message i (j = 8 + 8(i-1)):
   ARGV[j+1] message as reserved   ARGV[j+2] message to hold instead ('' = keep)
   ARGV[j+3] enqueued_at (for a job with no record yet)   ARGV[j+4] text length in chars
   ARGV[j+5] its tenant   ARGV[j+6] t, the index of its tenant's hash
   ARGV[j+7] its `expired` event JSON when it is past its expiry, else ''
+  ARGV[j+8] a foreign producer's own fields (JSON) for the record's `meta`, else ''
   Events: the `expired` event of each job that ends so, on the result channel.
   Returns per message: the attempt number (>= 1) | Started.ALREADY_FINAL (message released)
   | Started.RUNNING_ELSEWHERE (nothing done) | Started.EXPIRED (ended, released) | the
@@ -53,7 +54,7 @@ end
 
 local replies = {}
 for i = 1, count do
-  local jobKey, j = KEYS[3 + i], 8 + 7 * (i - 1)
+  local jobKey, j = KEYS[3 + i], 8 + 8 * (i - 1)
   local reserved, replacement, enqueuedAt, textChars = ARGV[j + 1], ARGV[j + 2], ARGV[j + 3], ARGV[j + 4]
   local tenant, tenantKey, expiredEvent = ARGV[j + 5], KEYS[3 + count + tonumber(ARGV[j + 6])], ARGV[j + 7]
   local kind = rcall('TYPE', jobKey)['ok']
@@ -71,6 +72,7 @@ for i = 1, count do
     replies[i] = tonumber(rcall('HGET', jobKey, 'attempts'))
   else
     if not status then rcall('HSET', jobKey, 'enqueued_at', enqueuedAt, 'text_chars', textChars) end
+    if ARGV[j + 8] ~= '' then rcall('HSETNX', jobKey, 'meta', ARGV[j + 8]) end
     adopt(jobKey, tenant, tenantKey)
     -- Only a job that never started expires: one handed back or recovered has begun its work.
     if expiredEvent ~= '' and tonumber(rcall('HGET', jobKey, 'attempts') or 0) == 0 then
