@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint up down logs ps scale compose-test bench clean chaos redis-password
+.PHONY: run test lint up down logs ps scale compose-test bench clean chaos redis-password eval
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,3 +77,8 @@ bench: $(VENV)/.test ## W1-W5 and memory, beside arq, SAQ and dramatiq in the sa
 
 chaos: $(VENV)/.test ## the chaos soak, full form: CHAOS_SECONDS (240) of faults, a random seed; CHAOS_SEED=S replays
 	$(BIN)/python -m tests.chaos.soak --seconds $(or $(CHAOS_SECONDS),240) $(if $(CHAOS_SEED),--seed $(CHAOS_SEED))
+
+# The `eval` extra is installed only when missing: once it is there, the whole run is offline (eval/data).
+eval: $(VENV)/.run ## ROUGE of the offline summarizer beside LEAD-1, LEAD-3 and TextRank (eval/README.md)
+	$(BIN)/python -c "import rouge_score" 2>/dev/null || $(BIN)/python -m pip install -q -e ".[eval]"
+	$(BIN)/python -m eval.rouge

@@ -235,3 +235,117 @@ async def test_summarize_does_not_block_the_event_loop() -> None:
         await asyncio.sleep(0)
     assert turns > 1
     assert (await task).text
+
+
+# ---------------------------------------------------------------- issue 18: a summary worth reading
+
+REDIS = (
+    "Redis is an in-memory data store used as a database, cache and message broker. "
+    "It supports lists, sets, hashes and streams. Many job queues are built on its lists."
+)
+
+BRIDGE = (
+    "The city opened a new bridge over the river on Monday after three years of building work. "
+    "It carries four lanes of traffic, a tram line and a cycle path from the station to the old town. "
+    "Traffic on the old bridge fell by half within hours, the city said. "
+    "Cyclists said the cycle path saves them ten minutes on the way to the station. "
+    "The tram line across the river will open in the spring, once the last tracks are laid. "
+    "A festival with music and food on the bridge drew thousands of people on Sunday. "
+    "Engineers will inspect the bridge, its traffic lanes and its tram line every year. "
+    "The bridge cost less than planned, the mayor said, and was finished two months early. "
+    "Shops in the old town hope the new bridge will bring them more customers from the station. "
+    "Some residents had asked for a quieter design with fewer traffic lanes and more trees. "
+    "The old bridge will close for repairs next year, when its traffic moves to the new one."
+)
+
+PRONOUNS = ("it", "its", "they", "their", "he", "his", "she", "her", "this", "these", "those", "that")
+
+
+def _opens_with_pronoun(sentence: str) -> bool:
+    return sentence.split()[0].strip("\"'").lower() in PRONOUNS
+
+
+def test_the_first_sentence_that_says_what_the_text_is_about_opens_the_summary() -> None:
+    assert summarize_text(REDIS).startswith("Redis is an in-memory data store")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        REDIS,
+        BRIDGE,
+        # The antecedent is not in the text at all: the summary opens with another sentence.
+        "They arrived at dawn, long before the gates opened. " + ARTICLE,
+        "It was scrapped this week at the eleventh hour. " + BRIDGE,
+    ],
+)
+def test_summary_never_opens_with_a_pronoun_whose_antecedent_is_left_out(text: str) -> None:
+    for max_chars, max_words in ((600, None), (600, 20), (120, None)):
+        summary = summarize_text(text, max_chars=max_chars, max_words=max_words)
+        assert not _opens_with_pronoun(split_sentences(summary)[0]), (max_chars, max_words, summary)
+
+
+def test_a_pronoun_sentence_comes_with_the_sentence_it_refers_to() -> None:
+    summary = split_sentences(summarize_text(BRIDGE))
+    text = split_sentences(BRIDGE)
+    assert text[1] in summary  # "It carries four lanes ...": the most central sentence of the text
+    for position, sentence in enumerate(summary):
+        if _opens_with_pronoun(sentence):
+            assert position > 0
+            assert summary[position - 1] == text[text.index(sentence) - 1]
+
+
+def test_a_sentence_that_repeats_a_chosen_one_is_left_out() -> None:
+    lead = "Dressed in a Superman shirt, five-year-old Youssif held his sister's hand on Friday at the hospital."
+    repeat = "Youssif held his sister's hand on Friday."  # a photo caption in the middle of the story
+    text = " ".join(
+        [
+            lead,
+            repeat,
+            "Nearby, his parents talked about the future and their hope for the recovery of their boy from his burns.",
+            "A burn centre in the United States has offered to treat the boy for free, and the family has accepted.",
+            "Thousands of people have given money for the treatment since the story of the boy was first told.",
+            "The father said the family is thankful for every gift, large or small, from people they have never met.",
+            "Doctors say the treatment of the burns will take at least a year, with several operations.",
+            "The family will travel to the United States next month, once their visas are ready.",
+        ]
+    )
+    summary = split_sentences(summarize_text(text))
+    assert lead in summary
+    assert repeat not in summary  # it would fit, and it is the next sentence: left out for saying nothing new
+
+
+def test_datelines_bylines_and_page_furniture_are_not_quoted() -> None:
+    text = "\n".join(
+        [
+            "WASHINGTON (CNN) -- " + REDIS.split(". ")[0] + ".",
+            "Media playback is not supported on this device",
+            "By Jane Doe",
+            "Share this with",
+            "Email",
+            *split_sentences(BRIDGE),
+            "E-mail to a friend",
+        ]
+    )
+    summary = summarize_text(text, max_chars=600)
+    assert summary.startswith("Redis is an in-memory data store")
+    for furniture in ("(CNN)", "Media playback", "Jane Doe", "Share this", "Email", "E-mail"):
+        assert furniture not in summary
+
+
+def test_a_default_summary_has_at_most_three_sentences_and_max_words_may_ask_for_more() -> None:
+    text = _long_text(5_000, seed=1)
+    assert len(split_sentences(summarize_text(text))) <= 3
+    assert len(split_sentences(summarize_text(text, max_chars=1_000, max_words=150))) > 3
+
+
+def test_texts_in_other_languages_still_get_a_leading_summary() -> None:
+    text = (
+        "Der Stadtrat hat am Dienstag den neuen Haushalt beraten. Auf jedem Schuldach sollen Solarzellen "
+        "installiert werden. Die Bürgermeisterin sagte, der Plan senke die Stromkosten der Schulen um ein "
+        "Drittel. Anwohner fragten, ob im Haushalt noch Geld für Straßen bleibt. Eine Bäckerei feierte ihr "
+        "fünfzigjähriges Bestehen mit kostenlosem Brot. Der Rat stimmt nächsten Monat über den Haushalt ab."
+    )
+    summary = summarize_text(text)
+    assert summary.startswith("Der Stadtrat hat am Dienstag den neuen Haushalt beraten.")
+    assert _in_document_order(summary, text)

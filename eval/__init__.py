@@ -1,0 +1,1 @@
+"""Offline evaluation of the extractive summarizer: ROUGE against human references (`make eval`)."""
