@@ -46,6 +46,12 @@ class Settings:
     summarizer: str = "extractive"
     gemini_api_key: str | None = field(default=None, repr=False)
     gemini_model: str = "gemini-flash-latest"
+    # GEMINI_MODEL's further names: tried in order within an attempt while the ones before are
+    # overloaded (503) or out of quota (429), or cooling down longer than fallback_after_s.
+    gemini_fallbacks: tuple[str, ...] = ()
+    fallback_after_s: float = 5.0
+    # USD per million (prompt, output) tokens by model (GEMINI_PRICES), over the two below.
+    gemini_prices: tuple[tuple[str, float, float], ...] = ()
     gemini_base_url: str | None = None
     gemini_rpm: int = 0  # requests per minute across all workers; 0 = no limit
     gemini_tpm: int = 0  # tokens per minute across all workers; 0 = no limit
@@ -173,6 +179,26 @@ def _name(raw: str) -> str:
     return raw
 
 
+def _names(raw: str) -> tuple[str, ...]:
+    names = tuple(_name(name.strip()) for name in raw.split(","))
+    if not all(names) or len(set(names)) != len(names):
+        raise ValueError(raw)
+    return names
+
+
+def _prices(raw: str) -> tuple[tuple[str, float, float], ...]:
+    """`model=IN/OUT,...`: USD per million prompt and output tokens of each model named."""
+    prices = []
+    for entry in raw.split(","):
+        model, _, pair = entry.strip().partition("=")
+        paid_in, _, paid_out = pair.partition("/")
+        values = (float(paid_in), float(paid_out))
+        if not all(0 <= value <= 10**6 for value in values):
+            raise ValueError(entry)
+        prices.append((_name(model), *values))
+    return tuple(prices)
+
+
 def _redis_url(env: Mapping[str, str], role: Role) -> str | None:
     url = env.get("REDIS_URL", "").strip()
     if url:
@@ -198,6 +224,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     positive = "a positive number"
     role = _parse(env, "ROLE", Role.ALL, Role, "one of api, worker, all")
     api_key = env.get("GEMINI_API_KEY", "").strip() or None
+    models = _parse(env, "GEMINI_MODEL", ("gemini-flash-latest",), _names, "model names, comma-separated, best first")
     default_summarizer = "gemini" if api_key else "extractive"
     summarizer = _parse(env, "SUMMARIZER", default_summarizer, _one_of(SUMMARIZERS), ", ".join(SUMMARIZERS))
     if summarizer == "gemini" and not api_key:
@@ -223,7 +250,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         worker_concurrency=_parse(env, "WORKER_CONCURRENCY", 50, _int_in(1, 10_000), "an integer 1-10000"),
         summarizer=summarizer,
         gemini_api_key=api_key,
-        gemini_model=_parse(env, "GEMINI_MODEL", "gemini-flash-latest", _name, "a model name"),
+        gemini_model=models[0],
+        gemini_fallbacks=models[1:],
+        fallback_after_s=_parse(env, "FALLBACK_AFTER", 5.0, _float_in(0, 3600), "seconds 0-3600"),
+        gemini_prices=_parse(env, "GEMINI_PRICES", (), _prices, "model=IN/OUT pairs, e.g. gemini-2.5-flash=0.3/2.5"),
         gemini_base_url=env.get("GEMINI_BASE_URL", "").strip() or None,
         gemini_rpm=_parse(env, "GEMINI_RPM", 0, _int_in(0, 10**8), "0 (no limit) or requests per minute"),
         gemini_tpm=_parse(env, "GEMINI_TPM", 0, _int_in(0, 10**12), "0 (no limit) or tokens per minute"),

@@ -92,6 +92,12 @@ class Metrics:
             buckets=SECONDS,
             registry=registry,
         )
+        self.fallbacks = Counter(
+            "summarize_model_fallbacks",
+            "Attempts that passed a model over for the next: overloaded, quota, cooling",
+            ["model", "reason"],
+            registry=registry,
+        )
         self.cache_hits = Counter(
             "summarize_cache_hits", "Jobs answered by the result cache or a shared call", registry=registry
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Sequence
 
 from aiohttp import web
 
@@ -15,8 +16,9 @@ from app.api.limits import fit_to_fd_limit
 from app.config import Role, Settings
 from app.connection.factory import RedisFactory
 from app.metrics import Metrics
+from app.model.fallback import ModelChain
 from app.model.layer import ModelLayer
-from app.model.summarizers import build_summarizer
+from app.model.summarizers import build_fallbacks, build_summarizer
 from app.model.summarizers.base import Summarizer
 from app.queue.store import Queue
 from app.worker.probe import probe_app
@@ -45,12 +47,18 @@ def build_worker(
     queue: Queue,
     summarizer: Summarizer,
     *,
+    fallbacks: Sequence[Summarizer] = (),
     metrics: Metrics | None = None,
     worker_id: str | None = None,
 ) -> Worker:
-    """A worker of `queue` and the model layer it runs jobs through, as the settings ask."""
+    """A worker of `queue` and the model layer it runs jobs through, as the settings ask: with
+    `fallbacks` (the summarizers of GEMINI_MODEL's further models), a chain of layers."""
     metrics = metrics or Metrics()
-    model = ModelLayer.from_settings(settings, queue, summarizer, metrics)
+    layer = ModelLayer.from_settings(settings, queue, summarizer, metrics)
+    model: ModelLayer | ModelChain = layer
+    if fallbacks:
+        layers = [layer, *(ModelLayer.from_settings(settings, queue, each, metrics) for each in fallbacks)]
+        model = ModelChain(layers, metrics, settings.fallback_after_s)
     return Worker(settings, queue.transitions, model, worker_id=worker_id, metrics=metrics)
 
 
@@ -114,7 +122,7 @@ async def run(settings: Settings) -> None:
         redis = redis_factory.client()
         queue = Queue.from_settings(redis, settings, blocking_move=not redis_factory.embedded)
         summarizer = build_summarizer(settings)
-        worker = build_worker(settings, queue, summarizer, metrics=metrics)
+        worker = build_worker(settings, queue, summarizer, fallbacks=build_fallbacks(settings), metrics=metrics)
         if settings.role is Role.WORKER and settings.metrics_port:
             probe = await _start_probe(settings, worker)
         worker_task = asyncio.create_task(worker.run(), name="worker")

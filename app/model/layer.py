@@ -73,7 +73,14 @@ class ModelLayer:
             # heartbeat does, so a recovered job's text is free again by the time it is recovered.
             cache = ResultCache(queue.redis, queue.keys, settings.result_cache_ttl_s, settings.heartbeat_ttl_s)
         prices = Prices(settings.gemini_price_input_per_m, settings.gemini_price_output_per_m)
+        for model, paid_in, paid_out in settings.gemini_prices:  # GEMINI_PRICES names this model's own
+            if model == summarizer.rate_limited_model:
+                prices = Prices(paid_in, paid_out)
         return cls(summarizer, limiter, cache, metrics, job_timeout_s=settings.job_timeout_s, prices=prices)
+
+    async def cooling_s(self) -> float:
+        """How long this model's shared quota still holds calls back after a 429 (0 without a quota)."""
+        return await _redis_step(self._limiter.cooling_s()) if self._limiter is not None else 0.0
 
     async def run(self) -> None:
         """The layer's background work (the deadline sweeper), until `aclose()`."""

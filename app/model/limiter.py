@@ -49,6 +49,10 @@ class RateLimiter:
             if cooling_ms <= 0:
                 return waited
 
+    async def cooling_s(self) -> float:
+        """How long every worker still holds its calls back after a 429 (0: not cooling down)."""
+        return max(0, int(await self._redis.pttl(self._cooling))) / 1000
+
     async def settle(self, estimated: int, used: int) -> None:
         """Correct the token schedule by what the call really used."""
         if self._ms_per_token and used != estimated:

@@ -17,6 +17,7 @@ from app import tasks
 from app.config import Settings
 from app.connection.errors import RETRY_LATER
 from app.metrics import Metrics
+from app.model.fallback import ModelChain
 from app.model.layer import ModelLayer
 from app.model.summarizers.base import Emit, SummarizerError, Summary
 from app.queue.batching import GroupCommit
@@ -57,7 +58,7 @@ class Worker:
         self,
         settings: Settings,
         transitions: Transitions,
-        model: ModelLayer,
+        model: ModelLayer | ModelChain,
         worker_id: str | None = None,
         metrics: Metrics | None = None,
     ):

@@ -154,6 +154,7 @@ class FakeGemini:
         self.calls: list[Call] = []
         self.aborted: list[tuple[Call, float]] = []  # calls whose client went away first, and when (monotonic)
         self._script: deque[Behaviour] = deque()
+        self._by_model: dict[str, deque[Behaviour]] = {}
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
         self._port = 0
@@ -161,6 +162,10 @@ class FakeGemini:
     def script(self, *behaviours: Behaviour) -> None:
         """Queue behaviours for the next calls."""
         self._script.extend(behaviours)
+
+    def script_model(self, model: str, *behaviours: Behaviour) -> None:
+        """Queue behaviours for the next calls of one model (before the shared script)."""
+        self._by_model.setdefault(model, deque()).extend(behaviours)
 
     @property
     def base_url(self) -> str:
@@ -199,7 +204,8 @@ class FakeGemini:
             stream=request.path.endswith(":streamGenerateContent"),
         )
         self.calls.append(call)
-        behaviour = self._script.popleft() if self._script else self.default
+        own = self._by_model.get(call.model)
+        behaviour = own.popleft() if own else self._script.popleft() if self._script else self.default
         try:
             return await self._respond(behaviour, call, request)
         except asyncio.CancelledError:  # handler_cancellation: the client disconnected mid-answer

@@ -119,3 +119,14 @@ def test_an_error_that_shows_redis_url_masks_its_password(env: dict[str, str], s
         load_settings(env)
     assert shown in str(caught.value)
     assert "secretpw" not in str(caught.value)
+
+
+def test_gemini_model_names_fallbacks_in_order_and_gemini_prices_each_models_own() -> None:
+    settings = load_settings({"GEMINI_MODEL": "gemini-2.5-flash, gemini-2.5-flash-lite", "GEMINI_PRICES": "a=0.3/2.5"})
+    assert (settings.gemini_model, settings.gemini_fallbacks) == ("gemini-2.5-flash", ("gemini-2.5-flash-lite",))
+    assert settings.gemini_prices == (("a", 0.3, 2.5),) and settings.fallback_after_s == 5.0
+    assert load_settings({}).gemini_fallbacks == (), "one model: as before"
+    for bad in ({"GEMINI_MODEL": "a,,b"}, {"GEMINI_MODEL": "a,a"}, {"GEMINI_PRICES": "a=0.3"}):
+        with pytest.raises(ConfigError) as caught:
+            load_settings(bad)
+        assert next(iter(bad)) in str(caught.value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.config import Settings
 from app.model.summarizers.base import Summarizer, SummarizerError, Summary
 
-__all__ = ["Summarizer", "SummarizerError", "Summary", "build_summarizer"]
+__all__ = ["Summarizer", "SummarizerError", "Summary", "build_fallbacks", "build_summarizer"]
 
 
 def build_summarizer(settings: Settings) -> Summarizer:
@@ -31,3 +31,16 @@ def build_summarizer(settings: Settings) -> Summarizer:
     from app.model.summarizers.extractive import ExtractiveSummarizer
 
     return ExtractiveSummarizer()
+
+
+def build_fallbacks(settings: Settings) -> list[Summarizer]:
+    """The Gemini summarizers of GEMINI_MODEL's further models, in order (none for other backends)."""
+    if settings.summarizer != "gemini" or not settings.gemini_fallbacks:
+        return []
+    from app.model.summarizers.gemini import GeminiSummarizer
+
+    assert settings.gemini_api_key is not None
+    return [
+        GeminiSummarizer(settings.gemini_api_key, model, settings.gemini_base_url, settings.job_timeout_s)
+        for model in settings.gemini_fallbacks
+    ]

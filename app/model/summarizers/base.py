@@ -28,6 +28,7 @@ class Summary:
     truncated: bool = False
     unhonoured: tuple[str, ...] = ()
     cached: bool = False
+    route: int = 0  # which of the model layer's models answered (0: the first; app/model/fallback.py)
 
 
 class SummarizerError(Exception):
@@ -36,16 +37,24 @@ class SummarizerError(Exception):
     `transient` says whether trying again later may succeed (rate limits, 5xx,
     timeouts) or not (bad input, blocked content). `retry_after_s` is a delay
     the backend asked for, when it gave one. `quota`: the model's rate limit was
-    hit (HTTP 429), which every worker calling that model should wait out.
+    hit (HTTP 429), which every worker calling that model should wait out. `overloaded`: the
+    model is unavailable for now (HTTP 503), where another model may answer.
     """
 
     def __init__(
-        self, message: str, *, transient: bool, retry_after_s: float | None = None, quota: bool = False
+        self,
+        message: str,
+        *,
+        transient: bool,
+        retry_after_s: float | None = None,
+        quota: bool = False,
+        overloaded: bool = False,
     ) -> None:
         super().__init__(message)
         self.transient = transient
         self.retry_after_s = retry_after_s
         self.quota = quota
+        self.overloaded = overloaded
 
 
 async def no_emit(delta: str) -> None:

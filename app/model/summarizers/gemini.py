@@ -153,15 +153,24 @@ class GeminiSummarizer:
             transient=transient,
             retry_after_s=_retry_after(exc) if transient else None,
             quota=exc.code == 429,
+            overloaded=exc.code == 503 or exc.status == "UNAVAILABLE",
         )
 
     def _error(
-        self, message: str, *, transient: bool, retry_after_s: float | None = None, quota: bool = False
+        self,
+        message: str,
+        *,
+        transient: bool,
+        retry_after_s: float | None = None,
+        quota: bool = False,
+        overloaded: bool = False,
     ) -> SummarizerError:
         # Error texts come partly from the server and the transport; never let the key through.
         if self._api_key:
             message = message.replace(self._api_key, "[redacted]")
-        return SummarizerError(message, transient=transient, retry_after_s=retry_after_s, quota=quota)
+        return SummarizerError(
+            message, transient=transient, retry_after_s=retry_after_s, quota=quota, overloaded=overloaded
+        )
 
 
 def _config(options: Options) -> types.GenerateContentConfig:
