@@ -25,6 +25,7 @@ from bench.http_bench import w4_intake, w5_end_to_end
 from bench.memory import worker_rss_per_job
 from bench.peers import w1_drain, w2_io, w3_latency
 from bench.redis_memory import redis_bytes_per_finished_job
+from bench.sdk import sdk_alone
 from tests.fakes.gemini_server import Answer, Delay, FakeGemini
 from tests.redis_server import RedisServer
 
@@ -47,11 +48,21 @@ async def measure_queues(url: str, scale: float) -> dict[str, dict[str, object]]
         row["W3 p50 ms"], row["W3 p99 ms"] = p50, p99
         table[peer] = row
         print(f"{peer:<10} {_fmt(row)}", flush=True)
+    # The real SDK path: nobody listening (a plain call), a listener on every job (streamed), and the
+    # SDK alone with no queue around it, plain and streamed: the ceiling of each.
     async with FakeGemini(default=Delay(0.05, Answer("A summary."))) as gemini:
-        rate = await w2_io("ours+sdk", url, w2, 100, 0.05, gemini_url=gemini.base_url)
-    table["ours+sdk"] = {"W2 jobs/s": rate}
-    print(f"{'ours+sdk':<10} {_fmt(table['ours+sdk'])}", flush=True)
+        for peer in ("ours+sdk", "ours+sdk+listener"):
+            table[peer] = {"W2 jobs/s": await w2_io(peer, url, w2, 100, 0.05, gemini_url=gemini.base_url)}
+            print(f"{peer:<10} {_fmt(table[peer])}", flush=True)
+        for name, streamed in (("sdk alone", False), ("sdk alone streamed", True)):
+            rate = await sdk_alone(gemini.base_url, w2, 100, streamed=streamed)
+            table[name] = {"W2 jobs/s": rate}
+            print(f"{name:<10} {_fmt(table[name])}", flush=True)
     return table
+
+
+def _ratio(queues: dict[str, dict[str, object]], ours: str, ceiling: str) -> float:
+    return float(queues[ours]["W2 jobs/s"]) / float(queues[ceiling]["W2 jobs/s"])  # type: ignore[arg-type]
 
 
 def _fmt(row: dict[str, object]) -> str:
@@ -68,6 +79,12 @@ def targets(queues: dict[str, dict[str, object]], http: dict[str, object], memor
         ("W1 vs best peer", float(ours["W1 jobs/s"]) / best_w1, ">= 10x"),  # type: ignore[arg-type]
         ("W2 (100 at once) / ideal", float(ours["W2 jobs/s"]) / ideal_w2, ">= 0.97"),  # type: ignore[arg-type]
         ("W2 via SDK / ideal", float(queues["ours+sdk"]["W2 jobs/s"]) / ideal_w2, "(info)"),  # type: ignore[arg-type]
+        ("W2 via SDK / SDK alone", _ratio(queues, "ours+sdk", "sdk alone"), "(info)"),
+        (
+            "W2 via SDK, listened / SDK alone streamed",
+            _ratio(queues, "ours+sdk+listener", "sdk alone streamed"),
+            "(info)",
+        ),
         ("W2 (1000 at once) vs best peer", float(ours["W2 big jobs/s"]) / best_big, ">= 5x"),  # type: ignore[arg-type]
         ("W3 p50 ms", float(ours["W3 p50 ms"]), "<= 1"),  # type: ignore[arg-type]
         ("W3 p99 ms", float(ours["W3 p99 ms"]), "<= 3"),  # type: ignore[arg-type]

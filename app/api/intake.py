@@ -30,7 +30,7 @@ from app.queue.producer import DuplicateRequest, Enqueue, KeyReused, OverQuota, 
 log = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
-JOB_FIELDS = ("text", *OPTION_FIELDS, "expires_in", "priority")
+JOB_FIELDS = ("text", *OPTION_FIELDS, "expires_in", "priority", "stream")
 ALLOWED_FIELDS = frozenset(JOB_FIELDS)
 UNPROCESSABLE = "Unprocessable Content"
 
@@ -41,7 +41,7 @@ async def post_process(request: web.Request) -> web.Response:
     idempotency_key = _idempotency_key(request)
     job = await _read_job(request, settings.max_text_chars)
     expiry = job.expires_in if job.expires_in is not None else settings.job_expires_s
-    message = new_message(job.text, job.options, tenant.name, expiry, job.priority)
+    message = new_message(job.text, job.options, tenant.name, expiry, job.priority, stream=job.stream)
     stands_for = ""  # only a key needs it
     if idempotency_key is not None:
         stands_for = fingerprint(job.text, job.options, job.priority, job.expires_in)
@@ -76,6 +76,7 @@ class Requested(NamedTuple):
     options: Options
     expires_in: float | None
     priority: Priority
+    stream: bool = False
 
 
 async def _read_job(request: web.Request, max_chars: int) -> Requested:
@@ -85,9 +86,16 @@ async def _read_job(request: web.Request, max_chars: int) -> Requested:
         detail = f"unknown field(s) {unknown}: the accepted fields are {accepted}"
         raise Problem(422, "unknown-field", UNPROCESSABLE, detail)
     text = _validate_text(data.get("text"), max_chars)
-    expires_in, priority = _expires_in(data.get("expires_in")), _priority(data.get("priority"))
+    expires_in, priority, stream = (
+        _expires_in(data.get("expires_in")),
+        _priority(data.get("priority")),
+        data.get("stream"),
+    )
+    if stream is not None and not isinstance(stream, bool):
+        detail = f"'stream' must be true or false, not {stream!r}"[:300]
+        raise Problem(422, "invalid-option", UNPROCESSABLE, detail, extra={"field": "stream"})
     try:
-        return Requested(text, parse_options(data), expires_in, priority)
+        return Requested(text, parse_options(data), expires_in, priority, bool(stream))
     except InvalidOption as exc:
         raise Problem(422, "invalid-option", UNPROCESSABLE, str(exc), extra={"field": exc.name}) from None
 

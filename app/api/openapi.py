@@ -101,6 +101,10 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                     "enum": [priority.value for priority in PRIORITIES] + [None],
                     "description": "a worker starts the most urgent job waiting; default 'normal'",
                 },
+                "stream": {
+                    "type": ["boolean", "null"],
+                    "description": "stream the summary as it is written even before an event stream follows the job",
+                },
             },
         },
         "Accepted": {

@@ -39,6 +39,9 @@ _STREAM_ID_RE: Final = re.compile(r"([0-9]{1,20})-([0-9]{1,20})", re.ASCII)
 _MAX_STREAM_PART: Final = 2**64 - 1
 # How often a quiet stream checks that its client is still there (aiohttp-sse pings every 15 s).
 RECHECK_S: Final = 5.0
+# A job that starts within this long of a stream opening on it streams its summary as it is
+# written; one with nobody listening gets a plain model call (cheaper), its summary at the end.
+LISTEN_TTL_S: Final = 3600
 
 
 async def job_events(request: web.Request) -> web.StreamResponse:
@@ -61,6 +64,8 @@ async def job_events(request: web.Request) -> web.StreamResponse:
             first = await anext(reads_after)
             if visible(request, first[0]) is None:
                 raise job_not_found(job_id)
+            if not ended(first):
+                await request.app[QUEUE].reads.listen(job_id, LISTEN_TTL_S)
             async with sse_response(request, sep="\n", headers=EVERY_RESPONSE) as stream:
                 with contextlib.suppress(*UNAVAILABLE):  # Redis away: close; the client resumes from its last id
                     await _relay(stream, first, reads_after, cursor)

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from app.metrics import Metrics
 from app.model.layer import ModelLayer
-from app.model.summarizers.base import Emit, Summarizer, SummarizerError, Summary
+from app.model.summarizers.base import Emit, Summarizer, SummarizerError, Summary, no_emit
 from app.options import Options
 from app.queue.contract import Outcome
 
@@ -65,8 +65,8 @@ class ModelChain:
                 wrote = True
                 await emit(delta)
 
-            try:
-                summary = await layer.summarize(text, options, tracked)
+            try:  # (no_emit passes as it is: the summarizer then makes a plain call)
+                summary = await layer.summarize(text, options, emit if emit is no_emit else tracked)
             except SummarizerError as exc:
                 if route == last or wrote or not (exc.overloaded or exc.quota):
                     raise

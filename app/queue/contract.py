@@ -169,6 +169,10 @@ class Keys:
         """Where cancel.lua names a running job to cancel, for the worker that holds it."""
         return f"{self.channel}:control"
 
+    def listen(self, job_id: str) -> str:
+        """Exists while an event stream follows the job: a job started then streams its summary."""
+        return f"{self.tag}:listen:{job_id}"
+
     def tenant_recent(self, name: str) -> str:
         """The ids of a tenant's newest jobs enqueued through the API (at most 100)."""
         return f"{self.tag}:recent:{name}"
@@ -195,6 +199,7 @@ class Message:
     expires_at: float = 0.0  # unix seconds after which it must not start; 0 = never
     priority: Priority = Priority.NORMAL
     meta: bytes = b""  # a foreign producer's own fields (a JSON object), given back in its record and events
+    stream: bool = False  # stream the summary as it is written even with no event stream following yet
 
     @property
     def lane(self) -> tuple[Priority, str]:
@@ -212,6 +217,8 @@ class Message:
             data["priority"] = self.priority.value
         if self.meta:
             data["meta"] = orjson.Fragment(self.meta)
+        if self.stream:
+            data["stream"] = True
         return orjson.dumps(data)
 
     def expired(self, now: float) -> bool:
@@ -238,15 +245,19 @@ def new_message(
     tenant: str = DEFAULT_TENANT,
     expires_in: float = 0.0,
     priority: Priority = Priority.NORMAL,
+    *,
+    stream: bool = False,
 ) -> Message:
     """A new job's message; `expires_in` seconds from now it may no longer start (0: never)."""
     now = time.time()
     expires_at = round(now + expires_in, 3) if expires_in > 0 else 0.0
-    return Message(new_job_id(), text, now, options, tenant, expires_at, priority)
+    return Message(new_job_id(), text, now, options, tenant, expires_at, priority, stream=stream)
 
 
 # The fields a message may carry for us; any other field of a foreign producer's is its `meta`.
-MESSAGE_FIELDS: Final = frozenset({"id", "text", "enqueued_at", "options", "tenant", "expires_at", "priority", "meta"})
+MESSAGE_FIELDS: Final = frozenset(
+    {"id", "text", "enqueued_at", "options", "tenant", "expires_at", "priority", "meta", "stream"}
+)
 # An "attempt" field (written by earlier versions) is ignored: the record counts attempts.
 IGNORED_FIELDS: Final = frozenset({"attempt"})
 # A foreign producer's own fields are kept up to this size (as JSON): correlation ids, not payloads.
@@ -277,8 +288,10 @@ def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Messa
     options, tenant, expires_at = _options(data.get("options")), _tenant(data.get("tenant")), data.get("expires_at", 0)
     if not isinstance(expires_at, (int, float)) or isinstance(expires_at, bool) or not expires_at >= 0:
         raise PoisonMessage(f"bad expires_at {expires_at!r}: expected unix seconds (or 0 for never)")
-    priority, meta = _priority(data.get("priority")), _meta(data)
-    message = Message(job_id, text, float(enqueued_at), options, tenant, float(expires_at), priority, meta)
+    priority, meta, stream = _priority(data.get("priority")), _meta(data), data.get("stream", False)
+    if not isinstance(stream, bool):
+        raise PoisonMessage(f"bad stream {stream!r}: expected true or false")
+    message = Message(job_id, text, float(enqueued_at), options, tenant, float(expires_at), priority, meta, stream)
     return message, completed
 
 

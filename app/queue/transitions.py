@@ -62,6 +62,7 @@ class RunningJob:
     raw: bytes
     message: Message
     attempt: int
+    stream: bool = False  # someone follows it (or it asked): its summary is streamed as it is written
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +168,8 @@ class Transitions:
         if runnable:
             await self._start_into(pipe, worker_id, runnable)
         results = await execute(pipe)
-        started, refused = self._sort_started(runnable, results[-1] if runnable else [])  # type: ignore[arg-type]
+        replies, streams = results[-1] if runnable else ([], [])  # type: ignore[misc]
+        started, refused = self._sort_started(runnable, replies, streams)
         if refused:  # found by the script: a second round trip, only for such a batch
             pipe = self._redis.pipeline(transaction=False)
             await self._bury_into(pipe, processing, refused)
@@ -185,15 +187,15 @@ class Transitions:
         for item, message, index in zip(runnable, messages, slot, strict=True):
             expired = expired_event(message, now) if message.expired(now) else b""
             args += (item.raw, item.replacement, message.enqueued_at, len(message.text), message.tenant, index, expired)
-            args.append(message.meta)
+            args += (message.meta, "" if message.stream else keys.listen(message.id))
         await self._start(keys=[*script_keys, *tenant_keys], args=args, client=pipe)
 
     def _sort_started(
-        self, runnable: list[HeldMessage], replies: list[int | bytes]
+        self, runnable: list[HeldMessage], replies: list[int | bytes], streams: list[int]
     ) -> tuple[list[RunningJob], list[HeldMessage]]:
         """start.lua's replies as the jobs that run, and the messages to bury instead."""
         started, refused = [], []
-        for item, reply in zip(runnable, replies, strict=True):
+        for item, reply, stream in zip(runnable, replies, streams, strict=True):
             message = item.message
             assert message is not None
             if isinstance(reply, bytes):
@@ -204,7 +206,8 @@ class Transitions:
                 reason = f"duplicate id {message.id!r}: that job is already running on another worker"
                 refused.append(HeldMessage(item.raw, None, reason, job_id=message.id))
             elif reply not in (Started.ALREADY_FINAL, Started.EXPIRED):
-                started.append(RunningJob(raw=item.replacement or item.raw, message=message, attempt=int(reply)))
+                raw = item.replacement or item.raw
+                started.append(RunningJob(raw=raw, message=message, attempt=int(reply), stream=stream == 1))
         return started, refused
 
     async def bury(self, worker_id: str, item: HeldMessage, reason: str) -> bool:

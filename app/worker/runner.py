@@ -19,7 +19,7 @@ from app.connection.errors import RETRY_LATER
 from app.metrics import Metrics
 from app.model.fallback import ModelChain
 from app.model.layer import ModelLayer
-from app.model.summarizers.base import Emit, SummarizerError, Summary
+from app.model.summarizers.base import Emit, SummarizerError, Summary, no_emit
 from app.queue.batching import GroupCommit
 from app.queue.contract import Timing
 from app.queue.transitions import BLOCK_S, Completion, Delta, HeldMessage, RunningJob, Transitions, mark_duplicates
@@ -317,8 +317,11 @@ class Worker:
             log.info("job done", extra=extra | {"run_ms": _ms(now - started), "cached": summary.cached})
 
     def _emitter(self, job: RunningJob) -> Emit:
-        """Where the job's summary goes piece by piece: its progress stream. Best effort:
-        the record is the result, so a piece Redis cannot take is dropped, not retried."""
+        """Where the job's summary goes piece by piece: its progress stream, when someone follows
+        it (else nowhere: a model call with no listener need not stream). Best effort: the record
+        is the result, so a piece Redis cannot take is dropped, not retried."""
+        if not job.stream:
+            return no_emit
         job_id, attempt = job.message.id, job.attempt
 
         async def emit(text: str) -> None:

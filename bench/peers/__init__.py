@@ -50,10 +50,10 @@ def make_peer(peer: str, redis_url: str, gemini_url: str | None = None) -> Peer:
         from bench.peers.saq_peer import SaqPeer
 
         return SaqPeer(redis_url)
-    if peer in ("ours", "ours+sdk"):
+    if peer in ("ours", "ours+sdk", "ours+sdk+listener"):
         from bench.peers.ours_peer import OursPeer
 
-        return OursPeer(redis_url, gemini_url if peer == "ours+sdk" else None)
+        return OursPeer(redis_url, gemini_url if peer != "ours" else None, listened=peer == "ours+sdk+listener")
     if peer == "dramatiq":
         from bench.peers.dramatiq_peer import DramatiqPeer
 

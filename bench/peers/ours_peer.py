@@ -21,9 +21,11 @@ class OursPeer(Peer):
     """summarize-queue: `python -m app` with ROLE=worker; SUMMARIZER=noop, sleep, or gemini (the real
     google-genai SDK against the fake Gemini server at `gemini_url`, which answers after the job's delay)."""
 
-    def __init__(self, redis_url: str, gemini_url: str | None = None) -> None:
+    def __init__(self, redis_url: str, gemini_url: str | None = None, *, listened: bool = False) -> None:
         super().__init__(redis_url)
-        self.name = "ours+sdk" if gemini_url else "ours"
+        self.name = ("ours+sdk+listener" if listened else "ours+sdk") if gemini_url else "ours"
+        # Every job streamed, as when an event stream follows each (its message asks to be).
+        self._listened = listened
         self.keys = Keys("job_queue", "job_result")
         self._gemini_url = gemini_url
         self._redis: aioredis.Redis | None = None
@@ -70,7 +72,7 @@ class OursPeer(Peer):
         for start in range(0, count, ENQUEUE_BATCH):
             pipe = self.queue.redis.pipeline(transaction=False)
             for _ in range(min(ENQUEUE_BATCH, count - start)):
-                message = new_message("A short text to summarize. It has two sentences.")
+                message = new_message("A short text to summarize. It has two sentences.", stream=self._listened)
                 await self.queue.producer.enqueue_into(pipe, message)
                 if checked:
                     self._ids.append(message.id)

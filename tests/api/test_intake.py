@@ -46,6 +46,7 @@ BAD_REQUESTS = [
     # (body, content type, status, problem type, words the detail must contain)
     (b'{"text": "x", "priority": "urgent"}', "application/json", 422, "invalid-option", "'high', 'normal', 'low'"),
     (b'{"text": "x", "priority": 1}', "application/json", 422, "invalid-option", "'priority' must be one of"),
+    (b'{"text": "x", "stream": "yes"}', "application/json", 422, "invalid-option", "'stream' must be true or false"),
     (b'{"text": "x"}', "text/plain", 415, "unsupported-media-type", "application/json"),
     (b"text=hello", "application/x-www-form-urlencoded", 415, "unsupported-media-type", "application/json"),
     (b'{"text": "unterminated', "application/json", 400, "invalid-json", "not valid JSON"),

@@ -16,7 +16,9 @@ from tests.helpers import SseEvent, read_events
 
 
 async def submit(service: Service, **body: object) -> str:
-    response = await service.client.post("/process", json={"text": "A text about animals.", **body})
+    """A job that asks to be streamed: its follower, opening the stream just after, gets every piece."""
+    body = {"text": "A text about animals.", "stream": True, **body}
+    response = await service.client.post("/process", json=body)
     assert response.status == 202, await response.text()
     return str((await response.json())["id"])
 
@@ -104,3 +106,29 @@ async def test_open_streams_close_cleanly_on_server_shutdown(
             received = await read_events(response)  # ends when the server ends the stream
         await closing
     assert received == []
+
+
+async def test_a_job_nobody_follows_gets_a_plain_call_and_a_late_follower_the_whole_summary(
+    start_service: StartService, settings: Settings, gemini: FakeGemini
+) -> None:
+    service = await start(start_service, settings, gemini)
+    job_id = await submit(service, stream=False)
+    waited = await service.client.get(f"/jobs/{job_id}?wait=10")
+    assert (await waited.json())["status"] == "done"
+    assert [call.stream for call in gemini.calls] == [False], "no listener: generate_content, not the stream"
+    late = await events(service, job_id)
+    assert [e.event for e in late] == ["progress", "done"] and deltas(late) == SUMMARY
+
+
+async def test_a_stream_opened_before_the_job_starts_makes_its_call_stream(
+    start_service: StartService, settings: Settings, gemini: FakeGemini
+) -> None:
+    api = await start_service(settings, worker=False)
+    job_id = await submit(api, stream=False)
+    async with api.client.get(f"/jobs/{job_id}/events") as response:
+        first = asyncio.create_task(read_events(response))
+        await start(start_service, settings, gemini)  # a worker comes after the listener
+        async with asyncio.timeout(10):
+            received = await first
+    assert [call.stream for call in gemini.calls] == [True]
+    assert [e.event for e in received] == ["progress"] * 5 + ["done"]

@@ -40,8 +40,9 @@ def test_a_message_round_trips() -> None:
     assert decode_message(message.encode()) == (message, False)
     assert b"options" not in message.encode()  # only when asked for
     assert b"priority" not in message.encode(), "normal is the default: a message stays as it was"
-    urgent = new_message("now", tenant="acme", priority=Priority.HIGH)
+    urgent = new_message("now", tenant="acme", priority=Priority.HIGH, stream=True)
     assert decode_message(urgent.encode()) == (urgent, False)
+    assert b"stream" not in new_message("t").encode()
 
 
 def test_the_default_tenants_normal_lane_is_the_queue_list_itself() -> None:
@@ -93,6 +94,7 @@ def test_a_foreign_message_keeps_its_own_id() -> None:
         b'{"id": 5, "text": "t"}',
         b'{"id": "' + b"x" * 200 + b'", "text": "t"}',
         b'{"text": "t", "options": []}',
+        b'{"text": "t", "stream": "yes"}',
         b'{"text": "t", "options": {"max_words": 3}}',
         b'{"text": "t", "options": {"format": "poem"}}',
         b'{"text": "t", "options": {"language": "klingonese"}}',

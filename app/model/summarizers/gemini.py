@@ -10,7 +10,7 @@ import aiohttp
 from google import genai
 from google.genai import errors, types
 
-from app.model.summarizers.base import Emit, SummarizerError, Summary
+from app.model.summarizers.base import Emit, SummarizerError, Summary, no_emit
 from app.model.summarizers.prompt import PROMPT_VERSION, system_instruction
 from app.options import NO_OPTIONS, Options
 
@@ -36,7 +36,8 @@ class _Answer:
 
 
 class GeminiSummarizer:
-    """One summarize() is exactly one streamed generateContent call; the job queue owns retries."""
+    """One summarize() is exactly one generateContent call (streamed while someone listens); the
+    job queue owns retries."""
 
     name = "gemini"
 
@@ -59,12 +60,18 @@ class GeminiSummarizer:
         _config(NO_OPTIONS)
 
     async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
+        """One call: streamed while someone listens (`emit` is not `no_emit`), else plain, which
+        costs the client less (one response to parse, not a stream of events)."""
         models = self._ensure_client().aio.models
         answer = _Answer()
         try:
-            stream = await models.generate_content_stream(model=self._model, contents=text, config=_config(options))
-            async for chunk in stream:
-                await self._take(chunk, answer, emit)
+            if emit is no_emit:
+                reply = await models.generate_content(model=self._model, contents=text, config=_config(options))
+                await self._take(reply, answer, emit)
+            else:
+                stream = await models.generate_content_stream(model=self._model, contents=text, config=_config(options))
+                async for chunk in stream:
+                    await self._take(chunk, answer, emit)
         except errors.APIError as exc:
             raise self._from_api_error(exc) from exc
         except TimeoutError as exc:  # aiohttp's total timeout; also covers its ServerTimeoutError
@@ -125,7 +132,8 @@ class GeminiSummarizer:
         delta = "".join(part.text for part in parts or () if part.text and not part.thought)
         if delta:
             answer.pieces.append(delta)
-            await emit(delta)
+            if emit is not no_emit:
+                await emit(delta)
 
     def _to_summary(self, answer: _Answer) -> Summary:
         reason = answer.finish_reason or "none"

@@ -24,16 +24,19 @@
   ARGV[5] the default tenant's name (a record of that tenant does not name it)
   ARGV[6] record TTL of an ended job, seconds    ARGV[7] result channel
   ARGV[8] the error an expired job records
-  then 8 per message i (j = 8 + 8(i-1)):
+  then 9 per message i (j = 8 + 9(i-1)):
   ARGV[j+1] message as reserved   ARGV[j+2] message to hold instead ('' = keep)
   ARGV[j+3] enqueued_at (for a job with no record yet)   ARGV[j+4] text length in chars
   ARGV[j+5] its tenant   ARGV[j+6] t, the index of its tenant's hash
   ARGV[j+7] its `expired` event JSON when it is past its expiry, else ''
   ARGV[j+8] a foreign producer's own fields (JSON) for the record's `meta`, else ''
+  ARGV[j+9] the job's listen key (an event stream follows it while that exists), or '' when the
+            job asked to be streamed whoever listens
   Events: the `expired` event of each job that ends so, on the result channel.
-  Returns per message: the attempt number (>= 1) | Started.ALREADY_FINAL (message released)
-  | Started.RUNNING_ELSEWHERE (nothing done) | Started.EXPIRED (ended, released) | the
-  record key's type name, a string, when it is not a hash (nothing done) ]]
+  Returns {replies, streams}: per message, the attempt number (>= 1) | Started.ALREADY_FINAL
+  (message released) | Started.RUNNING_ELSEWHERE (nothing done) | Started.EXPIRED (ended,
+  released) | the record key's type name, a string, when it is not a hash (nothing done); and
+  1 for a job that starts with someone listening (its model call streams its summary), else 0 ]]
 -- @include final
 -- @replies Started
 local rcall = redis.call
@@ -52,9 +55,15 @@ local function adopt(jobKey, tenant, tenantKey)
   end
 end
 
-local replies = {}
+-- Whether the job's model call should stream: it asked to, or an event stream follows it.
+local function listened(listenKey)
+  return (listenKey == '' or rcall('EXISTS', listenKey) == 1) and 1 or 0
+end
+
+local replies, streams = {}, {}
 for i = 1, count do
-  local jobKey, j = KEYS[3 + i], 8 + 8 * (i - 1)
+  local jobKey, j = KEYS[3 + i], 8 + 9 * (i - 1)
+  streams[i] = 0
   local reserved, replacement, enqueuedAt, textChars = ARGV[j + 1], ARGV[j + 2], ARGV[j + 3], ARGV[j + 4]
   local tenant, tenantKey, expiredEvent = ARGV[j + 5], KEYS[3 + count + tonumber(ARGV[j + 6])], ARGV[j + 7]
   local kind = rcall('TYPE', jobKey)['ok']
@@ -70,6 +79,7 @@ for i = 1, count do
     replies[i] = Started.RUNNING_ELSEWHERE
   elseif status == 'running' then
     replies[i] = tonumber(rcall('HGET', jobKey, 'attempts'))
+    streams[i] = listened(ARGV[j + 9])
   else
     if not status then rcall('HSET', jobKey, 'enqueued_at', enqueuedAt, 'text_chars', textChars) end
     if ARGV[j + 8] ~= '' then rcall('HSETNX', jobKey, 'meta', ARGV[j + 8]) end
@@ -92,7 +102,8 @@ for i = 1, count do
       rcall('HSET', jobKey, 'status', 'running', 'started_at', now, 'worker', workerId)
       rcall('EXPIRE', jobKey, unfinishedTtl)
       replies[i] = rcall('HINCRBY', jobKey, 'attempts', 1)
+      streams[i] = listened(ARGV[j + 9])
     end
   end
 end
-return replies
+return {replies, streams}
