@@ -50,6 +50,7 @@ class Settings:
     # overloaded (503) or out of quota (429), or cooling down longer than fallback_after_s.
     gemini_fallbacks: tuple[str, ...] = ()
     fallback_after_s: float = 5.0
+    max_output_tokens: int = 0  # the model writes at most this many tokens per call (0: the model's own limit)
     # USD per million (prompt, output) tokens by model (GEMINI_PRICES), over the two below.
     gemini_prices: tuple[tuple[str, float, float], ...] = ()
     gemini_base_url: str | None = None
@@ -253,6 +254,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         gemini_model=models[0],
         gemini_fallbacks=models[1:],
         fallback_after_s=_parse(env, "FALLBACK_AFTER", 5.0, _float_in(0, 3600), "seconds 0-3600"),
+        max_output_tokens=_parse(env, "MAX_OUTPUT_TOKENS", 0, _int_in(0, 65_536), "0 (the model's limit) or 1-65536"),
         gemini_prices=_parse(env, "GEMINI_PRICES", (), _prices, "model=IN/OUT pairs, e.g. gemini-2.5-flash=0.3/2.5"),
         gemini_base_url=env.get("GEMINI_BASE_URL", "").strip() or None,
         gemini_rpm=_parse(env, "GEMINI_RPM", 0, _int_in(0, 10**8), "0 (no limit) or requests per minute"),

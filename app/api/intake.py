@@ -40,6 +40,7 @@ async def post_process(request: web.Request) -> web.Response:
     wait_s = wait_seconds(request)
     idempotency_key = _idempotency_key(request)
     job = await _read_job(request, settings.max_text_chars)
+    _within_output_cap(job.options, settings.max_output_tokens)
     expiry = job.expires_in if job.expires_in is not None else settings.job_expires_s
     message = new_message(job.text, job.options, tenant.name, expiry, job.priority, stream=job.stream)
     stands_for = ""  # only a key needs it
@@ -107,6 +108,13 @@ def _expires_in(value: object) -> float | None:
         return float(value)
     detail = f"'expires_in' must be seconds, more than 0 and at most {MAX_EXPIRES_S} (30 days), not {value!r}"[:300]
     raise Problem(422, "invalid-option", UNPROCESSABLE, detail, extra={"field": "expires_in"})
+
+
+def _within_output_cap(options: Options, cap: int) -> None:
+    asked = options.max_output_tokens
+    if cap and asked and asked > cap:
+        detail = f"'max_output_tokens' {asked} is over this service's cap of {cap} (MAX_OUTPUT_TOKENS): ask for less"
+        raise Problem(422, "invalid-option", UNPROCESSABLE, detail, extra={"field": "max_output_tokens"})
 
 
 def _priority(value: object) -> Priority:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.config import MAX_EXPIRES_S, Settings
-from app.options import FORMATS, MAX_WORDS, MIN_WORDS
+from app.options import FORMATS, MAX_OUTPUT_TOKENS, MAX_WORDS, MIN_OUTPUT_TOKENS, MIN_WORDS
 from app.queue.contract import PRIORITIES, RECORD_FIELDS, Status
 
 JSON = "application/json"
@@ -85,6 +85,12 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 },
                 # Each option may be null: the same as leaving it out (the summarizer's default).
                 "max_words": {"type": ["integer", "null"], "minimum": MIN_WORDS, "maximum": MAX_WORDS},
+                "max_output_tokens": {
+                    "type": ["integer", "null"],
+                    "minimum": MIN_OUTPUT_TOKENS,
+                    "maximum": settings.max_output_tokens or MAX_OUTPUT_TOKENS,
+                    "description": "the model writes at most this many tokens (what the job may cost)",
+                },
                 "format": {"enum": [*FORMATS, None]},
                 "language": {
                     "type": ["string", "null"],

@@ -19,6 +19,7 @@ def build_summarizer(settings: Settings) -> Summarizer:
             model=settings.gemini_model,
             base_url=settings.gemini_base_url,
             timeout_s=settings.job_timeout_s,
+            max_output_tokens=settings.max_output_tokens,
         )
     if settings.summarizer == "noop":
         from app.model.summarizers.testing import NoopSummarizer
@@ -41,6 +42,8 @@ def build_fallbacks(settings: Settings) -> list[Summarizer]:
 
     assert settings.gemini_api_key is not None
     return [
-        GeminiSummarizer(settings.gemini_api_key, model, settings.gemini_base_url, settings.job_timeout_s)
+        GeminiSummarizer(
+            settings.gemini_api_key, model, settings.gemini_base_url, settings.job_timeout_s, settings.max_output_tokens
+        )
         for model in settings.gemini_fallbacks
     ]

@@ -42,10 +42,16 @@ class GeminiSummarizer:
     name = "gemini"
 
     def __init__(
-        self, api_key: str, model: str = DEFAULT_MODEL, base_url: str | None = None, timeout_s: float = 120.0
+        self,
+        api_key: str,
+        model: str = DEFAULT_MODEL,
+        base_url: str | None = None,
+        timeout_s: float = 120.0,
+        max_output_tokens: int = 0,
     ) -> None:
         self._api_key = api_key
         self._model = model
+        self._max_output_tokens = max_output_tokens  # MAX_OUTPUT_TOKENS: every call's cap (0: none)
         self._base_url = base_url
         self._timeout_s = timeout_s
         self._session: aiohttp.ClientSession | None = None
@@ -57,19 +63,19 @@ class GeminiSummarizer:
         # The SDK's client takes ~100 ms to build: not on the first job's clock, where it
         # would also bunch the first calls of a freshly started fleet past their booked slots.
         self._ensure_client()
-        _config(NO_OPTIONS)
+        self._config(NO_OPTIONS)
 
     async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
         """One call: streamed while someone listens (`emit` is not `no_emit`), else plain, which
         costs the client less (one response to parse, not a stream of events)."""
-        models = self._ensure_client().aio.models
+        models, config = self._ensure_client().aio.models, self._config(options)
         answer = _Answer()
         try:
             if emit is no_emit:
-                reply = await models.generate_content(model=self._model, contents=text, config=_config(options))
+                reply = await models.generate_content(model=self._model, contents=text, config=config)
                 await self._take(reply, answer, emit)
             else:
-                stream = await models.generate_content_stream(model=self._model, contents=text, config=_config(options))
+                stream = await models.generate_content_stream(model=self._model, contents=text, config=config)
                 async for chunk in stream:
                     await self._take(chunk, answer, emit)
         except errors.APIError as exc:
@@ -87,7 +93,23 @@ class GeminiSummarizer:
     def estimate_tokens(self, text: str, options: Options) -> int:
         # About 4 characters per token for the prompt; the output by what was asked for.
         prompt = (len(system_instruction(options)) + len(text)) // 4 + 1
-        return prompt + (options.max_words * 2 if options.max_words else DEFAULT_OUTPUT_TOKENS)
+        output = options.max_words * 2 if options.max_words else DEFAULT_OUTPUT_TOKENS
+        cap = self._output_cap(options)
+        return prompt + (min(output, cap) if cap else output)
+
+    def _output_cap(self, options: Options) -> int | None:
+        """The call's max_output_tokens: the job's, within MAX_OUTPUT_TOKENS (None: the model's own)."""
+        caps = [cap for cap in (options.max_output_tokens, self._max_output_tokens) if cap]
+        return min(caps) if caps else None
+
+    def _config(self, options: Options) -> types.GenerateContentConfig:
+        return types.GenerateContentConfig(
+            system_instruction=system_instruction(options),
+            max_output_tokens=self._output_cap(options),
+            # Both loops could make extra model calls behind our back; neither is used here.
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+            automatic_continuation=False,
+        )
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -179,15 +201,6 @@ class GeminiSummarizer:
         return SummarizerError(
             message, transient=transient, retry_after_s=retry_after_s, quota=quota, overloaded=overloaded
         )
-
-
-def _config(options: Options) -> types.GenerateContentConfig:
-    return types.GenerateContentConfig(
-        system_instruction=system_instruction(options),
-        # Both loops could make extra model calls behind our back; neither is used here.
-        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
-        automatic_continuation=False,
-    )
 
 
 def _label(value: object) -> str:
