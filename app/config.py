@@ -79,6 +79,7 @@ class Settings:
     tenant_rpm: int = 0  # requests per minute a tenant may make to POST /process; 0 = no limit
     tenant_max_active: int = 0  # jobs a tenant may have queued or running at once; 0 = no limit
     tenant_daily_tokens: int = 0  # model tokens a tenant's jobs may use per UTC day; 0 = no limit
+    tenant_daily_cost_usd: float = 0.0  # what a tenant's jobs may cost per UTC day, USD; 0 = no limit
     header_timeout_s: float = 10.0  # a request's line and headers must arrive within this
     body_timeout_s: float = 30.0  # and its body within this
     keepalive_timeout_s: float = 15.0  # an idle kept-alive connection is closed after this
@@ -286,6 +287,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tenant_rpm=_parse(env, "TENANT_RPM", 0, _int_in(0, 10**8), "0 (no limit) or requests per minute"),
         tenant_max_active=_parse(env, "TENANT_MAX_ACTIVE", 0, _int_in(0, 10**9), "0 (no limit) or a number of jobs"),
         tenant_daily_tokens=_parse(env, "TENANT_DAILY_TOKENS", 0, _int_in(0, 10**15), "0 (no limit) or tokens per day"),
+        tenant_daily_cost_usd=_parse(
+            env, "TENANT_DAILY_COST_USD", 0.0, _float_in(0, 10**9), "0 (no limit) or USD per day (needs GEMINI_PRICE*)"
+        ),
         header_timeout_s=_parse(env, "HEADER_TIMEOUT", 10.0, _float_in(0.1, 3600), "seconds 0.1-3600"),
         body_timeout_s=_parse(env, "BODY_TIMEOUT", 30.0, _float_in(0.1, 3600), "seconds 0.1-3600"),
         keepalive_timeout_s=_parse(env, "KEEPALIVE_TIMEOUT", 15.0, _float_in(0.1, 3600), "seconds 0.1-3600"),

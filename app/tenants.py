@@ -7,6 +7,7 @@ API_KEYS_FILE (TOML), which may also set each tenant's quotas and the defaults:
     requests_per_minute = 600  # POST /process per minute, shared by every API replica
     max_active_jobs = 1000     # jobs queued or running at once
     daily_tokens = 0           # model tokens per UTC day (0: no limit)
+    daily_cost_usd = 0         # what its jobs may cost per UTC day, USD, at GEMINI_PRICE* (0: no limit)
     weight = 1                 # share of free workers while several tenants' jobs wait (1-100)
 
     [tenants.acme]
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT: Final = DEFAULT_TENANT
 ADMIN: Final = "admin"
-_QUOTA_FIELDS: Final = {"requests_per_minute", "max_active_jobs", "daily_tokens", "weight"}
+_QUOTA_FIELDS: Final = {"requests_per_minute", "max_active_jobs", "daily_tokens", "weight", "daily_cost_usd"}
 MAX_WEIGHT: Final = 100
 
 
@@ -104,7 +105,12 @@ class Tenants:
 
 
 def _env_quota(settings: Settings) -> Quota:
-    return Quota(settings.tenant_rpm, settings.tenant_max_active, settings.tenant_daily_tokens)
+    return Quota(
+        settings.tenant_rpm,
+        settings.tenant_max_active,
+        settings.tenant_daily_tokens,
+        daily_cost_usd=settings.tenant_daily_cost_usd,
+    )
 
 
 def _split(entry: str) -> tuple[str, str]:
@@ -162,6 +168,11 @@ def _quota(table: dict[str, Any], where: str, base: Quota) -> Quota:
         value = table[name]
         if name == "weight" and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_WEIGHT):
             raise ConfigError(f"API_KEYS_FILE: {where} weight = {value!r}: expected an integer from 1 to {MAX_WEIGHT}")
+        if name == "daily_cost_usd":
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"API_KEYS_FILE: {where} daily_cost_usd = {value!r}: expected 0 (no limit) or USD")
+            quota = replace(quota, daily_cost_usd=float(value))
+            continue
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ConfigError(f"API_KEYS_FILE: {where} {name} = {value!r}: expected 0 (no limit) or a positive integer")
         quota = replace(quota, **{name: value})

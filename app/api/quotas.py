@@ -60,6 +60,11 @@ def refused_problem(refused: KeyReused | OverQuota, quota: Quota, headers: dict[
             "nothing was enqueued: retry when some have ended"
         )
         return Problem(429, "too-many-active-jobs", TOO_MANY, detail, headers, {"retry_after_s": retry_s})
-    headers |= {"RateLimit-Policy": f'"daily-tokens";q={quota.daily_tokens};w=86400'}
-    detail = f"your tenant's {quota.daily_tokens} model tokens of the day (UTC) are spent; it resets in {retry_s} s"
+    budgets = []
+    if quota.daily_tokens:
+        headers |= {"RateLimit-Policy": f'"daily-tokens";q={quota.daily_tokens};w=86400'}
+        budgets.append(f"{quota.daily_tokens} model tokens")
+    if quota.daily_cost_usd:
+        budgets.append(f"{quota.daily_cost_usd:g} USD")
+    detail = f"your tenant's daily budget ({' or '.join(budgets)}, UTC) is spent; it resets in {retry_s} s"
     return Problem(429, "budget-spent", TOO_MANY, detail, headers, {"retry_after_s": retry_s})

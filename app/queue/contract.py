@@ -185,6 +185,10 @@ class Keys:
         """The model tokens a tenant's jobs used on a UTC day (YYYY-MM-DD)."""
         return f"{self.tag}:spent:{name}:{day}"
 
+    def spent_cost(self, name: str, day: str) -> str:
+        """What a tenant's jobs cost on a UTC day, USD (at the prices set: GEMINI_PRICE*)."""
+        return f"{self.tag}:spent-cost:{name}:{day}"
+
 
 @dataclass(frozen=True, slots=True)
 class Message:

@@ -74,6 +74,7 @@ class Quota:
     max_active_jobs: int = 0
     daily_tokens: int = 0
     weight: int = 1
+    daily_cost_usd: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,14 +163,19 @@ class Producer:
         day, day_left_ms = utc_day(int(now // ONE_DAY_S)), round((ONE_DAY_S - now % ONE_DAY_S) * 1000)
         script_keys = [keys.queue, keys.job(message.id), keys.totals, keys.recent, keys.tenant(tenant)]
         script_keys += (keys.tenant_recent(tenant), keys.rate(tenant), keys.spent(tenant, day), keys.tenants)
-        script_keys += (keys.lane(*message.lane), keys.ring(message.priority), keys.weights)
+        script_keys += (
+            keys.lane(*message.lane),
+            keys.ring(message.priority),
+            keys.weights,
+            keys.spent_cost(tenant, day),
+        )
         if item.key is not None:
             script_keys.append(keys.idempotency(tenant, item.key))
         args = [message.encode(), message.enqueued_at, len(message.text), item.max_length, message.id]
         args += (self._queue.result_ttl_s, UNFINISHED_RECORD_TTL_S, "" if tenant == DEFAULT_TENANT else tenant, tenant)
         quota = item.quota
         args += (quota.requests_per_minute, quota.max_active_jobs, quota.daily_tokens, item.fingerprint, day_left_ms)
-        args += (WAKE, quota.weight)
+        args += (WAKE, quota.weight, quota.daily_cost_usd)
         await self._enqueue(keys=script_keys, args=args, client=pipe)
 
     async def cancel(self, job_id: str, record: Mapping[str, object]) -> Cancelled:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import orjson
 
 from app.queue.contract import DEFAULT_TENANT, PRIORITIES, USAGE_TOTALS, WAKE, decode_record
+from app.queue.producer import ONE_DAY_S, utc_day
 
 if TYPE_CHECKING:
     from app.queue.store import Queue
@@ -123,32 +125,46 @@ class Reads:
     async def tenant_numbers(self, tenant: str) -> dict[str, object]:
         """One tenant's jobs waiting now by priority (`queued`), queued or running (`active`),
         and its counts and usage since the queue began."""
-        keys = self._keys
+        keys, day = self._keys, _today()
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(keys.tenant(tenant))
+            pipe.mget(keys.spent(tenant, day), keys.spent_cost(tenant, day))
             for priority in PRIORITIES:
                 pipe.llen(keys.lane(priority, tenant))
             pipe.lpos(keys.queue, WAKE, rank=-1, count=0, maxlen=1000)
-            raw, *depths, tokens = await pipe.execute()
+            raw, spent, *depths, tokens = await pipe.execute()
         if tenant == DEFAULT_TENANT:  # its normal lane is the queue list, where wake tokens wait too
             depths[1] -= len(tokens or ())
         queued = {"queued_by_priority": {p.value: n for p, n in zip(PRIORITIES, depths, strict=True)}}
-        return _tenant_numbers(raw) | queued
+        return _tenant_numbers(raw, spent) | queued
 
     async def every_tenants_numbers(self) -> dict[str, dict[str, object]]:
         """`tenant_numbers` of every tenant that has had jobs, by name."""
-        names = sorted(raw.decode() for raw in await self._redis.smembers(self._keys.tenants))
+        keys, day = self._keys, _today()
+        names = sorted(raw.decode() for raw in await self._redis.smembers(keys.tenants))
         async with self._redis.pipeline(transaction=False) as pipe:
             for name in names:
-                pipe.hgetall(self._keys.tenant(name))
+                pipe.hgetall(keys.tenant(name))
+                pipe.mget(keys.spent(name, day), keys.spent_cost(name, day))
             found = await pipe.execute()
-        return {name: _tenant_numbers(raw) for name, raw in zip(names, found, strict=True)}
+        pairs = zip(found[::2], found[1::2], strict=True)
+        return {name: _tenant_numbers(raw, spent) for name, (raw, spent) in zip(names, pairs, strict=True)}
 
 
-def _tenant_numbers(raw: dict[bytes, bytes]) -> dict[str, object]:
+def _today() -> str:
+    return utc_day(int(time.time() // ONE_DAY_S))
+
+
+def _tenant_numbers(raw: dict[bytes, bytes], spent: list[bytes | None]) -> dict[str, object]:
+    """A tenant's hash as /stats shows it: active jobs, counts, usage, and today's spending
+    against its daily budgets (0: none; as intake last wrote them)."""
     active = max(0, int(raw.pop(b"active", b"0")))
+    budget_tokens, budget_cost = (float(raw.pop(name, b"0")) for name in (b"budget_tokens", b"budget_cost_usd"))
     counts, usage = split_totals(raw)
-    return {"active": active, "totals": counts, "usage": usage}
+    tokens, cost = (float(value or 0) for value in spent)
+    today = {"tokens": int(tokens), "cost_usd": round(cost, 9)}
+    today |= {"budget_tokens": int(budget_tokens), "budget_cost_usd": budget_cost}
+    return {"active": active, "totals": counts, "usage": usage, "today": today}
 
 
 def split_totals(raw: dict[bytes, bytes]) -> tuple[dict[str, int], dict[str, float]]:

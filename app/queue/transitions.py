@@ -63,6 +63,7 @@ class RunningJob:
     message: Message
     attempt: int
     stream: bool = False  # someone follows it (or it asked): its summary is streamed as it is written
+    budget_spent: bool = False  # its tenant's daily budget is spent: it fails without a model call
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +98,16 @@ class Transitions:
         self._requeue = queue.script("requeue")
 
     def _tenant_slots(self, tenants: list[str], day: str | None = None) -> tuple[list[str], list[int]]:
-        """The keys of the distinct tenants of a batch (each tenant's hash, and with `day` its
-        tokens spent that day), and each item's 1-based index among those tenants: a batch of
-        one tenant's jobs, the usual case, costs one key (or two), not one per job."""
+        """The keys of the distinct tenants of a batch (each tenant's hash, and with `day` the
+        tokens and the cost its jobs spent that day), and each item's 1-based index among those
+        tenants: a batch of one tenant's jobs, the usual case, costs one key (or three), not one per job."""
         order: dict[str, int] = {}
         slot = [order.setdefault(tenant, len(order) + 1) for tenant in tenants]
         keys: list[str] = []
         for tenant in order:
-            keys += (self._keys.tenant(tenant), self._keys.spent(tenant, day)) if day else (self._keys.tenant(tenant),)
+            keys.append(self._keys.tenant(tenant))
+            if day:
+                keys += (self._keys.spent(tenant, day), self._keys.spent_cost(tenant, day))
         return keys, slot
 
     def _dead_args(self) -> tuple[float, int, int]:
@@ -168,8 +171,8 @@ class Transitions:
         if runnable:
             await self._start_into(pipe, worker_id, runnable)
         results = await execute(pipe)
-        replies, streams = results[-1] if runnable else ([], [])  # type: ignore[misc]
-        started, refused = self._sort_started(runnable, replies, streams)
+        replies, streams, spent = results[-1] if runnable else ([], [], [])  # type: ignore[misc]
+        started, refused = self._sort_started(runnable, replies, streams, spent)
         if refused:  # found by the script: a second round trip, only for such a batch
             pipe = self._redis.pipeline(transaction=False)
             await self._bury_into(pipe, processing, refused)
@@ -180,7 +183,7 @@ class Transitions:
         """start.lua for the batch; a job past its expiry (by this clock) ends `expired` there."""
         keys, now = self._keys, time.time()
         messages = [item.message for item in runnable if item.message is not None]
-        tenant_keys, slot = self._tenant_slots([message.tenant for message in messages])
+        tenant_keys, slot = self._tenant_slots([message.tenant for message in messages], utc_day(int(now // ONE_DAY_S)))
         script_keys = [keys.processing(worker_id), keys.tenants, keys.totals, *(keys.job(m.id) for m in messages)]
         args = [now, worker_id, UNFINISHED_RECORD_TTL_S, len(messages), DEFAULT_TENANT]
         args += (self._queue.result_ttl_s, keys.channel, EXPIRED_ERROR)
@@ -191,11 +194,11 @@ class Transitions:
         await self._start(keys=[*script_keys, *tenant_keys], args=args, client=pipe)
 
     def _sort_started(
-        self, runnable: list[HeldMessage], replies: list[int | bytes], streams: list[int]
+        self, runnable: list[HeldMessage], replies: list[int | bytes], streams: list[int], spent: list[int]
     ) -> tuple[list[RunningJob], list[HeldMessage]]:
         """start.lua's replies as the jobs that run, and the messages to bury instead."""
         started, refused = [], []
-        for item, reply, stream in zip(runnable, replies, streams, strict=True):
+        for item, reply, stream, broke in zip(runnable, replies, streams, spent, strict=True):
             message = item.message
             assert message is not None
             if isinstance(reply, bytes):
@@ -207,7 +210,10 @@ class Transitions:
                 refused.append(HeldMessage(item.raw, None, reason, job_id=message.id))
             elif reply not in (Started.ALREADY_FINAL, Started.EXPIRED):
                 raw = item.replacement or item.raw
-                started.append(RunningJob(raw=raw, message=message, attempt=int(reply), stream=stream == 1))
+                job = RunningJob(
+                    raw=raw, message=message, attempt=int(reply), stream=stream == 1, budget_spent=broke == 1
+                )
+                started.append(job)
         return started, refused
 
     async def bury(self, worker_id: str, item: HeldMessage, reason: str) -> bool:
@@ -238,6 +244,7 @@ class Transitions:
             fields, usage = outcome.record_fields(), outcome.usage()
             keys += (self._keys.job(job_id), self._keys.stream(job_id))
             args += (item.job.raw, outcome.event(job_id, item.timing, item.job.message.meta), index, outcome.tokens)
+            args.append(outcome.cost_usd or 0)
             args += (len(fields) // 2, len(usage) // 2, *fields, *usage)
         keys += tenant_keys
         return int(await self._complete(keys=keys, args=args))

@@ -256,15 +256,10 @@ class Worker:
         if log.isEnabledFor(logging.INFO):
             queued_ms = _ms(started - job.message.enqueued_at)
             log.info("job started", extra={"job_id": job.message.id, "attempt": job.attempt, "queued_ms": queued_ms})
-        if job.attempt > self.settings.max_attempts:
-            # Its earlier attempts all ended with their worker dead (a crash loop).
-            self._free_slot()
-            error = f"gave up after {job.attempt - 1} attempts whose worker died (MAX_ATTEMPTS)"
-            return await self._fail(job, started, error)
         job_id = job.message.id
-        if job_id in self._cancelled:  # cancelled between its start and now: no call at all
+        if (refusal := self._refusal(job)) is not None:  # no model call: it ends here
             self._free_slot()
-            return await self._release_cancelled(job)
+            return await (self._release_cancelled(job) if refusal is _CANCELLED else self._fail(job, started, refusal))
         try:
             try:
                 self._in_call[job_id] = asyncio.current_task()  # type: ignore[assignment]
@@ -287,6 +282,16 @@ class Worker:
             await self._fail(job, started, f"internal error: {type(exc).__name__}: {exc}")
         else:
             await self._done(job, started, summary)
+
+    def _refusal(self, job: RunningJob) -> str | None:
+        """Why the job must make no model call (the error it fails with, or _CANCELLED), else None."""
+        if job.attempt > self.settings.max_attempts:  # its earlier attempts all ended with their worker dead
+            return f"gave up after {job.attempt - 1} attempts whose worker died (MAX_ATTEMPTS)"
+        if job.budget_spent:
+            return f"budget-exhausted: tenant {job.message.tenant!r} spent its daily budget; no model call was made"
+        if job.message.id in self._cancelled:  # cancelled between its start and now
+            return _CANCELLED
+        return None
 
     def _aborted_only(self, job_id: str) -> bool:
         """The job's task was cancelled by this worker's aborts alone (its client's cancel), not by a
@@ -365,6 +370,9 @@ class Worker:
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
         await asyncio.shield(task)
+
+
+_CANCELLED = "cancelled"  # a _refusal: the job's client cancelled it
 
 
 def _ms(seconds: float) -> float:

@@ -4,6 +4,7 @@ the IETF RateLimit-Policy / RateLimit headers; nothing written."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from tests.helpers import eventually
 KEY, OTHER = "quota-key-0123456789abcdef", "other-key-0123456789abcdef"
 
 
-def tenants_file(tmp_path: Path, **quota: int) -> str:
+def tenants_file(tmp_path: Path, **quota: float) -> str:
     lines = ["[tenants.acme]", f'keys = ["{KEY}"]', *(f"{k} = {v}" for k, v in quota.items())]
     lines += ["[tenants.other]", f'keys = ["{OTHER}"]']
     path = tmp_path / "tenants.toml"
@@ -169,3 +170,48 @@ async def test_an_open_service_holds_its_one_user_to_the_default_quotas(
         response = await service.client.post("/process", json={"text": f"t{i}"})
         statuses.append(response.status)
     assert statuses == [202, 202, 429]
+
+
+class Counted(Metered):
+    """Metered, counting its calls; each call waits for the gate."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.gate = asyncio.Event()
+
+    async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
+        self.calls += 1
+        await self.gate.wait()
+        return await super().summarize(text, options, emit)
+
+
+async def test_jobs_accepted_before_the_budget_was_spent_fail_budget_exhausted_without_a_call(
+    start_service: StartService, settings: Settings, tmp_path: Path
+) -> None:
+    configured = with_(settings, api_keys_file=tenants_file(tmp_path, daily_tokens=100), worker_concurrency=1)
+    model = Counted()
+    service = await start_service(configured, model)
+    ids = [str((await post(service.client, text=f"Text {i}."))[1]["id"]) for i in range(3)]  # all admitted
+    model.gate.set()  # the first spends 110 tokens of 100; the other two were queued already
+    auth = {"Authorization": f"Bearer {KEY}"}
+    records = [await (await service.client.get(f"/jobs/{i}?wait=15", headers=auth)).json() for i in ids]
+    assert [r["status"] for r in records] == ["done", "failed", "failed"]
+    assert all(r["error"].startswith("budget-exhausted") for r in records[1:])
+    assert model.calls == 1, "no model call for a tenant whose budget is spent"
+    numbers = await (await service.client.get("/stats", headers=auth)).json()
+    assert numbers["today"] == {"tokens": 110, "cost_usd": 0.0, "budget_tokens": 100, "budget_cost_usd": 0.0}
+
+
+async def test_a_daily_cost_budget_refuses_new_jobs_once_spent(
+    start_service: StartService, settings: Settings, tmp_path: Path
+) -> None:
+    priced = with_(settings, gemini_price_input_per_m=1000.0, gemini_price_output_per_m=1000.0)  # 0.11 USD a job
+    configured = with_(priced, api_keys_file=tenants_file(tmp_path, daily_cost_usd=0.1))
+    service = await start_service(configured, Metered())
+    auth = {"Authorization": f"Bearer {KEY}"}
+    response = await service.client.post("/process?wait=15", json={"text": "A paid text."}, headers=auth)
+    assert (await response.json())["cost_usd"] == pytest.approx(0.11)
+    status, problem, _ = await post(service.client)
+    assert (status, problem["type"]) == (429, "/problems/budget-spent")
+    numbers = await (await service.client.get("/stats", headers=auth)).json()
+    assert numbers["today"]["cost_usd"] == pytest.approx(0.11) and numbers["today"]["budget_cost_usd"] == 0.1

@@ -9,18 +9,19 @@
   record and one event. A record key holding another type is replaced.
   KEYS[1] processing list of the worker   KEYS[2] totals hash
   KEYS[1+2i] job hash of the i-th job     KEYS[2+2i] its progress stream
-  KEYS[2+2n+2t-1] hash of the t-th tenant of the batch   KEYS[2+2n+2t] its tokens spent today
+  KEYS[2+2n+3t-2] hash of the t-th tenant of the batch   KEYS[2+2n+3t-1] its tokens spent today
+  KEYS[2+2n+3t] what its jobs cost today, USD
   ARGV[1] finished_at, unix seconds       ARGV[2] record TTL, seconds
   ARGV[3] result channel                  ARGV[4] n, the number of jobs
   ARGV[5] TTL of a day's spent tokens, seconds
   then per job: the message as held, the event JSON, t (its tenant's index), the model
-  tokens it used, a count f of record fields, a count u of usage amounts, f field/value
+  tokens it used, its cost (USD, 0 when unknown), a count f of record fields, a count u of usage amounts, f field/value
   pairs for the record (Outcome.record_fields), and u name/amount pairs to add to the
   totals (Outcome.usage: integers by HINCRBY, others by HINCRBYFLOAT). The script knows
   no field's name: the Outcome type does.
   Totals: `done` counts the jobs that became done, in the queue's totals and in their
-  tenant's hash (with its usage, the day's tokens, and `active` less one if the record was
-  counted in it).
+  tenant's hash (with its usage, the day's tokens and cost, and `active` less one if the record
+  was counted in it).
   Events: each job that became done publishes its event JSON on the result channel.
   Returns the number of jobs that became done (the rest were already final) ]]
 -- @include final
@@ -40,14 +41,15 @@ local done, a = 0, 6
 for i = 1, count do
   local jobKey, streamKey = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
   local held, event, t, tokens = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local fields, amounts = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
-  local firstField, lastField = a + 6, a + 5 + 2 * fields
+  local cost, fields, amounts = ARGV[a + 4], tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
+  local firstField, lastField = a + 7, a + 6 + 2 * fields
   local firstAmount, lastAmount = lastField + 1, lastField + 2 * amounts
   a = lastAmount + 1
   local status = status_before_ending(jobKey)
   rcall('LREM', processing, -1, held)  -- from the old end, where finished jobs sit
   if not is_final(status) then
-    local tenantKey, spentKey = KEYS[2 + 2 * count + 2 * t - 1], KEYS[2 + 2 * count + 2 * t]
+    local tenantKey, spentKey = KEYS[2 + 2 * count + 3 * t - 2], KEYS[2 + 2 * count + 3 * t - 1]
+    local costKey = KEYS[2 + 2 * count + 3 * t]
     rcall('HSET', jobKey, 'status', 'done', 'finished_at', finishedAt, unpack(ARGV, firstField, lastField))
     rcall('HDEL', jobKey, 'error', 'retry_at')
     rcall('EXPIRE', jobKey, recordTtl)
@@ -64,6 +66,10 @@ for i = 1, count do
     if tokens > 0 then
       rcall('INCRBY', spentKey, tokens)
       rcall('EXPIRE', spentKey, spentTtl)
+    end
+    if tonumber(cost) > 0 then
+      rcall('INCRBYFLOAT', costKey, cost)
+      rcall('EXPIRE', costKey, spentTtl)
     end
     rcall('PUBLISH', channel, event)
     done = done + 1

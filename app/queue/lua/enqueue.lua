@@ -15,7 +15,8 @@
   KEYS[9] the tenants set
   KEYS[10] the job's lane (the queue list for the default tenant's normal jobs)
   KEYS[11] the ring of its priority   KEYS[12] the weights hash
-  KEYS[13] idempotency key (optional; absent = no key)
+  KEYS[13] what the tenant's jobs cost today, USD
+  KEYS[14] idempotency key (optional; absent = no key)
   ARGV[1] message JSON            ARGV[2] enqueued_at, unix seconds
   ARGV[3] text length in chars    ARGV[4] queue length limit (0 = unlimited)
   ARGV[5] job id                  ARGV[6] idempotency key TTL, seconds
@@ -27,6 +28,9 @@
   ARGV[13] the request's fingerprint (what the idempotency key must keep meaning)
   ARGV[14] ms until the tenant's day ends (when a spent budget is whole again)
   ARGV[15] the wake token   ARGV[16] the tenant's weight (its share of free slots)
+  ARGV[17] the tenant's cost budget of the day, USD (0 = no limit)
+  The tenant's budgets are written to its hash (`budget_tokens`, `budget_cost_usd`), where the
+  workers read them before each model call (start.lua).
   The queue length limit (ARGV[4]) holds for the job's lane.
   Only an enqueued job is charged to the rate quota: a refusal (of any kind) or a replay
   writes nothing at all. The record's `counted` marks it as one of its tenant's `active`
@@ -41,11 +45,11 @@
 local rcall = redis.call
 local queue, jobKey, totals, recent = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local tenantKey, tenantRecent, rateKey, spentKey = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local tenantsKey, lane, ring, weightsKey, idemKey = KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
+local tenantsKey, lane, ring, weightsKey, costKey, idemKey = KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14]
 local message, enqueuedAt, textChars, limit, jobId = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local idemTtl, unfinishedTtl, recordTenant, tenant = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local perMinute, maxActive, dailyTokens = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
-local fingerprint, dayLeftMs, wake, weight = ARGV[13], tonumber(ARGV[14]), ARGV[15], ARGV[16]
+local fingerprint, dayLeftMs, wake, weight, dailyCost = ARGV[13], tonumber(ARGV[14]), ARGV[15], ARGV[16], ARGV[17]
 local arrival, left, resetUs = nil, -1, 0
 if perMinute > 0 then
   arrival, left, resetUs = gcra_check(rateKey, perMinute)
@@ -70,7 +74,8 @@ if limit > 0 and rcall('LLEN', lane) >= limit then return {Enqueued.FULL, '', -1
 if maxActive > 0 and tonumber(rcall('HGET', tenantKey, 'active') or 0) >= maxActive then
   return {Enqueued.TOO_MANY_ACTIVE, '', -1, 0, 0}
 end
-if dailyTokens > 0 and tonumber(rcall('GET', spentKey) or 0) >= dailyTokens then
+if (dailyTokens > 0 and tonumber(rcall('GET', spentKey) or 0) >= dailyTokens)
+    or (tonumber(dailyCost) > 0 and tonumber(rcall('GET', costKey) or 0) >= tonumber(dailyCost)) then
   return {Enqueued.BUDGET_SPENT, '', -1, 0, dayLeftMs}
 end
 if arrival then gcra_book(rateKey, arrival, resetUs) end
@@ -86,6 +91,7 @@ rcall('HINCRBY', totals, 'enqueued', 1)
 rcall('LPUSH', recent, jobId)
 rcall('LTRIM', recent, 0, 99)
 rcall('HINCRBY', tenantKey, 'enqueued', 1)
+rcall('HSET', tenantKey, 'budget_tokens', dailyTokens, 'budget_cost_usd', dailyCost)
 rcall('HINCRBY', tenantKey, 'active', 1)
 rcall('LPUSH', tenantRecent, jobId)
 rcall('LTRIM', tenantRecent, 0, 99)

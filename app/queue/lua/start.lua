@@ -18,7 +18,8 @@
   so, by its clock at ARGV[1]) that has never started ends `expired` instead, without a
   model call: released, recorded, counted and announced in the same step.
   KEYS[1] processing list of the worker   KEYS[2] tenants set   KEYS[3] totals hash
-  KEYS[3+i] job hash of the i-th message  KEYS[3+n+t] hash of the t-th tenant of the batch
+  KEYS[3+i] job hash of the i-th message  KEYS[3+n+3t-2] hash of the t-th tenant of the batch
+  KEYS[3+n+3t-1] the tokens its jobs spent today   KEYS[3+n+3t] what they cost today, USD
   ARGV[1] now, unix seconds               ARGV[2] worker id
   ARGV[3] TTL of an unfinished record, seconds   ARGV[4] n, the number of messages
   ARGV[5] the default tenant's name (a record of that tenant does not name it)
@@ -36,7 +37,9 @@
   Returns {replies, streams}: per message, the attempt number (>= 1) | Started.ALREADY_FINAL
   (message released) | Started.RUNNING_ELSEWHERE (nothing done) | Started.EXPIRED (ended,
   released) | the record key's type name, a string, when it is not a hash (nothing done); and
-  1 for a job that starts with someone listening (its model call streams its summary), else 0 ]]
+  1 for a job that starts with someone listening (its model call streams its summary), else 0;
+  and 1 for a job that starts while its tenant's daily budget (the hash's `budget_tokens`,
+  `budget_cost_usd`, written by enqueue.lua) is spent: the worker fails it without a call ]]
 -- @include final
 -- @replies Started
 local rcall = redis.call
@@ -55,17 +58,28 @@ local function adopt(jobKey, tenant, tenantKey)
   end
 end
 
+-- Whether the t-th tenant of the batch has spent its budget of the day.
+local function broke(t)
+  local base = 3 + count + 3 * t
+  local tokens, cost = unpack(rcall('HMGET', KEYS[base - 2], 'budget_tokens', 'budget_cost_usd'))
+  tokens, cost = tonumber(tokens or 0), tonumber(cost or 0)
+  if tokens > 0 and tonumber(rcall('GET', KEYS[base - 1]) or 0) >= tokens then return 1 end
+  if cost > 0 and tonumber(rcall('GET', KEYS[base]) or 0) >= cost then return 1 end
+  return 0
+end
+
 -- Whether the job's model call should stream: it asked to, or an event stream follows it.
 local function listened(listenKey)
   return (listenKey == '' or rcall('EXISTS', listenKey) == 1) and 1 or 0
 end
 
-local replies, streams = {}, {}
+local replies, streams, spent = {}, {}, {}
 for i = 1, count do
   local jobKey, j = KEYS[3 + i], 8 + 9 * (i - 1)
-  streams[i] = 0
+  streams[i], spent[i] = 0, 0
   local reserved, replacement, enqueuedAt, textChars = ARGV[j + 1], ARGV[j + 2], ARGV[j + 3], ARGV[j + 4]
-  local tenant, tenantKey, expiredEvent = ARGV[j + 5], KEYS[3 + count + tonumber(ARGV[j + 6])], ARGV[j + 7]
+  local t = tonumber(ARGV[j + 6])
+  local tenant, tenantKey, expiredEvent = ARGV[j + 5], KEYS[3 + count + 3 * t - 2], ARGV[j + 7]
   local kind = rcall('TYPE', jobKey)['ok']
   local status = kind == 'hash' and rcall('HGET', jobKey, 'status') or nil
   if kind ~= 'hash' and kind ~= 'none' then
@@ -79,7 +93,7 @@ for i = 1, count do
     replies[i] = Started.RUNNING_ELSEWHERE
   elseif status == 'running' then
     replies[i] = tonumber(rcall('HGET', jobKey, 'attempts'))
-    streams[i] = listened(ARGV[j + 9])
+    streams[i], spent[i] = listened(ARGV[j + 9]), broke(t)
   else
     if not status then rcall('HSET', jobKey, 'enqueued_at', enqueuedAt, 'text_chars', textChars) end
     if ARGV[j + 8] ~= '' then rcall('HSETNX', jobKey, 'meta', ARGV[j + 8]) end
@@ -102,8 +116,8 @@ for i = 1, count do
       rcall('HSET', jobKey, 'status', 'running', 'started_at', now, 'worker', workerId)
       rcall('EXPIRE', jobKey, unfinishedTtl)
       replies[i] = rcall('HINCRBY', jobKey, 'attempts', 1)
-      streams[i] = listened(ARGV[j + 9])
+      streams[i], spent[i] = listened(ARGV[j + 9]), broke(t)
     end
   end
 end
-return {replies, streams}
+return {replies, streams, spent}
