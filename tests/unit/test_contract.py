@@ -30,6 +30,7 @@ def test_every_key_of_a_queue_shares_its_hash_tag() -> None:
     tagged += [keys.idempotency("acme", "k"), keys.tenants, keys.tenant("acme"), keys.tenant_recent("acme")]
     tagged += [keys.rate("acme"), keys.spent("acme", "2026-11-29")]
     tagged += [keys.lane("high", "default"), keys.lane("low", "acme"), *keys.rings, keys.weights, keys.schedule]
+    tagged += [keys.spent_cost("acme", "2026-11-29"), keys.listen("x")]
     assert all(key.startswith("{job_queue}:") for key in tagged)
     assert keys.idempotency("acme", "k") != keys.idempotency("default", "k"), "a key belongs to its tenant"
     assert keys.queue == "job_queue"  # the original design's name, which hashes to the same slot

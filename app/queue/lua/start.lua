@@ -58,14 +58,19 @@ local function adopt(jobKey, tenant, tenantKey)
   end
 end
 
--- Whether the t-th tenant of the batch has spent its budget of the day.
+-- Whether the t-th tenant of the batch has spent its budget of the day (read once per batch).
+local spentBy = {}
 local function broke(t)
+  if spentBy[t] then return spentBy[t] end
   local base = 3 + count + 3 * t
   local tokens, cost = unpack(rcall('HMGET', KEYS[base - 2], 'budget_tokens', 'budget_cost_usd'))
   tokens, cost = tonumber(tokens or 0), tonumber(cost or 0)
-  if tokens > 0 and tonumber(rcall('GET', KEYS[base - 1]) or 0) >= tokens then return 1 end
-  if cost > 0 and tonumber(rcall('GET', KEYS[base]) or 0) >= cost then return 1 end
-  return 0
+  spentBy[t] = 0
+  if (tokens > 0 and tonumber(rcall('GET', KEYS[base - 1]) or 0) >= tokens)
+      or (cost > 0 and tonumber(rcall('GET', KEYS[base]) or 0) >= cost) then
+    spentBy[t] = 1
+  end
+  return spentBy[t]
 end
 
 -- Whether the job's model call should stream: it asked to, or an event stream follows it.
