@@ -16,9 +16,10 @@ from app.config import Settings
 from app.connection.errors import UNAVAILABLE
 from app.connection.factory import RedisFactory
 from app.options import InvalidOption, parse_options
-from app.queue.contract import PRIORITIES, Priority, is_final, new_message
+from app.queue.contract import PRIORITIES, Priority, is_final
 from app.queue.follow import until_final
 from app.queue.hub import ResultHub
+from app.queue.message import new_message
 from app.queue.replies import Cancelled
 from app.queue.store import Queue
 from app.redact import Redactor, mask_url, url_password

@@ -10,7 +10,7 @@ import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import ClientResponse
 
-from app.queue.contract import Outcome, Timing
+from app.queue.record import Outcome, Timing
 from app.queue.store import Queue
 from app.queue.transitions import Completion, RunningJob
 

@@ -24,7 +24,8 @@ from app.api.security import tenant_of
 from app.config import MAX_EXPIRES_S
 from app.options import FIELDS as OPTION_FIELDS
 from app.options import InvalidOption, Options, parse_options
-from app.queue.contract import PRIORITIES, Priority, is_final, new_message
+from app.queue.contract import PRIORITIES, Priority, is_final
+from app.queue.message import new_message
 from app.queue.producer import DuplicateRequest, Enqueue, KeyReused, OverQuota, QueueFull
 
 log = logging.getLogger(__name__)

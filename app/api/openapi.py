@@ -6,7 +6,8 @@ from typing import Any
 
 from app.config import MAX_EXPIRES_S, Settings
 from app.options import FORMATS, MAX_OUTPUT_TOKENS, MAX_WORDS, MIN_OUTPUT_TOKENS, MIN_WORDS
-from app.queue.contract import PRIORITIES, RECORD_FIELDS, Status
+from app.queue.contract import PRIORITIES, Status
+from app.queue.record import RECORD_FIELDS
 
 JSON = "application/json"
 # Not blank, as the API sees it: a character Python's str.isspace() does not call space.

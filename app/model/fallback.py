@@ -12,7 +12,7 @@ from app.metrics import Metrics
 from app.model.layer import ModelLayer
 from app.model.summarizers.base import Emit, Summarizer, SummarizerError, Summary, no_emit
 from app.options import Options
-from app.queue.contract import Outcome
+from app.queue.record import Outcome
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from app.model.limiter import RateLimiter
 from app.model.summarizers.base import Emit, Summarizer, SummarizerError, Summary
 from app.model.usage import Prices, outcome
 from app.options import Options
-from app.queue.contract import Outcome
+from app.queue.record import Outcome
 
 if TYPE_CHECKING:
     from app.queue.store import Queue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.model.summarizers.base import Summary
-from app.queue.contract import Outcome
+from app.queue.record import Outcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from app.queue.contract import DEFAULT_TENANT, UNFINISHED_RECORD_TTL_S, WAKE, PoisonMessage, decode_message
+from app.queue.contract import DEFAULT_TENANT, WAKE
+from app.queue.message import PoisonMessage, decode_message
 from app.queue.pipes import execute
+from app.queue.record import UNFINISHED_RECORD_TTL_S
 from app.queue.replies import Moved
 
 if TYPE_CHECKING:

@@ -12,15 +12,10 @@ from typing import TYPE_CHECKING
 import orjson
 import redis.asyncio as aioredis
 
-from app.queue.contract import (
-    CANCELLED_ERROR,
-    DEFAULT_TENANT,
-    UNFINISHED_RECORD_TTL_S,
-    WAKE,
-    Message,
-    cancelled_event,
-)
+from app.queue.contract import DEFAULT_TENANT, WAKE
+from app.queue.message import Message
 from app.queue.pipes import execute
+from app.queue.record import CANCELLED_ERROR, UNFINISHED_RECORD_TTL_S, cancelled_event
 from app.queue.replies import Cancelled, Enqueued
 
 if TYPE_CHECKING:

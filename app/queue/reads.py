@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from app.queue.contract import DEFAULT_TENANT, PRIORITIES, USAGE_TOTALS, WAKE, decode_record
+from app.queue.contract import DEFAULT_TENANT, PRIORITIES, WAKE
 from app.queue.producer import ONE_DAY_S, utc_day
+from app.queue.record import USAGE_TOTALS, decode_record
 
 if TYPE_CHECKING:
     from app.queue.store import Queue

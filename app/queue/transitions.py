@@ -9,24 +9,19 @@ from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 
-from app.queue.contract import (
-    DEFAULT_TENANT,
+from app.queue.contract import DEFAULT_TENANT, LOW_SHARE_EVERY, WAKE
+from app.queue.message import Message, PoisonMessage, dead_entry, decode_message
+from app.queue.pipes import execute
+from app.queue.producer import ONE_DAY_S, utc_day
+from app.queue.record import (
     EXPIRED_ERROR,
-    LOW_SHARE_EVERY,
     STREAM_CAP,
     UNFINISHED_RECORD_TTL_S,
-    WAKE,
-    Message,
     Outcome,
-    PoisonMessage,
     Timing,
-    dead_entry,
-    decode_message,
     expired_event,
     failed_event,
 )
-from app.queue.pipes import execute
-from app.queue.producer import ONE_DAY_S, utc_day
 from app.queue.replies import Ended, Moved, Started
 
 if TYPE_CHECKING:

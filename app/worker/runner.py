@@ -21,7 +21,7 @@ from app.model.fallback import ModelChain
 from app.model.layer import ModelLayer
 from app.model.summarizers.base import Emit, SummarizerError, Summary, no_emit
 from app.queue.batching import GroupCommit
-from app.queue.contract import Timing
+from app.queue.record import Timing
 from app.queue.transitions import BLOCK_S, Completion, Delta, HeldMessage, RunningJob, Transitions, mark_duplicates
 from app.worker.cancels import CancelWatch
 from app.worker.outage import Link, Outage

@@ -12,7 +12,8 @@ from app.config import Settings
 from app.model.summarizers.base import Emit, Summary
 from app.model.summarizers.testing import NoopSummarizer
 from app.options import Options
-from app.queue.contract import CANCELLED_ERROR, new_message
+from app.queue.message import new_message
+from app.queue.record import CANCELLED_ERROR
 from app.queue.replies import Cancelled
 from app.queue.store import Queue
 from tests.api.conftest import StartService, start_on_gemini

@@ -12,7 +12,8 @@ from app.config import Settings
 from app.model.summarizers.base import Emit, Summary
 from app.model.summarizers.testing import NoopSummarizer
 from app.options import Options
-from app.queue.contract import EXPIRED_ERROR, new_message
+from app.queue.message import new_message
+from app.queue.record import EXPIRED_ERROR
 from app.queue.store import Queue
 from tests.api.conftest import StartService
 from tests.conftest import with_

@@ -10,7 +10,8 @@ from collections.abc import Callable
 import orjson
 import redis.asyncio as aioredis
 
-from app.queue.contract import Keys, new_message
+from app.queue.contract import Keys
+from app.queue.message import new_message
 from app.queue.store import Queue
 from tests.helpers import drain_events, eventually
 from tests.redis_server import RedisServer

@@ -17,7 +17,8 @@ from redis.crc import key_slot
 from app.config import Settings
 from app.connection.factory import RedisFactory
 from app.model.summarizers.extractive import ExtractiveSummarizer
-from app.queue.contract import Keys, Priority, new_message
+from app.queue.contract import Keys, Priority
+from app.queue.message import new_message
 from app.queue.replies import Cancelled
 from app.queue.store import Queue
 from tests.api.conftest import StartService

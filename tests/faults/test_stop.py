@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from app.config import Settings
 from app.connection.factory import RedisFactory
 from app.model.summarizers.testing import SleepSummarizer
-from app.queue.contract import new_message
+from app.queue.message import new_message
 from app.queue.store import Queue
 from app.service import build_worker
 from app.worker.runner import HAND_BACK_S, LOOPS_END_S, Worker

@@ -12,7 +12,8 @@ import redis.asyncio as aioredis
 
 from app.config import Settings
 from app.model.summarizers.gemini import GeminiSummarizer
-from app.queue.contract import Keys, new_message
+from app.queue.contract import Keys
+from app.queue.message import new_message
 from app.queue.store import Queue
 from app.service import build_worker
 from app.worker.runner import Worker

@@ -14,7 +14,9 @@ from redis.exceptions import ResponseError
 
 from app.config import Settings
 from app.model.summarizers.testing import NoopSummarizer, SleepSummarizer
-from app.queue.contract import UNFINISHED_RECORD_TTL_S, Keys, new_message
+from app.queue.contract import Keys
+from app.queue.message import new_message
+from app.queue.record import UNFINISHED_RECORD_TTL_S
 from app.queue.store import Queue, Retention
 from app.queue.transitions import HeldMessage, RunningJob, Transitions
 from app.service import build_worker

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from app.queue.contract import Message, new_message
+from app.queue.message import Message, new_message
 from app.queue.producer import DuplicateRequest, Enqueue, JobExists, QueueFull
 from app.queue.store import Queue
 from app.queue.transitions import Delta

@@ -8,7 +8,8 @@ import orjson
 import redis.asyncio as aioredis
 
 from app.options import Options
-from app.queue.contract import Keys, Message, new_message
+from app.queue.contract import Keys
+from app.queue.message import Message, new_message
 from app.queue.store import Queue
 from app.queue.transitions import RunningJob
 from tests.helpers import TIMING, complete, eventually, take

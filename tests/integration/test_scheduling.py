@@ -9,7 +9,8 @@ from collections import Counter
 
 import orjson
 
-from app.queue.contract import LOW_SHARE_EVERY, WAKE, Message, Priority, decode_message, new_message
+from app.queue.contract import LOW_SHARE_EVERY, WAKE, Priority
+from app.queue.message import Message, decode_message, new_message
 from app.queue.producer import Enqueue, Quota
 from app.queue.store import Queue
 from app.queue.transitions import RunningJob

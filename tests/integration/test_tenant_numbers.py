@@ -8,7 +8,7 @@ import asyncio
 
 import orjson
 
-from app.queue.contract import Message, new_message
+from app.queue.message import Message, new_message
 from app.queue.store import Queue
 from tests.helpers import TIMING, complete, take
 

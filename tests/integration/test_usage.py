@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import orjson
 
-from app.queue.contract import Outcome, new_message
+from app.queue.message import new_message
+from app.queue.record import Outcome
 from app.queue.store import Queue
 from app.queue.transitions import Completion
 from tests.helpers import TIMING, take

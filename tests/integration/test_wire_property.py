@@ -21,7 +21,8 @@ from app.model.layer import ModelLayer
 from app.model.summarizers.base import Emit, Summary
 from app.model.summarizers.testing import NoopSummarizer
 from app.options import FORMATS, Options
-from app.queue.contract import DEAD_MESSAGE_HEAD, IGNORED_FIELDS, MESSAGE_FIELDS, META_MAX_BYTES, Keys
+from app.queue.contract import Keys
+from app.queue.message import DEAD_MESSAGE_HEAD, IGNORED_FIELDS, MESSAGE_FIELDS, META_MAX_BYTES
 from app.queue.store import Queue
 from app.queue.transitions import HeldMessage, RunningJob, Transitions
 from app.worker.runner import Worker

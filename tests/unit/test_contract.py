@@ -8,17 +8,9 @@ import pytest
 
 from app.options import Options
 from app.queue import lua
-from app.queue.contract import (
-    RECORD_FIELDS,
-    Keys,
-    Outcome,
-    PoisonMessage,
-    Priority,
-    Timing,
-    decode_message,
-    decode_record,
-    new_message,
-)
+from app.queue.contract import Keys, Priority
+from app.queue.message import PoisonMessage, decode_message, new_message
+from app.queue.record import RECORD_FIELDS, Outcome, Timing, decode_record
 from app.queue.replies import Ended, Enqueued, Moved, Started
 
 
