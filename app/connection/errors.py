@@ -13,3 +13,9 @@ UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, Timeout
 FULL = OutOfMemoryError
 # What a writer backs off from and tries again: Redis unreachable, or full.
 RETRY_LATER = (*UNAVAILABLE, FULL)
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """Redis unreachable, including the RuntimeError uvloop raises when redis-py writes to a transport
+    that closed under it while reconnecting (seen during a Redis restart): an outage, not a bug."""
+    return isinstance(exc, UNAVAILABLE) or (isinstance(exc, RuntimeError) and "closed" in str(exc))

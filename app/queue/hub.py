@@ -14,7 +14,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from app import tasks
-from app.connection.errors import UNAVAILABLE
+from app.connection.errors import lost_connection
 from app.queue.contract import Keys
 
 log = logging.getLogger(__name__)
@@ -136,13 +136,11 @@ class ResultHub:
                     log.info("result subscription restored", extra={"channel": self._channel})
                 backoff_s = 0.1
                 await self._pump(pubsub)
-            except UNAVAILABLE as exc:
-                if backoff_s == 0.1:
+            except Exception as exc:  # whatever it is, result delivery must not end for the process's life
+                if not lost_connection(exc):
+                    log.exception("result listener failed; restarting it")
+                elif backoff_s == 0.1:
                     log.warning("result subscription lost; retrying", extra={"error": repr(exc)})
-                await asyncio.sleep(backoff_s)
-                backoff_s = min(backoff_s * 2, 2.0)
-            except Exception:  # a bug must not end result delivery for the process's life
-                log.exception("result listener failed; restarting it")
                 await asyncio.sleep(backoff_s)
                 backoff_s = min(backoff_s * 2, 2.0)
             finally:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection
 
 import redis.asyncio as aioredis
 
-from app.connection.errors import UNAVAILABLE
+from app.connection.errors import lost_connection
 from app.queue.contract import Keys, Status
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,11 @@ class CancelWatch:
                 await pubsub.subscribe(self._keys.control_channel)
                 backoff_s = 0.1
                 await self._pump(pubsub, stopping)
-            except UNAVAILABLE as exc:
-                log.debug("control subscription lost; retrying", extra={"error": repr(exc)})
-            except Exception:  # a bug here must not end cancels for the worker's life
-                log.exception("control listener failed; restarting it")
+            except Exception as exc:  # whatever it is, cancels must not end for the worker's life
+                if not lost_connection(exc):
+                    log.exception("control listener failed; restarting it")
+                else:
+                    log.debug("control subscription lost; retrying", extra={"error": repr(exc)})
             finally:
                 self.listening = False
                 with contextlib.suppress(Exception):
