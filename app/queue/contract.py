@@ -47,8 +47,8 @@ class Priority(StrEnum):
 PRIORITIES: Final = (Priority.HIGH, Priority.NORMAL, Priority.LOW)
 
 
-# While low-priority work waits, at least one start in this many is a low job: the bound on
-# its starvation under a flood of more urgent work.
+# While normal (or low) jobs wait, at least one start in this many is one of theirs: the bound on
+# their starvation under a flood of more urgent work (app/queue/lua/reserve.lua).
 LOW_SHARE_EVERY: Final = 20
 
 
