@@ -14,7 +14,8 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
-from app.queue.contract import Keys, new_message
+from app.queue.contract import Keys
+from app.queue.message import new_message
 from tests.redis_server import RedisServer
 
 

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
-from app.queue.contract import Keys, new_message
+from app.queue.contract import Keys
+from app.queue.message import new_message
 from bench.http_bench import BenchError, app_process, bench_db, cancel_on_sigterm, guarded, sample_text, wait_registered
 
 QUEUE = "bench_mem"

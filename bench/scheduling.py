@@ -48,7 +48,8 @@ from app.connection.factory import RedisFactory
 from app.model.summarizers.base import Emit, Summary
 from app.model.summarizers.testing import SleepSummarizer
 from app.options import Options
-from app.queue.contract import Message, Priority, new_message
+from app.queue.contract import Priority
+from app.queue.message import Message, new_message
 from app.queue.producer import Enqueue
 from app.queue.store import Queue
 from app.service import build_worker

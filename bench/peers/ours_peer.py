@@ -8,7 +8,8 @@ import sys
 import orjson
 import redis.asyncio as aioredis
 
-from app.queue.contract import Keys, new_message
+from app.queue.contract import Keys
+from app.queue.message import new_message
 from app.queue.store import Queue
 from bench.peers._harness import Peer
 from bench.peers._process import PeerError, WorkerSpec
