@@ -101,7 +101,15 @@ class Tenants:
         named = sorted({name for entry in settings.api_keys if (name := _split(entry)[1]) != DEFAULT})
         if named:  # a bare key that happens to hold a ':' would be read as tenant:key: say which tenants came of it
             log.info("API_KEYS entries read as tenant:key", extra={"tenants": ",".join(named)})
+        _warn_of_unpriced_budgets(settings, [defaults, *(tenant.quota for tenant in tenants.values())])
         return cls([(key.encode(), tenants[name]) for key, name in keys], defaults)
+
+
+def _warn_of_unpriced_budgets(settings: Settings, quotas: list[Quota]) -> None:
+    """A cost budget with no prices set never trips: a job's cost is unknown, and counts 0."""
+    priced = settings.gemini_price_input_per_m is not None or settings.gemini_price_output_per_m is not None
+    if any(quota.daily_cost_usd for quota in quotas) and not priced and not settings.gemini_prices:
+        log.warning("daily_cost_usd budgets are set but no prices (GEMINI_PRICE_*, GEMINI_PRICES): they never trip")
 
 
 def _env_quota(settings: Settings) -> Quota:

@@ -39,6 +39,11 @@ class ModelChain:
     def models(self) -> list[str]:
         return [layer.summarizer.rate_limited_model or layer.summarizer.name for layer in self._layers]
 
+    async def start(self) -> None:
+        """Every model's client, before the worker takes jobs: a fallback's first call pays nothing extra."""
+        for layer in self._layers:
+            await layer.start()
+
     async def run(self) -> None:
         await asyncio.gather(*(layer.run() for layer in self._layers))
 

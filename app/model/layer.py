@@ -82,6 +82,10 @@ class ModelLayer:
         """How long this model's shared quota still holds calls back after a 429 (0 without a quota)."""
         return await _redis_step(self._limiter.cooling_s()) if self._limiter is not None else 0.0
 
+    async def start(self) -> None:
+        """Open what the summarizer's first call needs, before the worker takes jobs."""
+        await self.summarizer.start()
+
     async def run(self) -> None:
         """The layer's background work (the deadline sweeper), until `aclose()`."""
         await self.deadlines.run()

@@ -59,7 +59,7 @@ class DeadLetters:
         keys = [k.dead, k.queue, k.job(fresh.id), k.tenant(fresh.tenant), k.lane(*fresh.lane), k.ring(fresh.priority)]
         tenant = "" if fresh.tenant == DEFAULT_TENANT else fresh.tenant
         args = [entry, fresh.encode(), fresh.enqueued_at, len(fresh.text), UNFINISHED_RECORD_TTL_S, tenant]
-        args += (fresh.tenant, WAKE)
+        args += (fresh.tenant, WAKE, fresh.meta)
         moved = await self._requeue_dead(keys=keys, args=args)
         if moved == Moved.LIVE:
             return f"entry {fresh.id!r} left on the dead list: its job is queued or running (a second message of it)"

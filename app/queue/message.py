@@ -102,6 +102,7 @@ def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Messa
     object is the text itself, as the original design's producer pushes it). Raises
     PoisonMessage with a reason when no job can be made of it, holding a foreign producer
     to the limits the API holds its clients to (MAX_TEXT_CHARS)."""
+    raw = raw.removeprefix(_BOM)  # some producers (.NET, PowerShell) open UTF-8 with a byte order mark
     data = _json_object(raw)
     if data is None:
         return Message(new_job_id(), _checked_text(_plain_text(raw), max_text_chars), time.time()), True
@@ -117,14 +118,21 @@ def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Messa
         raise PoisonMessage(f"bad id {job_id!r}: expected 1-128 characters of [A-Za-z0-9._:-]")
     if not isinstance(enqueued_at, (int, float)) or isinstance(enqueued_at, bool):
         enqueued_at, completed = time.time(), True
-    options, tenant, expires_at = _options(data.get("options")), _tenant(data.get("tenant")), data.get("expires_at", 0)
+    options, tenant, expires_at = (
+        _options(data.get("options")),
+        _tenant(data.get("tenant")),
+        data.get("expires_at") or 0,
+    )
     if not isinstance(expires_at, (int, float)) or isinstance(expires_at, bool) or not expires_at >= 0:
         raise PoisonMessage(f"bad expires_at {expires_at!r}: expected unix seconds (or 0 for never)")
-    priority, meta, stream = _priority(data.get("priority")), _meta(data), data.get("stream", False)
+    priority, meta, stream = _priority(data.get("priority")), _meta(data), data.get("stream") or False
     if not isinstance(stream, bool):
         raise PoisonMessage(f"bad stream {stream!r}: expected true or false")
     message = Message(job_id, text, float(enqueued_at), options, tenant, float(expires_at), priority, meta, stream)
     return message, completed
+
+
+_BOM: Final = b"\xef\xbb\xbf"
 
 
 def _json_object(raw: bytes) -> dict[str, object] | None:

@@ -27,6 +27,8 @@ from app.queue.replies import Ended, Moved, Started
 if TYPE_CHECKING:
     from app.queue.store import Queue
 
+# Room over the message size limit for a message in the completed form a worker wrote of it.
+COMPLETED_SLACK_BYTES = 1024
 # A day's spent-tokens counter outlives its day, for the budget check near midnight.
 SPENT_TTL_S = 2 * 86_400
 # Blocking reads wait at most this long, well below the socket timeout (redis-py
@@ -136,9 +138,11 @@ class Transitions:
     def prepare(self, raws: list[bytes]) -> list[HeldMessage]:
         """Decode reserved messages once (a foreign message's new id must survive a
         retried `start`), holding each to the API's limits. Pure: no Redis."""
+        # A message held in its completed form (an id, enqueued_at and meta written in) may be a few
+        # hundred bytes longer than as first pushed: it must not outgrow the limit on its next run.
         held, most_bytes = [], self._queue.max_message_bytes
         for raw in raws:
-            if len(raw) > most_bytes:
+            if len(raw) > most_bytes + COMPLETED_SLACK_BYTES:
                 reason = f"message too big: {len(raw)} bytes; the limit is {most_bytes} (MAX_TEXT_CHARS)"
                 held.append(HeldMessage(raw, None, reason, oversized=True))
                 continue

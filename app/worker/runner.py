@@ -99,7 +99,7 @@ class Worker:
         within LOOPS_END_S + SHUTDOWN_GRACE + HAND_BACK_S of `stop()` whatever Redis does
         meanwhile (about BLOCK_S + SHUTDOWN_GRACE + HAND_BACK_S unless Redis hangs)."""
         summarizer = self.model.summarizer
-        await summarizer.start()
+        await self.model.start()
         extra = {"worker_id": self.id, "concurrency": self.settings.worker_concurrency}
         log.info("worker started", extra=extra | {"summarizer": summarizer.name})
         if not await self._register():  # stopped before Redis ever answered: nothing taken, nothing to hand back
@@ -285,12 +285,12 @@ class Worker:
 
     def _refusal(self, job: RunningJob) -> str | None:
         """Why the job must make no model call (the error it fails with, or _CANCELLED), else None."""
+        if job.message.id in self._cancelled:  # cancelled between its start and now: that is its ending
+            return _CANCELLED
         if job.attempt > self.settings.max_attempts:  # its earlier attempts all ended with their worker dead
             return f"gave up after {job.attempt - 1} attempts whose worker died (MAX_ATTEMPTS)"
         if job.budget_spent:
             return f"budget-exhausted: tenant {job.message.tenant!r} spent its daily budget; no model call was made"
-        if job.message.id in self._cancelled:  # cancelled between its start and now
-            return _CANCELLED
         return None
 
     def _aborted_only(self, job_id: str) -> bool:

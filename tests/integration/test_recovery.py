@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import orjson
 import redis.asyncio as aioredis
@@ -264,3 +265,27 @@ async def test_a_jobs_options_survive_its_retry_and_its_requeue_from_the_dead_li
     assert await queue.dead.requeue(message.id) == (1, [])
     [fresh] = await take(queue, WORKER, 1)
     assert fresh.message.options == options
+
+
+async def test_a_foreign_message_near_the_size_limit_still_runs_in_its_completed_form(
+    any_redis: aioredis.Redis,
+) -> None:
+    queue = Queue(any_redis, Keys(f"q{uuid.uuid4().hex[:8]}", "r"), result_ttl_s=60, max_text_chars=1000)
+    raw = orjson.dumps({"text": "\x01" * 1000, "k": "a" * 4060})  # just under the limit as pushed
+    assert len(raw) <= queue.max_message_bytes
+    await queue.redis.lpush(queue.keys.queue, raw)
+    [job] = await take(queue, "w")
+    assert len(job.raw) > queue.max_message_bytes, "held with its id, enqueued_at and meta: longer than pushed"
+    assert await queue.transitions.retry("w", job, "transient", 0.0)
+    assert await queue.transitions.promote_due() == 1
+    [again] = await take(queue, "w")
+    assert (again.message.id, again.attempt) == (job.message.id, 2), "the same job runs again, not buried"
+
+
+async def test_a_dead_job_requeued_keeps_its_producers_own_fields(queue: Queue) -> None:
+    await queue.redis.lpush(queue.keys.queue, orjson.dumps({"text": "t", "jobId": "nest-7"}))
+    [job] = await take(queue, "w")
+    assert await queue.transitions.fail("w", job, "gave up", TIMING)
+    assert await queue.dead.requeue(job.message.id) == (1, [])
+    record = await queue.reads.get_job(job.message.id)
+    assert record is not None and record["meta"] == {"jobId": "nest-7"}

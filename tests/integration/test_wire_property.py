@@ -24,7 +24,7 @@ from app.options import FORMATS, Options
 from app.queue.contract import Keys
 from app.queue.message import DEAD_MESSAGE_HEAD, IGNORED_FIELDS, MESSAGE_FIELDS, META_MAX_BYTES
 from app.queue.store import Queue
-from app.queue.transitions import HeldMessage, RunningJob, Transitions
+from app.queue.transitions import COMPLETED_SLACK_BYTES, HeldMessage, RunningJob, Transitions
 from app.worker.runner import Worker
 from tests.helpers import eventually
 from tests.redis_server import RedisServer
@@ -85,8 +85,10 @@ class Example:
 
 
 def sized(wire: Wire) -> Wire:
-    """The contract's first check: a message over the byte limit is too big, whatever it holds."""
-    return Wire(wire.raw, "message too big", wire.job_id) if len(wire.raw) > MAX_MESSAGE_BYTES else wire
+    """The contract's first check: a message over the byte limit (with the room a completed form may
+    take) is too big, whatever it holds."""
+    too_big = len(wire.raw) > MAX_MESSAGE_BYTES + COMPLETED_SLACK_BYTES
+    return Wire(wire.raw, "message too big", wire.job_id) if too_big else wire
 
 
 def meta_bytes(body: dict[str, object]) -> int:
@@ -239,7 +241,8 @@ def bad_bytes(draw: st.DrawFn, body: dict[str, object]) -> bytes:
     not_utf8 = st.binary(max_size=60).map(lambda b: b"\xff" + b)
     blank = st.text(" \t\r\n\u00a0\u2003", max_size=5).map(str.encode) | st.sampled_from([b'""', b'" \\n "'])
     cut = st.integers(1, len(raw) - 1).map(lambda k: raw[:k])  # a proper prefix of a compact object
-    big = st.integers(MAX_MESSAGE_BYTES - 2, MAX_MESSAGE_BYTES + 3000).map(lambda k: b"\x00" * k)
+    limit = MAX_MESSAGE_BYTES + COMPLETED_SLACK_BYTES
+    big = st.integers(limit - 2, limit + 3000).map(lambda k: b"\x00" * k)
     return draw(not_utf8 | blank | cut | malformed_json | big)
 
 

@@ -178,3 +178,11 @@ def test_every_reply_code_reaches_the_scripts_that_answer_with_it() -> None:
 def _as_hash(pairs: tuple[object, ...]) -> dict[bytes, bytes]:
     """Field/value pairs as Redis hands a hash back: bytes, numbers as their text."""
     return {str(k).encode(): str(v).encode() for k, v in zip(pairs[::2], pairs[1::2], strict=True)}
+
+
+def test_a_byte_order_mark_before_a_json_object_changes_nothing_and_nulls_mean_absent() -> None:
+    message, completed = decode_message(b'\xef\xbb\xbf{"text": "hi", "jobId": "a", "expires_at": null, "stream": null}')
+    assert (message.text, orjson.loads(message.meta), completed) == ("hi", {"jobId": "a"}, True)
+    assert (message.expires_at, message.stream) == (0.0, False)
+    plain, _ = decode_message("\ufeffPlain text from PowerShell.".encode())
+    assert plain.text == "Plain text from PowerShell."

@@ -56,7 +56,8 @@ class GeminiSummarizer:
         self._timeout_s = timeout_s
         self._session: aiohttp.ClientSession | None = None
         self._client: genai.Client | None = None
-        self.cache_id = f"gemini:{model}:{PROMPT_VERSION}"
+        # The service's output cap is part of what an answer is: one cut off under a lower cap is not reused.
+        self.cache_id = f"gemini:{model}:{PROMPT_VERSION}" + (f":max{max_output_tokens}" if max_output_tokens else "")
         self.rate_limited_model = model
 
     async def start(self) -> None:

@@ -11,6 +11,7 @@
   ARGV[5] TTL of the record until the job ends, seconds
   ARGV[6] its tenant ('' = default, not written in the record)
   ARGV[7] its tenant's name   ARGV[8] the wake token
+  ARGV[9] the producer's own fields for the record's `meta` ('' = none)
   A job that is live (queued or running: the entry is a duplicate message's) is left alone,
   entry and all.
   Returns Moved: MOVED (requeued) | GONE (not on the dead list: already requeued or purged)
@@ -25,6 +26,7 @@ if rcall('LREM', dead, 1, ARGV[1]) == 0 then return Moved.GONE end
 rcall('DEL', jobKey)
 rcall('HSET', jobKey, 'status', 'queued', 'attempts', 0, 'enqueued_at', ARGV[3], 'text_chars', ARGV[4], 'counted', 1)
 if ARGV[6] ~= '' then rcall('HSET', jobKey, 'tenant', ARGV[6]) end
+if ARGV[9] ~= '' then rcall('HSET', jobKey, 'meta', ARGV[9]) end
 rcall('EXPIRE', jobKey, ARGV[5])
 rcall('HINCRBY', tenantKey, 'active', 1)
 push_job(queue, KEYS[5], KEYS[6], ARGV[7], ARGV[2], false, ARGV[8])

@@ -34,7 +34,7 @@
   ARGV[j+9] the job's listen key (an event stream follows it while that exists), or '' when the
             job asked to be streamed whoever listens
   Events: the `expired` event of each job that ends so, on the result channel.
-  Returns {replies, streams}: per message, the attempt number (>= 1) | Started.ALREADY_FINAL
+  Returns {replies, streams, spent}: per message, the attempt number (>= 1) | Started.ALREADY_FINAL
   (message released) | Started.RUNNING_ELSEWHERE (nothing done) | Started.EXPIRED (ended,
   released) | the record key's type name, a string, when it is not a hash (nothing done); and
   1 for a job that starts with someone listening (its model call streams its summary), else 0;
