@@ -12,6 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.gemini_batches import FakeBatches
+
 JsonDict = dict[str, Any]
 
 
@@ -155,6 +157,7 @@ class FakeGemini:
         self.aborted: list[tuple[Call, float]] = []  # calls whose client went away first, and when (monotonic)
         self._script: deque[Behaviour] = deque()
         self._by_model: dict[str, deque[Behaviour]] = {}
+        self.batches = FakeBatches(self._batch_answer)  # the Batch API (gemini_batches.py)
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
         self._port = 0
@@ -175,6 +178,7 @@ class FakeGemini:
         app = web.Application()
         app.router.add_post("/{api_version}/models/{model}:generateContent", self._generate_content)
         app.router.add_post("/{api_version}/models/{model}:streamGenerateContent", self._generate_content)
+        self.batches.routes(app)
         # Cancel a handler when its client disconnects, so Delay/Hang do not outlive the request.
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -193,6 +197,12 @@ class FakeGemini:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
+
+    def _batch_answer(self, model: str, body: JsonDict) -> JsonDict:
+        """What one request of a batch gets: the default answer's body (an Answer), as a call would."""
+        call = Call(model=model, body=body, api_key=None, at=time.monotonic())
+        answer = self.default if isinstance(self.default, Answer) else Answer()
+        return _answer_body(answer, call)
 
     async def _generate_content(self, request: web.Request) -> web.StreamResponse:
         arrived = time.monotonic()
