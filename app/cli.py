@@ -160,8 +160,7 @@ async def _cancel(queue: Queue, args: argparse.Namespace) -> int:
     record = await queue.reads.get_job(args.job_id)
     outcome = Cancelled.UNKNOWN
     if record is not None:
-        outcome = await queue.producer.cancel(args.job_id, record)
-        record = await queue.reads.get_job(args.job_id)
+        outcome, record = await queue.producer.cancel(args.job_id, record)
     if outcome == Cancelled.UNKNOWN or record is None:
         print(f"error: no job with id {args.job_id!r} (unknown, or expired after RESULT_TTL)", file=sys.stderr)
         return 4

@@ -79,8 +79,7 @@ async def cancel_job(request: web.Request) -> web.Response:
     record = visible(request, await queue.reads.get_job(job_id)) if JOB_ID_RE.fullmatch(job_id) else None
     if record is None:
         raise job_not_found(job_id)
-    outcome = await queue.producer.cancel(job_id, record)
-    ended = await queue.reads.get_job(job_id)
+    outcome, ended = await queue.producer.cancel(job_id, record)
     if outcome == Cancelled.UNKNOWN or ended is None:
         raise job_not_found(job_id)
     if outcome == Cancelled.ALREADY_FINAL:

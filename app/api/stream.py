@@ -65,7 +65,7 @@ async def job_events(request: web.Request) -> web.StreamResponse:
             if visible(request, first[0]) is None:
                 raise job_not_found(job_id)
             if not ended(first):
-                await request.app[QUEUE].reads.listen(job_id, LISTEN_TTL_S)
+                await request.app[QUEUE].producer.listen(job_id, LISTEN_TTL_S)
             async with sse_response(request, sep="\n", headers=EVERY_RESPONSE) as stream:
                 with contextlib.suppress(*UNAVAILABLE):  # Redis away: close; the client resumes from its last id
                     await _relay(stream, first, reads_after, cursor)

@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 from app.queue.contract import DEFAULT_TENANT, WAKE
 from app.queue.message import Message
 from app.queue.pipes import execute
-from app.queue.record import CANCELLED_ERROR, UNFINISHED_RECORD_TTL_S, cancelled_event
+from app.queue.record import CANCELLED_ERROR, UNFINISHED_RECORD_TTL_S, cancelled_event, decode_record
 from app.queue.replies import Cancelled, Enqueued
 
 if TYPE_CHECKING:
@@ -173,13 +173,20 @@ class Producer:
         args += (WAKE, quota.weight, quota.daily_cost_usd)
         await self._enqueue(keys=script_keys, args=args, client=pipe)
 
-    async def cancel(self, job_id: str, record: Mapping[str, object]) -> Cancelled:
+    async def cancel(self, job_id: str, record: Mapping[str, object]) -> tuple[Cancelled, dict[str, object] | None]:
         """End a queued or running job `cancelled`, as its `record` was read (its tenant, the
         producer's own fields for the event): at once for the record and the event; a running
-        job's worker aborts its model call when told."""
+        job's worker aborts its model call when told. Returns what happened and the record after
+        (read in the same script: one round trip)."""
         keys, tenant = self._keys, str(record.get("tenant", DEFAULT_TENANT))
         meta = orjson.dumps(record["meta"]) if "meta" in record else b""
         script_keys = [keys.job(job_id), keys.totals, keys.tenant(tenant), keys.stream(job_id)]
         args = [time.time(), self._queue.result_ttl_s, keys.channel, cancelled_event(job_id, meta)]
         args += (keys.control_channel, job_id, CANCELLED_ERROR, UNFINISHED_RECORD_TTL_S)
-        return Cancelled(await self._cancel(keys=script_keys, args=args))
+        code, flat = await self._cancel(keys=script_keys, args=args)
+        fields = dict(zip(flat[::2], flat[1::2], strict=True))
+        return Cancelled(code), decode_record(job_id, fields) if fields else None
+
+    async def listen(self, job_id: str, ttl_s: int) -> None:
+        """Say that an event stream follows the job: if it starts within `ttl_s`, its model call streams."""
+        await self._queue.redis.set(self._keys.listen(job_id), 1, ex=ttl_s)

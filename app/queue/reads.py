@@ -50,11 +50,6 @@ class Reads:
         ]
         return record, pieces
 
-    async def listen(self, job_id: str, ttl_s: int) -> None:
-        """Say that an event stream follows the job: if it starts within `ttl_s`, it streams.
-        (Reads' one write: a mark for the worker, no job state.)"""
-        await self._redis.set(self._keys.listen(job_id), 1, ex=ttl_s)
-
     async def recent_jobs(self, most: int, tenant: str | None = None) -> list[Record]:
         """The newest jobs enqueued through the API, newest first (expired ones left out):
         every tenant's, or one tenant's."""

@@ -12,6 +12,7 @@ from app.config import body_limit
 from app.queue import lua
 from app.queue.contract import Keys
 from app.queue.dead import DeadLetters
+from app.queue.message import COMPLETED_SLACK_BYTES
 from app.queue.producer import Producer
 from app.queue.reads import Reads
 from app.queue.transitions import Transitions
@@ -51,7 +52,7 @@ class Queue:
         # A consumer holds foreign producers to the API's limits: the text, and the
         # message's size (what a request body of that text may take) before it is parsed.
         self.max_text_chars = max_text_chars
-        self.max_message_bytes = body_limit(max_text_chars)
+        self.max_message_bytes = body_limit(max_text_chars) + COMPLETED_SLACK_BYTES
         self.retention = retention
         # fakeredis's BLMOVE returns at once on an empty list; its BRPOPLPUSH (the
         # same move, RIGHT to LEFT) blocks, so the embedded server uses that.

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 
-from app.queue.contract import DEFAULT_TENANT, LOW_SHARE_EVERY, WAKE
+from app.queue.contract import DEFAULT_TENANT, LOW_SHARE_EVERY, WAKE, Keys
 from app.queue.message import Message, PoisonMessage, dead_entry, decode_message
 from app.queue.pipes import execute
 from app.queue.producer import ONE_DAY_S, utc_day
@@ -27,8 +27,6 @@ from app.queue.replies import Ended, Moved, Started
 if TYPE_CHECKING:
     from app.queue.store import Queue
 
-# Room over the message size limit for a message in the completed form a worker wrote of it.
-COMPLETED_SLACK_BYTES = 1024
 # A day's spent-tokens counter outlives its day, for the budget check near midnight.
 SPENT_TTL_S = 2 * 86_400
 # Blocking reads wait at most this long, well below the socket timeout (redis-py
@@ -88,11 +86,19 @@ class Transitions:
         self._queue = queue
         self._redis = queue.redis
         self._keys = queue.keys
-        self.redis, self.keys = queue.redis, queue.keys  # for the worker's own subscriptions
         self._reserve, self._start, self._bury = queue.script("reserve"), queue.script("start"), queue.script("bury")
         self._complete, self._fail, self._retry = queue.script("complete"), queue.script("fail"), queue.script("retry")
         self._progress, self._promote_due = queue.script("progress"), queue.script("promote_due")
         self._requeue = queue.script("requeue")
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        """The queue's client, for the worker's own subscriptions (its cancel listener)."""
+        return self._redis
+
+    @property
+    def keys(self) -> Keys:
+        return self._keys
 
     def _tenant_slots(self, tenants: list[str], day: str | None = None) -> tuple[list[str], list[int]]:
         """The keys of the distinct tenants of a batch (each tenant's hash, and with `day` the
@@ -138,11 +144,9 @@ class Transitions:
     def prepare(self, raws: list[bytes]) -> list[HeldMessage]:
         """Decode reserved messages once (a foreign message's new id must survive a
         retried `start`), holding each to the API's limits. Pure: no Redis."""
-        # A message held in its completed form (an id, enqueued_at and meta written in) may be a few
-        # hundred bytes longer than as first pushed: it must not outgrow the limit on its next run.
         held, most_bytes = [], self._queue.max_message_bytes
         for raw in raws:
-            if len(raw) > most_bytes + COMPLETED_SLACK_BYTES:
+            if len(raw) > most_bytes:
                 reason = f"message too big: {len(raw)} bytes; the limit is {most_bytes} (MAX_TEXT_CHARS)"
                 held.append(HeldMessage(raw, None, reason, oversized=True))
                 continue

@@ -171,12 +171,12 @@ async def test_a_cancel_racing_a_completion_ends_the_job_once(queue: Queue, firs
     await queue.producer.enqueue(message)
     [job] = await take(queue, "w")
     if first == "cancel":
-        assert await queue.producer.cancel(message.id, {}) == Cancelled.CANCELLED
+        assert (await queue.producer.cancel(message.id, {}))[0] == Cancelled.CANCELLED
         assert not await complete(queue, "w", job), "the completion only releases it"
         expected = "cancelled"
     else:
         assert await complete(queue, "w", job)
-        assert await queue.producer.cancel(message.id, {}) == Cancelled.ALREADY_FINAL
+        assert (await queue.producer.cancel(message.id, {}))[0] == Cancelled.ALREADY_FINAL
         expected = "done"
     assert (await queue.reads.get_job(message.id) or {})["status"] == expected
     assert await queue.redis.llen(queue.keys.processing("w")) == 0
@@ -191,9 +191,25 @@ async def test_a_cancelled_retry_or_recovered_job_is_released_unrun(queue: Queue
     [a, _] = await take(queue, "dies", 2)
     assert await queue.transitions.retry("dies", a, "transient", 0.0)
     for message in (retried, recovered):
-        assert await queue.producer.cancel(message.id, {}) == Cancelled.CANCELLED
+        assert (await queue.producer.cancel(message.id, {}))[0] == Cancelled.CANCELLED
     assert await queue.transitions.requeue("dies", orphan=True) == 1
     assert await queue.transitions.promote_due() == 1
     assert await take(queue, "w", 10) == [], "both met with a final record: released, not started"
     assert await queue.redis.llen(queue.keys.processing("w")) == 0
-    assert await queue.producer.cancel("never-was", {}) == Cancelled.UNKNOWN
+    assert (await queue.producer.cancel("never-was", {}))[0] == Cancelled.UNKNOWN
+
+
+async def test_a_cancelled_or_expired_record_lives_result_ttl_once_its_message_is_gone(queue: Queue) -> None:
+    waiting, running, late = new_message("waits"), new_message("runs"), new_message("too late", expires_in=0.01)
+    for message in (running, waiting, late):
+        await queue.producer.enqueue(message)
+    [job] = await take(queue, "w")
+    assert job.message.id == running.id
+    await queue.producer.cancel(running.id, {})
+    await queue.producer.cancel(waiting.id, {})
+    assert 0 < await queue.redis.ttl(queue.keys.job(running.id)) <= 60, "RESULT_TTL from its end"
+    assert await queue.redis.ttl(queue.keys.job(waiting.id)) > 60, "outlives its message, still in the lane"
+    await asyncio.sleep(0.02)  # past the third job's expiry, by the clock start.lua is given
+    assert await take(queue, "w", 5) == [], "one released unrun, one expired"
+    for message in (waiting, late):
+        assert 0 < await queue.redis.ttl(queue.keys.job(message.id)) <= 60, message.text

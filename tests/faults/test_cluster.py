@@ -151,5 +151,5 @@ async def test_lanes_wake_tokens_and_cancel_run_on_a_cluster(cluster_queue: Queu
     assert await queue.transitions.retry("a", first, "429", delay_s=0)
     assert await queue.transitions.promote_due() == 1
     assert [job.message.id for job in await take(queue, "a", 3)] == [urgent.id, bulk.id, low.id]
-    assert await queue.producer.cancel(bulk.id, {}) == Cancelled.CANCELLED
+    assert (await queue.producer.cancel(bulk.id, {}))[0] == Cancelled.CANCELLED
     assert (await queue.reads.waiting()) == {}

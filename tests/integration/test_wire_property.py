@@ -22,9 +22,9 @@ from app.model.summarizers.base import Emit, Summary
 from app.model.summarizers.testing import NoopSummarizer
 from app.options import FORMATS, Options
 from app.queue.contract import Keys
-from app.queue.message import DEAD_MESSAGE_HEAD, IGNORED_FIELDS, MESSAGE_FIELDS, META_MAX_BYTES
+from app.queue.message import COMPLETED_SLACK_BYTES, DEAD_MESSAGE_HEAD, IGNORED_FIELDS, MESSAGE_FIELDS, META_MAX_BYTES
 from app.queue.store import Queue
-from app.queue.transitions import COMPLETED_SLACK_BYTES, HeldMessage, RunningJob, Transitions
+from app.queue.transitions import HeldMessage, RunningJob, Transitions
 from app.worker.runner import Worker
 from tests.helpers import eventually
 from tests.redis_server import RedisServer

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 from google import genai
@@ -187,21 +188,12 @@ class GeminiSummarizer:
             overloaded=exc.code == 503 or exc.status == "UNAVAILABLE",
         )
 
-    def _error(
-        self,
-        message: str,
-        *,
-        transient: bool,
-        retry_after_s: float | None = None,
-        quota: bool = False,
-        overloaded: bool = False,
-    ) -> SummarizerError:
-        # Error texts come partly from the server and the transport; never let the key through.
+    def _error(self, message: str, **kind: Any) -> SummarizerError:
+        """A SummarizerError of `kind` (its keywords). Error texts come partly from the server and the
+        transport: the key never gets through."""
         if self._api_key:
             message = message.replace(self._api_key, "[redacted]")
-        return SummarizerError(
-            message, transient=transient, retry_after_s=retry_after_s, quota=quota, overloaded=overloaded
-        )
+        return SummarizerError(message, **kind)
 
 
 def _label(value: object) -> str:

@@ -17,15 +17,16 @@
   ARGV[8] TTL of an unfinished record, seconds (for a job whose message still waits)
   Events: the `cancelled` event on the result channel; the job id on the control channel
   when it was running.
-  Returns Cancelled: CANCELLED | ALREADY_FINAL (nothing done) | UNKNOWN (no job record) ]]
+  Returns {Cancelled, the record's fields after (HGETALL; empty for UNKNOWN)}: CANCELLED |
+  ALREADY_FINAL (nothing done) | UNKNOWN (no job record) ]]
 -- @include final
 -- @replies Cancelled
 local rcall = redis.call
 local jobKey, totals, tenantKey, streamKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-if rcall('TYPE', jobKey)['ok'] ~= 'hash' then return Cancelled.UNKNOWN end
+if rcall('TYPE', jobKey)['ok'] ~= 'hash' then return {Cancelled.UNKNOWN, {}} end
 local status = rcall('HGET', jobKey, 'status')
-if not status then return Cancelled.UNKNOWN end
-if is_final(status) then return Cancelled.ALREADY_FINAL end
+if not status then return {Cancelled.UNKNOWN, {}} end
+if is_final(status) then return {Cancelled.ALREADY_FINAL, rcall('HGETALL', jobKey)} end
 rcall('HSET', jobKey, 'status', 'cancelled', 'finished_at', ARGV[1], 'error', ARGV[7])
 rcall('HDEL', jobKey, 'retry_at')
 if rcall('HDEL', jobKey, 'counted') == 1 then rcall('HINCRBY', tenantKey, 'active', -1) end
@@ -35,4 +36,4 @@ rcall('HINCRBY', totals, 'cancelled', 1)
 rcall('HINCRBY', tenantKey, 'cancelled', 1)
 rcall('PUBLISH', ARGV[3], ARGV[4])
 if status == 'running' then rcall('PUBLISH', ARGV[5], ARGV[6]) end
-return Cancelled.CANCELLED
+return {Cancelled.CANCELLED, rcall('HGETALL', jobKey)}
