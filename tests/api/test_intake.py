@@ -122,6 +122,21 @@ async def test_a_full_queue_answers_503_with_retry_after(start_service: StartSer
     assert len(await service.job_keys()) == 2
 
 
+async def test_the_limit_holds_per_lane_and_counts_no_wake_token(
+    start_service: StartService, settings: Settings
+) -> None:
+    service = await start_service(with_(settings, max_queue_length=2), worker=False)
+    post = service.client.post
+    assert (await post("/process", json={"text": "urgent", "priority": "high"})).status == 202  # leaves a wake token
+    for _ in range(2):
+        assert (await post("/process", json={"text": "plain"})).status == 202, "the token is no job"
+    assert (await post("/process", json={"text": "one too many"})).status == 503
+    assert (await post("/process", json={"text": "urgent 2", "priority": "high"})).status == 202
+    refused = await post("/process", json={"text": "urgent 3", "priority": "high"})
+    assert refused.status == 503, "the high lane holds its own limit"
+    assert await service.queued() == 4 and len(await service.job_keys()) == 4, "the refused wrote nothing"
+
+
 async def test_health_and_readiness(start_service: StartService, settings: Settings) -> None:
     service = await start_service(settings, worker=False)
     assert (await service.client.get("/healthz")).status == 200

@@ -70,7 +70,7 @@ if idemKey then
   end
 end
 if rcall('EXISTS', jobKey) == 1 then return {Enqueued.EXISTS, jobId, -1, 0, 0} end
-if limit > 0 and rcall('LLEN', lane) >= limit then return {Enqueued.FULL, '', -1, 0, 0} end
+if limit > 0 and at_limit(queue, lane, wake, limit) then return {Enqueued.FULL, '', -1, 0, 0} end
 if maxActive > 0 and tonumber(rcall('HGET', tenantKey, 'active') or 0) >= maxActive then
   return {Enqueued.TOO_MANY_ACTIVE, '', -1, 0, 0}
 end

@@ -18,6 +18,14 @@ local function push_job(queue, lane, ring, tenant, message, front, wake)
   end
   if front then redis.call('RPUSH', lane, message) else redis.call('LPUSH', lane, message) end
 end
+-- at_limit(queue, lane, wake, limit): the lane holds `limit` jobs or more. Wake tokens in the queue
+-- list are no jobs: counted out (near the consuming end, where they are pushed), and only when the
+-- list's length alone reaches the limit, so the common case costs one LLEN.
+local function at_limit(queue, lane, wake, limit)
+  local depth = redis.call('LLEN', lane)
+  if depth < limit or lane ~= queue then return depth >= limit end
+  return depth - #redis.call('LPOS', queue, wake, 'RANK', -1, 'COUNT', 0, 'MAXLEN', 1000) >= limit
+end
 -- wake_workers(queue, wake, n): after a script put n messages in other lanes than the queue
 -- list, which was empty before it: a token for each (up to 100), so as many blocked workers wake.
 local function wake_workers(queue, wake, n)
