@@ -9,9 +9,6 @@ import orjson
 import pytest
 
 from app.config import Settings
-from app.model.summarizers.base import Emit, Summary
-from app.model.summarizers.testing import NoopSummarizer
-from app.options import Options
 from app.queue.message import new_message
 from app.queue.record import CANCELLED_ERROR
 from app.queue.replies import Cancelled
@@ -20,25 +17,8 @@ from tests.api.conftest import StartService, start_on_gemini
 from tests.api.test_tenants import ALPHA, BETA, KEYS, auth
 from tests.conftest import with_
 from tests.fakes.gemini_server import FakeGemini, Hang
+from tests.fakes.summarizers import Recorder
 from tests.helpers import complete, drain_events, eventually, read_events, take
-
-
-class Held(NoopSummarizer):
-    """A model call that lasts until the test lets it go (or it is cancelled): counts both."""
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-        self.cancelled: list[str] = []
-        self.release = asyncio.Event()
-
-    async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
-        self.calls.append(text)
-        try:
-            await self.release.wait()
-        except asyncio.CancelledError:
-            self.cancelled.append(text)
-            raise
-        return await super().summarize(text, options, emit)
 
 
 async def status_of(client, job_id: str, **headers: str) -> str:
@@ -57,8 +37,8 @@ async def test_a_queued_job_cancelled_never_runs_and_is_announced_once(
     assert response.status == 200
     record = await response.json()
     assert (record["status"], record["error"]) == ("cancelled", CANCELLED_ERROR)
-    model = Held()
-    model.release.set()
+    model = Recorder(gated=True)
+    model.gate.set()
     worker = (await start_service(settings, model)).worker
     assert worker is not None
     await eventually(lambda: _is(api.client, kept["id"], "done"), what="the other job done")
@@ -79,7 +59,7 @@ async def _is(client, job_id: str, status: str) -> bool:
 async def test_a_running_job_cancelled_has_its_model_call_aborted_and_the_worker_goes_on(
     start_service: StartService, settings: Settings
 ) -> None:
-    model = Held()
+    model = Recorder(gated=True)
     service = await start_service(settings, model)
     client = service.client
     job = await (await client.post("/process", json={"text": "A long one."})).json()
@@ -91,7 +71,7 @@ async def test_a_running_job_cancelled_has_its_model_call_aborted_and_the_worker
     assert service.worker is not None
     processing = service.keys.processing(service.worker.id)
     await eventually(lambda: _zero(service.redis.llen(processing)), what="its message released")
-    model.release.set()
+    model.gate.set()
     after = await (await client.post("/process?wait=10", json={"text": "The next one."})).json()
     assert after["status"] == "done", "the slot was freed and the worker goes on"
     assert await status_of(client, job["id"]) == "cancelled"

@@ -9,26 +9,13 @@ import orjson
 import pytest
 
 from app.config import Settings
-from app.model.summarizers.base import Emit, Summary
-from app.model.summarizers.testing import NoopSummarizer
-from app.options import Options
 from app.queue.message import new_message
 from app.queue.record import EXPIRED_ERROR
 from app.queue.store import Queue
 from tests.api.conftest import StartService
 from tests.conftest import with_
+from tests.fakes.summarizers import Recorder
 from tests.helpers import drain_events, eventually, take
-
-
-class Counting(NoopSummarizer):
-    """Counts its model calls."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
-        self.calls += 1
-        return await super().summarize(text, options, emit)
 
 
 async def test_a_job_past_its_expires_in_ends_expired_without_a_model_call(
@@ -40,7 +27,7 @@ async def test_a_job_past_its_expires_in_ends_expired_without_a_model_call(
     late = await (await api.client.post("/process", json={"text": "Nobody waits.", "expires_in": 0.2})).json()
     fresh = await (await api.client.post("/process", json={"text": "Still wanted.", "expires_in": 600})).json()
     await asyncio.sleep(0.3)  # past the first job's expiry, by the clock it is judged by
-    model = Counting()
+    model = Recorder()
     await start_service(settings, model)  # a worker, on the same queue
 
     async def both_final() -> bool:
@@ -51,7 +38,7 @@ async def test_a_job_past_its_expires_in_ends_expired_without_a_model_call(
     expired = await (await api.client.get(f"/jobs/{late['id']}")).json()
     assert (expired["status"], expired["error"]) == ("expired", EXPIRED_ERROR)
     assert (await (await api.client.get(f"/jobs/{fresh['id']}")).json())["status"] == "done"
-    assert model.calls == 1, "the expired job made no model call"
+    assert len(model.calls) == 1, "the expired job made no model call"
     events = [orjson.loads(e) for e in await drain_events(pubsub, 0.5)]
     assert [e["status"] for e in events if e["id"] == late["id"]] == ["expired"], "announced once"
     stats = await (await api.client.get("/stats")).json()

@@ -3,34 +3,18 @@ next free slot, and two tenants' backlogs take turns, by the weight the keys fil
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from app.config import Settings
-from app.model.summarizers.base import Emit, Summary
-from app.model.summarizers.testing import NoopSummarizer
-from app.options import Options
 from tests.api.conftest import StartService
 from tests.api.test_tenants import ALPHA, BETA, auth
 from tests.conftest import with_
+from tests.fakes.summarizers import Recorder
 from tests.helpers import eventually
 
 
-class Gated(NoopSummarizer):
-    """Records the order jobs start in; each call waits for the gate."""
-
-    def __init__(self) -> None:
-        self.order: list[str] = []
-        self.gate = asyncio.Event()
-
-    async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
-        self.order.append(text)
-        await self.gate.wait()
-        return await super().summarize(text, options, emit)
-
-
 async def test_a_high_job_posted_behind_a_backlog_starts_next(start_service: StartService, settings: Settings) -> None:
-    model = Gated()
+    model = Recorder(gated=True)
     service = await start_service(with_(settings, worker_concurrency=1), model)
     client = service.client
     for i in range(5):
@@ -41,11 +25,11 @@ async def test_a_high_job_posted_behind_a_backlog_starts_next(start_service: Sta
     assert (await response.json())["status"] == "queued"
     model.gate.set()
     await eventually(lambda: _started(model, 6), what="every job started")
-    assert model.order == ["bulk 0", "urgent", "bulk 1", "bulk 2", "bulk 3", "bulk 4"]
+    assert model.calls == ["bulk 0", "urgent", "bulk 1", "bulk 2", "bulk 3", "bulk 4"]
 
 
-async def _started(model: Gated, count: int) -> bool:
-    return len(model.order) >= count
+async def _started(model: Recorder, count: int) -> bool:
+    return len(model.calls) >= count
 
 
 async def test_tenants_take_turns_by_their_weight(
@@ -54,7 +38,7 @@ async def test_tenants_take_turns_by_their_weight(
     path = tmp_path / "tenants.toml"
     path.write_text(f'[tenants.alpha]\nkeys = ["{ALPHA}"]\nweight = 2\n[tenants.beta]\nkeys = ["{BETA}"]\n')
     keyed = with_(settings, api_keys_file=str(path), worker_concurrency=1)
-    model = Gated()
+    model = Recorder(gated=True)
     service = await start_service(keyed, model)
     client = service.client
     assert (await client.post("/process", json={"text": "first"}, headers=auth(BETA))).status == 202
@@ -66,5 +50,5 @@ async def test_tenants_take_turns_by_their_weight(
     assert await service.redis.hget(service.keys.weights, "alpha") == b"2", "intake told the workers alpha's weight"
     model.gate.set()
     await eventually(lambda: _started(model, 10), what="every job started")
-    turns = "".join(text[0] for text in model.order[1:])
+    turns = "".join(text[0] for text in model.calls[1:])
     assert [sorted(turns[i : i + 3]) for i in range(0, 9, 3)] == [["a", "a", "b"]] * 3, f"2 to 1 in every 3: {turns}"

@@ -4,18 +4,15 @@ the IETF RateLimit-Policy / RateLimit headers; nothing written."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from app.config import Settings
-from app.model.summarizers.base import Emit, Summary
-from app.model.summarizers.testing import NoopSummarizer
-from app.options import Options
 from tests.api.conftest import StartService
 from tests.conftest import with_
+from tests.fakes.summarizers import Recorder
 from tests.helpers import eventually
 
 KEY, OTHER = "quota-key-0123456789abcdef", "other-key-0123456789abcdef"
@@ -87,20 +84,11 @@ async def test_jobs_queued_or_running_are_capped_until_some_end(
     await until_admitted(worker.client, 15, "admitted once its jobs ended")
 
 
-class Metered(NoopSummarizer):
-    """Reports 80 + 30 tokens per call, as a model would."""
-
-    name = "metered"
-
-    async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
-        return Summary(text="s", model="metered", prompt_tokens=80, output_tokens=30)
-
-
 async def test_a_daily_token_budget_refuses_new_jobs_once_spent_until_the_day_ends(
     start_service: StartService, settings: Settings, tmp_path: Path
 ) -> None:
     configured = with_(settings, api_keys_file=tenants_file(tmp_path, daily_tokens=100))
-    service = await start_service(configured, Metered())
+    service = await start_service(configured, Recorder(usage=(80, 30)))
     response = await service.client.post(
         "/process?wait=15", json={"text": "A paid text."}, headers={"Authorization": f"Bearer {KEY}"}
     )
@@ -172,24 +160,11 @@ async def test_an_open_service_holds_its_one_user_to_the_default_quotas(
     assert statuses == [202, 202, 429]
 
 
-class Counted(Metered):
-    """Metered, counting its calls; each call waits for the gate."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.gate = asyncio.Event()
-
-    async def summarize(self, text: str, options: Options, emit: Emit) -> Summary:
-        self.calls += 1
-        await self.gate.wait()
-        return await super().summarize(text, options, emit)
-
-
 async def test_jobs_accepted_before_the_budget_was_spent_fail_budget_exhausted_without_a_call(
     start_service: StartService, settings: Settings, tmp_path: Path
 ) -> None:
     configured = with_(settings, api_keys_file=tenants_file(tmp_path, daily_tokens=100), worker_concurrency=1)
-    model = Counted()
+    model = Recorder(gated=True, usage=(80, 30))
     service = await start_service(configured, model)
     ids = [str((await post(service.client, text=f"Text {i}."))[1]["id"]) for i in range(3)]  # all admitted
     model.gate.set()  # the first spends 110 tokens of 100; the other two were queued already
@@ -197,7 +172,7 @@ async def test_jobs_accepted_before_the_budget_was_spent_fail_budget_exhausted_w
     records = [await (await service.client.get(f"/jobs/{i}?wait=15", headers=auth)).json() for i in ids]
     assert [r["status"] for r in records] == ["done", "failed", "failed"]
     assert all(r["error"].startswith("budget-exhausted") for r in records[1:])
-    assert model.calls == 1, "no model call for a tenant whose budget is spent"
+    assert len(model.calls) == 1, "no model call for a tenant whose budget is spent"
     numbers = await (await service.client.get("/stats", headers=auth)).json()
     assert numbers["today"] == {"tokens": 110, "cost_usd": 0.0, "budget_tokens": 100, "budget_cost_usd": 0.0}
 
@@ -207,7 +182,7 @@ async def test_a_daily_cost_budget_refuses_new_jobs_once_spent(
 ) -> None:
     priced = with_(settings, gemini_price_input_per_m=1000.0, gemini_price_output_per_m=1000.0)  # 0.11 USD a job
     configured = with_(priced, api_keys_file=tenants_file(tmp_path, daily_cost_usd=0.1))
-    service = await start_service(configured, Metered())
+    service = await start_service(configured, Recorder(usage=(80, 30)))
     auth = {"Authorization": f"Bearer {KEY}"}
     response = await service.client.post("/process?wait=15", json={"text": "A paid text."}, headers=auth)
     assert (await response.json())["cost_usd"] == pytest.approx(0.11)
