@@ -45,8 +45,7 @@ def main() -> int:
     from app.service import run
 
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        runner.run(run(settings))
-    return 0
+        return runner.run(run(settings))
 
 
 if __name__ == "__main__":

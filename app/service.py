@@ -109,14 +109,16 @@ async def _start_probe(settings: Settings, worker: Worker) -> web.AppRunner | No
     return runner
 
 
-async def run(settings: Settings) -> None:
-    """Serve the role until a signal; then stop taking work and shut down in order."""
+async def run(settings: Settings) -> int:
+    """Serve the role until a signal; then stop taking work and shut down in order. Returns the
+    exit status: 1 when the worker stopped by itself (a broken loop), else 0."""
     stop = asyncio.Event()
     _stop_on_signals(stop)
     _announce(settings)
     redis_factory = RedisFactory(settings)
     metrics = Metrics()  # one registry per process: ROLE=all's /metrics has the worker's too
     runner = await _start_api(settings, redis_factory, metrics) if settings.role in (Role.API, Role.ALL) else None
+    worker: Worker | None = None
     worker_task, redis, summarizer, probe = None, None, None, None
     if settings.role in (Role.WORKER, Role.ALL):
         redis = redis_factory.client()
@@ -140,3 +142,4 @@ async def run(settings: Settings) -> None:
         await summarizer.aclose()
     if redis is not None:
         await redis.aclose()
+    return 1 if worker is not None and worker.broken else 0

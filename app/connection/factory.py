@@ -29,7 +29,9 @@ _POOL_OPTIONS: dict[str, Any] = {
     "socket_timeout": SOCKET_TIMEOUT_S,
     "health_check_interval": 15,
     "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
-    "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+    # RuntimeError: uvloop's answer to a write on a transport that closed under redis-py (the
+    # server went away between the pool's check and the send); a new connection is the cure.
+    "retry_on_error": [RedisConnectionError, RedisTimeoutError, RuntimeError],
 }
 
 

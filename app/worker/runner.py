@@ -74,6 +74,7 @@ class Worker:
         self._cancelled: Counter[str] = Counter()  # jobs running here that their client cancelled: aborts made
         self._slot_freed = asyncio.Event()
         self._stopping = asyncio.Event()
+        self.broken: str | None = None  # why the worker stopped by itself (a loop of its own ended)
         self._link = Link()
         self.upkeep = Upkeep(self.id, transitions, settings, self._link, self.metrics)
         self.cancels = CancelWatch(transitions.redis, transitions.keys, lambda: self._active, self._cancel)
@@ -111,7 +112,7 @@ class Worker:
             asyncio.create_task(self.cancels.run(self._stopping), name="cancels"),
         ]
         sweeper = asyncio.create_task(self.model.run(), name="deadlines")
-        await self._stopping.wait()
+        await self._until_stopped_or_broken(redis_loops)
         # The Redis loops end on the flag, not by cancellation: a cancelled command may
         # already be on its way and land after the hand-back (a BLMOVE served after requeue
         # leaves a message on the list of a worker nobody recovers; a beat after deregistration
@@ -121,6 +122,21 @@ class Worker:
             await tasks.stop(task)
         await self._drain()
         log.info("worker stopped", extra={"worker_id": self.id})
+
+    async def _until_stopped_or_broken(self, loops: list[asyncio.Task[None]]) -> None:
+        """Until `stop()`, or until one of the worker's loops ends by itself: a bug in it, since
+        each rides out outages. A worker without its heartbeat or its reservations would hold
+        jobs as a zombie (a live worker whose jobs others recover and run again); it stops
+        instead, hands its jobs back, and leaves with `broken` set (service.py exits non-zero)."""
+        stopping = asyncio.create_task(self._stopping.wait(), name="stopping")
+        await asyncio.wait([stopping, *loops], return_when=asyncio.FIRST_COMPLETED)
+        ended = [task for task in loops if task.done()]
+        if ended and not self._stopping.is_set():
+            error = ended[0].exception() if not ended[0].cancelled() else None
+            self.broken = f"{ended[0].get_name()} loop ended: {error!r}"
+            log.error("worker loop ended; stopping the worker", exc_info=error, extra={"worker_id": self.id})
+            self.stop()
+        await stopping
 
     async def _register(self) -> bool:
         """The first heartbeat, retried through an outage; False if `stop()` came first."""

@@ -124,6 +124,15 @@ def finished_per_job() -> collections.Counter[str]:
     return finished
 
 
+def print_story(job_ids: set[str]) -> None:
+    """What the workers logged about these jobs, and about outages and recoveries, in order: the
+    evidence a failure needs (the stack is torn down after it)."""
+    worth = ("recovered", "redis", "handed back", "worker st")
+    for line in compose("logs", "--no-color", "--timestamps", "worker").splitlines():
+        if any(job_id in line for job_id in job_ids) or any(word in line for word in worth):
+            print(line)
+
+
 def check_redis(redis_port: int) -> None:
     """Redis refuses clients without the password, and keeps every key: maxmemory with noeviction.
     The password is on no command line (the container's command names only its config file)."""
@@ -205,6 +214,8 @@ async def scenario(started: float, port: int) -> None:
     finished = finished_per_job()
     assert len(finished) >= JOBS - 30, f"only {len(finished)} jobs logged as finished: are the logs JSON lines?"
     twice = {job_id: n for job_id, n in finished.items() if n > 1}
+    if twice:
+        print_story(set(twice))
     assert not twice, f"jobs finished more than once: {twice}"
     retried = sum(1 for r in records if int(r["attempts"]) > 1)  # type: ignore[call-overload]
     assert retried > 0, "the killed worker held no job: the test proved nothing"

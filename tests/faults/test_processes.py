@@ -16,7 +16,9 @@ from pathlib import Path
 
 import aiohttp
 
+from app.queue.store import Queue
 from tests.faults.processes import Private, Spawn, accept, all_running, assert_each_done_once, statuses, worker_env
+from tests.faults.stall import StallingProxy
 from tests.helpers import eventually
 from tests.redis_server import free_port
 
@@ -117,6 +119,29 @@ async def test_a_long_job_on_a_live_worker_is_never_taken_from_it(private: Priva
     await assert_each_done_once(queue, ids, pubsub)
     records = [await queue.reads.get_job(job_id) for job_id in ids]
     assert [r["attempts"] for r in records if r] == [1, 1, 1, 1], "a live worker's job was recovered"
+
+
+async def test_a_worker_whose_connections_stall_keeps_its_jobs(private: Private, spawn: Spawn, tmp_path: Path) -> None:
+    """Every connection of worker A stalls (no bytes, no close: its commands wait out a 5 s socket
+    timeout, longer than the heartbeat's 1.5 s TTL) while Redis is up for B. A must go on beating
+    on a new connection, so B never takes A's running jobs for a dead worker's: each job runs once."""
+    server, queue, pubsub = private
+    env = worker_env(server, queue.keys, SLEEP_SUMMARIZER_S="4", WORKER_CONCURRENCY="4", LOG_FORMAT="json")
+    async with StallingProxy(server.port).running() as proxy:
+        spawn("a", **env | {"REDIS_URL": proxy.url})
+        ids = await accept(queue, 4)
+        await all_running(queue, ids)  # all four on A: B is not started yet
+        spawn("b", **env)
+        await eventually(lambda: _registered(queue, 2), what="both workers registered")
+        assert proxy.stall() > 0
+        await assert_each_done_once(queue, ids, pubsub)
+    records = [await queue.reads.get_job(job_id) for job_id in ids]
+    assert [r["attempts"] for r in records if r] == [1, 1, 1, 1], "a live worker's jobs were recovered"
+    assert "recovered jobs" not in (tmp_path / "b.log").read_text()
+
+
+async def _registered(queue: Queue, n: int) -> bool:
+    return await queue.redis.scard(queue.keys.workers) == n
 
 
 def healthcheck(env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:

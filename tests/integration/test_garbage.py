@@ -211,3 +211,34 @@ async def test_a_record_whose_job_never_ends_does_not_stay_forever(redis: aiored
     assert 0 < await redis.ttl(queue.keys.job(message.id)) <= UNFINISHED_RECORD_TTL_S
     await complete(queue, "w", job, "s", "m")
     assert 0 < await redis.ttl(queue.keys.job(message.id)) <= settings.result_ttl_s
+
+
+async def test_a_worker_whose_upkeep_breaks_stops_and_hands_its_job_back(
+    redis: aioredis.Redis, keys: Keys, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in one of the worker's own loops (injected: promoting due retries raises what no
+    outage raises) must not leave a zombie that holds jobs and beats no more: the worker stops by
+    itself, says why, and hands its running job back to the queue."""
+    queue = Queue.from_settings(aioredis.Redis.from_url(settings.redis_url or ""), settings)
+    worker = build_worker(with_(settings, shutdown_grace_s=0.1), queue, SleepSummarizer(30.0))
+    task = asyncio.create_task(worker.run())
+    try:
+        await redis.lpush(keys.queue, orjson.dumps({"id": "held", "text": "a job on a worker about to break"}))
+
+        async def running() -> bool:
+            return await redis.hget(keys.job("held"), "status") == b"running"
+
+        await eventually(running, what="the job running")
+
+        async def broken(self: Transitions) -> int:
+            raise ValueError("a bug nobody foresaw")
+
+        monkeypatch.setattr(Transitions, "promote_due", broken)
+        await asyncio.wait_for(asyncio.shield(task), 30)  # run() returns by itself
+    finally:
+        worker.stop()
+        await asyncio.wait_for(task, 30)
+        await queue.redis.aclose()
+    assert worker.broken is not None and "a bug nobody foresaw" in worker.broken
+    assert await redis.hget(keys.job("held"), "status") == b"queued"
+    assert [orjson.loads(raw)["id"] for raw in await redis.lrange(keys.queue, 0, -1)] == ["held"]
