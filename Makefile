@@ -70,11 +70,12 @@ compose-test: $(VENV)/.test ## build and run the real stack; kill a worker and r
 clean:
 	rm -rf $(VENV) build *.egg-info
 
-bench: $(VENV)/.test ## W1-W5 and memory beside arq, SAQ and dramatiq; scheduling beside FIFO (needs redis-server, wrk)
+bench: $(VENV)/.test ## W1-W5 and memory beside arq, SAQ and dramatiq; scheduling beside FIFO; 500 jobs interactive vs batch (needs redis-server, wrk)
 	$(BIN)/python -m pip install -q -e ".[test,bench]"
 	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.scheduling
+	$(BIN)/python -m bench.batch
 
 chaos: $(VENV)/.test ## the chaos soak, full form: CHAOS_SECONDS (240) of faults, a random seed; CHAOS_SEED=S replays
 	$(BIN)/python -m tests.chaos.soak --seconds $(or $(CHAOS_SECONDS),240) $(if $(CHAOS_SEED),--seed $(CHAOS_SEED))

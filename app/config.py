@@ -63,6 +63,15 @@ class Settings:
     job_timeout_s: float = 120.0
     job_expires_s: float = 0.0  # a job not started this long after it was sent ends `expired`; 0 = never
     max_attempts: int = 3
+    # The batch lane (app/batch/lane.py): a batch is made when this many batch jobs of one model
+    # and options wait, or when the oldest has waited batch_max_wait_s; polled from batch_poll_min_s
+    # apart, backing off to batch_poll_max_s. A batch that fails, expires or is cancelled sends its
+    # jobs to run interactively, or fails them (batch_on_expire).
+    batch_max_jobs: int = 1000
+    batch_max_wait_s: float = 300.0
+    batch_poll_min_s: float = 30.0
+    batch_poll_max_s: float = 600.0
+    batch_on_expire: str = "interactive"
     result_ttl_s: int = 86_400
     dead_max: int = 10_000  # entries the dead list keeps, newest first
     dead_ttl_s: int = 7 * 86_400  # seconds a dead-list entry is kept
@@ -271,6 +280,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         job_timeout_s=_parse(env, "JOB_TIMEOUT", 120.0, _float_in(0.001, 86_400), f"{positive} of seconds"),
         job_expires_s=_parse(env, "JOB_EXPIRES", 0.0, _float_in(0, MAX_EXPIRES_S), "0 (never) or up to 30 days of s"),
         max_attempts=_parse(env, "MAX_ATTEMPTS", 3, _int_in(1, 100), "an integer 1-100"),
+        batch_max_jobs=_parse(env, "BATCH_MAX_JOBS", 1000, _int_in(1, 100_000), "an integer 1-100000"),
+        batch_max_wait_s=_parse(env, "BATCH_MAX_WAIT", 300.0, _float_in(0, 86_400), "seconds 0-86400"),
+        batch_poll_min_s=_parse(env, "BATCH_POLL_MIN", 30.0, _float_in(0.05, 3600), "seconds 0.05-3600"),
+        batch_poll_max_s=_parse(env, "BATCH_POLL_MAX", 600.0, _float_in(0.05, 86_400), "seconds 0.05-86400"),
+        batch_on_expire=_parse(
+            env, "BATCH_ON_EXPIRE", "interactive", _one_of(("interactive", "fail")), "interactive or fail"
+        ),
         result_ttl_s=_parse(env, "RESULT_TTL", 86_400, _int_in(1, 365 * 86_400), "seconds, at least 1"),
         dead_max=_parse(env, "DEAD_MAX", 10_000, _int_in(1, 10**8), "an integer 1-100000000"),
         dead_ttl_s=_parse(env, "DEAD_TTL", 7 * 86_400, _int_in(1, 365 * 86_400), "seconds, at least 1"),

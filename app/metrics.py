@@ -101,6 +101,12 @@ class Metrics:
         self.cache_hits = Counter(
             "summarize_cache_hits", "Jobs answered by the result cache or a shared call", registry=registry
         )
+        self.batch = Gauge(
+            "summarize_batch",
+            "The batch lane: jobs waiting to join a batch, batches in flight, the oldest batch's age (s)",
+            ["what"],
+            registry=registry,
+        )
 
     def set_queue(self, stats: dict[str, object]) -> None:
         for state in QUEUE_STATES:
@@ -110,6 +116,8 @@ class Metrics:
             gauge.clear()  # a tenant whose lanes emptied leaves the series, not a stale number
             for label, depth in stats[by].items():  # type: ignore[attr-defined]
                 gauge.labels(label).set(float(depth))
+        for what, value in stats["batch"].items():  # type: ignore[attr-defined]
+            self.batch.labels(what).set(float(value))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

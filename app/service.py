@@ -13,16 +13,19 @@ from aiohttp import web
 from app.api.app import create_app
 from app.api.edge import ProblemAppRunner
 from app.api.limits import fit_to_fd_limit
+from app.batch.lane import BatchLane
 from app.config import Role, Settings
 from app.connection.factory import RedisFactory
 from app.metrics import Metrics
+from app.model.batches import GeminiBatches
 from app.model.fallback import ModelChain
 from app.model.layer import ModelLayer
 from app.model.summarizers import build_fallbacks, build_summarizer
 from app.model.summarizers.base import Summarizer
+from app.model.summarizers.gemini import GeminiSummarizer
 from app.queue.store import Queue
 from app.worker.probe import probe_app
-from app.worker.runner import Worker
+from app.worker.runner import Worker, new_worker_id
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,12 @@ def build_worker(
     if fallbacks:
         layers = [layer, *(ModelLayer.from_settings(settings, queue, each, metrics) for each in fallbacks)]
         model = ModelChain(layers, metrics, settings.fallback_after_s)
-    return Worker(settings, queue.transitions, model, worker_id=worker_id, metrics=metrics)
+    worker_id = worker_id or new_worker_id()
+    lane = None
+    if isinstance(summarizer, GeminiSummarizer):  # a model with a Batch API: batch jobs go to its lane
+        api = GeminiBatches(summarizer)
+        lane = BatchLane(worker_id, settings, queue.batches, queue.transitions, api, layer)
+    return Worker(settings, queue.transitions, model, worker_id=worker_id, metrics=metrics, batches=lane)
 
 
 def _url(host: str, port: int) -> str:

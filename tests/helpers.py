@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 from aiohttp import ClientResponse
 
 from app.queue.record import Outcome, Timing
+from app.queue.replies import Ended
 from app.queue.store import Queue
 from app.queue.transitions import Completion, RunningJob
 
@@ -102,4 +103,4 @@ async def start(queue: Queue, worker_id: str, raws: list[bytes]) -> list[Running
 async def complete(queue: Queue, worker_id: str, job: RunningJob, summary: str = "s", model: str = "m") -> bool:
     """running -> done with a plain Outcome; whether the job became done (not already final)."""
     done = await queue.transitions.complete_many(worker_id, [Completion(job, Outcome(summary, model), TIMING)])
-    return done == 1
+    return done == [Ended.ENDED]

@@ -24,14 +24,14 @@ from app.api.security import tenant_of
 from app.config import MAX_EXPIRES_S
 from app.options import FIELDS as OPTION_FIELDS
 from app.options import InvalidOption, Options, parse_options
-from app.queue.contract import PRIORITIES, Priority, is_final
+from app.queue.contract import PRIORITIES, Mode, Priority, is_final
 from app.queue.message import new_message
 from app.queue.producer import DuplicateRequest, Enqueue, KeyReused, OverQuota, QueueFull
 
 log = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
-JOB_FIELDS = ("text", *OPTION_FIELDS, "expires_in", "priority", "stream")
+JOB_FIELDS = ("text", *OPTION_FIELDS, "expires_in", "priority", "stream", "mode", "over_budget")
 ALLOWED_FIELDS = frozenset(JOB_FIELDS)
 UNPROCESSABLE = "Unprocessable Content"
 
@@ -43,10 +43,13 @@ async def post_process(request: web.Request) -> web.Response:
     job = await _read_job(request, settings.max_text_chars)
     _within_output_cap(job.options, settings.max_output_tokens)
     expiry = job.expires_in if job.expires_in is not None else settings.job_expires_s
-    message = new_message(job.text, job.options, tenant.name, expiry, job.priority, stream=job.stream)
+    message = new_message(
+        job.text, job.options, tenant.name, expiry, job.priority, stream=job.stream, mode=job.mode, budget_wait=job.wait
+    )
     stands_for = ""  # only a key needs it
     if idempotency_key is not None:
-        stands_for = fingerprint(job.text, job.options, job.priority, job.expires_in)
+        mode = job.mode.value + (":wait" if job.wait else "")  # over_budget is part of the request too
+        stands_for = fingerprint(job.text, job.options, job.priority, job.expires_in, mode)
     item = Enqueue(message, settings.max_queue_length, idempotency_key, stands_for, tenant.quota)
     admitted = await request.app[INTAKE].submit(item)
     headers, refused = rate_headers(tenant.quota, admitted), admitted.refused
@@ -79,6 +82,8 @@ class Requested(NamedTuple):
     expires_in: float | None
     priority: Priority
     stream: bool = False
+    mode: Mode = Mode.INTERACTIVE
+    wait: bool = False  # over its tenant's daily budget, a batch job waits for the next day
 
 
 async def _read_job(request: web.Request, max_chars: int) -> Requested:
@@ -96,8 +101,10 @@ async def _read_job(request: web.Request, max_chars: int) -> Requested:
     if stream is not None and not isinstance(stream, bool):
         detail = f"'stream' must be true or false, not {stream!r}"[:300]
         raise Problem(422, "invalid-option", UNPROCESSABLE, detail, extra={"field": "stream"})
+    mode = _mode(data.get("mode"), bool(stream))
+    wait = _over_budget(data.get("over_budget"), mode)
     try:
-        return Requested(text, parse_options(data), expires_in, priority, bool(stream))
+        return Requested(text, parse_options(data), expires_in, priority, bool(stream), mode, wait)
     except InvalidOption as exc:
         raise Problem(422, "invalid-option", UNPROCESSABLE, str(exc), extra={"field": exc.name}) from None
 
@@ -116,6 +123,30 @@ def _within_output_cap(options: Options, cap: int) -> None:
     if cap and asked and asked > cap:
         detail = f"'max_output_tokens' {asked} is over this service's cap of {cap} (MAX_OUTPUT_TOKENS): ask for less"
         raise Problem(422, "invalid-option", UNPROCESSABLE, detail, extra={"field": "max_output_tokens"})
+
+
+def _over_budget(value: object, mode: Mode) -> bool:
+    if value is None or value == "fail":
+        return False
+    if value != "wait":
+        detail = f"'over_budget' must be 'fail' or 'wait', not {value!r}"[:300]
+        raise Problem(422, "invalid-option", UNPROCESSABLE, detail, extra={"field": "over_budget"})
+    if mode is not Mode.BATCH:
+        detail = "only a batch job can wait for the next day's budget: 'over_budget' 'wait' needs 'mode' batch"
+        raise Problem(422, "invalid-option", UNPROCESSABLE, detail, extra={"field": "over_budget"})
+    return True
+
+
+def _mode(value: object, stream: bool) -> Mode:
+    if value is None or value == Mode.INTERACTIVE.value:
+        return Mode.INTERACTIVE
+    if value != Mode.BATCH.value:
+        detail = f"'mode' must be 'interactive' or 'batch', not {value!r}"[:300]
+        raise Problem(422, "invalid-option", UNPROCESSABLE, detail, extra={"field": "mode"})
+    if stream:
+        detail = "a batch job is answered whole, within 24 h: 'stream' needs 'mode' interactive"
+        raise Problem(422, "invalid-option", UNPROCESSABLE, detail, extra={"field": "stream"})
+    return Mode.BATCH
 
 
 def _priority(value: object) -> Priority:

@@ -6,7 +6,7 @@ from typing import Any
 
 from app.config import MAX_EXPIRES_S, Settings
 from app.options import FORMATS, MAX_OUTPUT_TOKENS, MAX_WORDS, MIN_OUTPUT_TOKENS, MIN_WORDS
-from app.queue.contract import PRIORITIES, Status
+from app.queue.contract import PRIORITIES, Mode, Status
 from app.queue.record import RECORD_FIELDS
 
 JSON = "application/json"
@@ -112,7 +112,20 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                     "type": ["boolean", "null"],
                     "description": "stream the summary as it is written even before an event stream follows the job",
                 },
+                "mode": {
+                    "enum": [mode.value for mode in Mode] + [None],
+                    "description": "'batch': answered by a Gemini batch job, at half the price, within 24 h",
+                },
+                "over_budget": {
+                    "enum": ["fail", "wait", None],
+                    "description": "a batch job over its tenant's budget of the day: fail (default) or wait a day",
+                },
             },
+            # A batch job is answered whole: it cannot ask to be streamed; only a batch job can wait
+            # for the next day's budget.
+            "if": {"required": ["mode"], "properties": {"mode": {"const": "batch"}}},
+            "then": {"properties": {"stream": {"enum": [False, None]}}},
+            "else": {"properties": {"over_budget": {"enum": ["fail", None]}}},
         },
         "Accepted": {
             "type": "object",
@@ -137,6 +150,11 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "processing": integer,
                 "delayed": integer,
                 "dead": integer,
+                "batch": {
+                    "type": "object",
+                    "description": "the batch lane: jobs waiting to join a batch, batches in flight, the oldest's age",
+                    "properties": {"waiting": integer, "in_flight": integer, "oldest_batch_age_s": {"type": "number"}},
+                },
                 "dead_retention": {
                     "type": "object",
                     "description": "what the dead list keeps: DEAD_MAX entries, none older than DEAD_TTL",

@@ -16,12 +16,16 @@ from app.queue.replies import Enqueued
 TOO_MANY = "Too Many Requests"
 
 
-def fingerprint(text: str, options: Options, priority: str = "normal", expires_in: float | None = None) -> str:
+def fingerprint(
+    text: str, options: Options, priority: str = "normal", expires_in: float | None = None, mode: str = "interactive"
+) -> str:
     """What an Idempotency-Key stands for: the same key with another request is refused. A request
-    with neither priority nor expiry hashes as before they existed (keys stored then still match)."""
+    with neither priority, expiry nor batch mode hashes as before they existed (keys stored then still match)."""
     body: list[object] = [text, options.to_dict()]
     if priority != "normal" or expires_in is not None:
         body += [priority, expires_in]
+    if mode != "interactive":
+        body.append(mode)
     return hashlib.sha256(orjson.dumps(body)).hexdigest()
 
 

@@ -58,6 +58,14 @@ class ResultCache:
             self._hold(digest)
         return bool(claimed), None if raw is None else _from_entry(raw)
 
+    async def lookup(self, digest: str) -> Summary | None:
+        """The stored summary for `digest`, claiming nothing (a batch job asks before it joins a batch)."""
+        raw = await self._redis.get(self._keys.cache(digest))
+        return None if raw is None else _from_entry(raw)
+
+    async def store(self, digest: str, summary: Summary) -> None:
+        await self._redis.set(self._keys.cache(digest), _entry(summary), ex=self._ttl_s)
+
     async def release(self, digest: str, summary: Summary | None) -> None:
         """In one round trip, store the summary made (None: none was) and give the lock up."""
         self._held.discard(digest)

@@ -95,9 +95,24 @@ class ModelLayer:
         if self._cache is not None:
             await self._cache.aclose()
 
-    def outcome(self, summary: Summary) -> Outcome:
-        """What the job of `summary` records: usage, and its cost at PRICES."""
-        return outcome(summary, self._prices)
+    def outcome(self, summary: Summary, *, batch: bool = False) -> Outcome:
+        """What the job of `summary` records: usage, and its cost at PRICES (at the batch price
+        for an answer of a batch job)."""
+        return outcome(summary, self._prices.batch() if batch else self._prices)
+
+    async def cached(self, text: str, options: Options) -> Summary | None:
+        """The stored summary of `text` and `options`, if the cache holds one (no claim, no call)."""
+        if self._cache is None or self.summarizer.cache_id is None:
+            return None
+        hit = await self._cache.lookup(ResultCache.digest(self.summarizer.cache_id, options, text))
+        if hit is not None:
+            self._metrics.cache_hits.inc()
+        return hit
+
+    async def remember(self, text: str, options: Options, summary: Summary) -> None:
+        """Keep a summary made outside this layer (a batch's answer) for the next job of the same text."""
+        if self._cache is not None and self.summarizer.cache_id is not None:
+            await self._cache.store(ResultCache.digest(self.summarizer.cache_id, options, text), summary)
 
     def summarize(self, text: str, options: Options, emit: Emit) -> Awaitable[Summary]:
         """The summary of `text`; a plain function so that, with neither cache nor quota

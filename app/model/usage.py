@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from app.model.summarizers.base import Summary
 from app.queue.record import Outcome
 
+# Gemini's Batch API bills its requests at half the interactive price.
+BATCH_PRICE_SHARE = 0.5
+
 
 @dataclass(frozen=True, slots=True)
 class Prices:
@@ -14,6 +17,16 @@ class Prices:
 
     input_per_m: float | None = None
     output_per_m: float | None = None
+
+    def batch(self) -> Prices:
+        """The prices of a Gemini batch job's requests: BATCH_PRICE_SHARE of these."""
+        if self.input_per_m is None and self.output_per_m is None:
+            return self
+        share = BATCH_PRICE_SHARE
+        return Prices(
+            None if self.input_per_m is None else self.input_per_m * share,
+            None if self.output_per_m is None else self.output_per_m * share,
+        )
 
     def cost(self, summary: Summary) -> float | None:
         if (self.input_per_m is None and self.output_per_m is None) or summary.prompt_tokens is None:

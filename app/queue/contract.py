@@ -15,6 +15,17 @@ from typing import Final
 JOB_ID_RE: Final = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
 
+class Mode(StrEnum):
+    """How a job's model call is made: at once, or in a Gemini batch (half the price, within 24 h)."""
+
+    INTERACTIVE = "interactive"
+    BATCH = "batch"
+
+
+# The pseudo-worker of a batch is `batch:<id>`: its processing list holds the batch's jobs.
+BATCH_WORKER_PREFIX: Final = "batch:"
+
+
 # A tenant's name (app/tenants.py): a message without one belongs to DEFAULT_TENANT.
 TENANT_RE: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
@@ -136,6 +147,28 @@ class Keys:
     def tenant(self, name: str) -> str:
         """One tenant's numbers: the counts and usage of `totals`, and `active` (queued or running)."""
         return f"{self.tag}:tenant:{name}"
+
+    @property
+    def batch_groups(self) -> str:
+        """The groups (model and options) with batch jobs waiting; score: since when the oldest waits."""
+        return f"{self.tag}:batch-groups"
+
+    def batch_waiting(self, group: str) -> str:
+        """One group's batch jobs waiting to be collected into a batch."""
+        return f"{self.tag}:batch-waiting:{group}"
+
+    @property
+    def batches(self) -> str:
+        """The batches in flight; score: when each is due for its next poll."""
+        return f"{self.tag}:batches"
+
+    def batch(self, batch_id: str) -> str:
+        return f"{self.tag}:batch:{batch_id}"
+
+    @property
+    def batch_lease(self) -> str:
+        """Which worker collects batch jobs into batches (one at a time)."""
+        return f"{self.tag}:batch-lease"
 
     def lane(self, priority: str, tenant: str) -> str:
         """The list a tenant's jobs of one priority wait in. The default tenant's normal jobs wait

@@ -11,7 +11,7 @@ from typing import Final
 import orjson
 
 from app.options import NO_OPTIONS, InvalidOption, Options, parse_options
-from app.queue.contract import DEFAULT_TENANT, JOB_ID_RE, TENANT_RE, Priority
+from app.queue.contract import DEFAULT_TENANT, JOB_ID_RE, TENANT_RE, Mode, Priority
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,8 @@ class Message:
     priority: Priority = Priority.NORMAL
     meta: bytes = b""  # a foreign producer's own fields (a JSON object), given back in its record and events
     stream: bool = False  # stream the summary as it is written even with no event stream following yet
+    mode: Mode = Mode.INTERACTIVE  # batch: collected into a Gemini batch job (app/batch/lane.py)
+    budget_wait: bool = False  # a batch job over its tenant's daily budget waits for the next day, not fails
 
     @property
     def lane(self) -> tuple[Priority, str]:
@@ -47,6 +49,10 @@ class Message:
             data["meta"] = orjson.Fragment(self.meta)
         if self.stream:
             data["stream"] = True
+        if self.mode is not Mode.INTERACTIVE:
+            data["mode"] = self.mode.value
+        if self.budget_wait:
+            data["over_budget"] = "wait"
         return orjson.dumps(data)
 
     def expired(self, now: float) -> bool:
@@ -75,16 +81,41 @@ def new_message(
     priority: Priority = Priority.NORMAL,
     *,
     stream: bool = False,
+    mode: Mode = Mode.INTERACTIVE,
+    budget_wait: bool = False,
 ) -> Message:
     """A new job's message; `expires_in` seconds from now it may no longer start (0: never)."""
     now = time.time()
     expires_at = round(now + expires_in, 3) if expires_in > 0 else 0.0
-    return Message(new_job_id(), text, now, options, tenant, expires_at, priority, stream=stream)
+    return Message(
+        new_job_id(),
+        text,
+        now,
+        options,
+        tenant,
+        expires_at,
+        priority,
+        stream=stream,
+        mode=mode,
+        budget_wait=budget_wait,
+    )
 
 
 # The fields a message may carry for us; any other field of a foreign producer's is its `meta`.
 MESSAGE_FIELDS: Final = frozenset(
-    {"id", "text", "enqueued_at", "options", "tenant", "expires_at", "priority", "meta", "stream"}
+    {
+        "id",
+        "text",
+        "enqueued_at",
+        "options",
+        "tenant",
+        "expires_at",
+        "priority",
+        "meta",
+        "stream",
+        "mode",
+        "over_budget",
+    }
 )
 
 
@@ -129,10 +160,17 @@ def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Messa
     )
     if not isinstance(expires_at, (int, float)) or isinstance(expires_at, bool) or not expires_at >= 0:
         raise PoisonMessage(f"bad expires_at {expires_at!r}: expected unix seconds (or 0 for never)")
-    priority, meta, stream = _priority(data.get("priority")), _meta(data), data.get("stream") or False
+    priority, mode, budget_wait = (
+        _priority(data.get("priority")),
+        _mode(data.get("mode")),
+        _over_budget(data.get("over_budget")),
+    )
+    meta, stream = _meta(data), data.get("stream") or False
     if not isinstance(stream, bool):
         raise PoisonMessage(f"bad stream {stream!r}: expected true or false")
-    message = Message(job_id, text, float(enqueued_at), options, tenant, float(expires_at), priority, meta, stream)
+    message = Message(
+        job_id, text, float(enqueued_at), options, tenant, float(expires_at), priority, meta, stream, mode, budget_wait
+    )
     return message, completed
 
 
@@ -201,6 +239,23 @@ def _priority(raw: object) -> Priority:
         return Priority(raw)
     except ValueError:
         raise PoisonMessage(f"bad priority {raw!r}: expected 'high', 'normal' or 'low'") from None
+
+
+def _over_budget(raw: object) -> bool:
+    if raw is None or raw == "fail":
+        return False
+    if raw == "wait":
+        return True
+    raise PoisonMessage(f"bad over_budget {raw!r}: expected 'fail' or 'wait'")
+
+
+def _mode(raw: object) -> Mode:
+    if raw is None:
+        return Mode.INTERACTIVE
+    try:
+        return Mode(raw)
+    except ValueError:
+        raise PoisonMessage(f"bad mode {raw!r}: expected 'interactive' or 'batch'") from None
 
 
 def _tenant(raw: object) -> str:

@@ -96,6 +96,7 @@ class Reads:
             "workers": rows,
             "totals": counts,
             "usage": usage,
+            "batch": await self._queue.batches.numbers(),
         }
 
     async def waiting(self) -> dict[tuple[str, str], int]:

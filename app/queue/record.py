@@ -49,6 +49,8 @@ class Outcome:
     output_tokens: int | None = None
     cost_usd: float | None = None  # None: no prices set, or served from the cache
     unhonoured_options: tuple[str, ...] = ()
+    mode: str = ""  # "batch" for a job answered by a Gemini batch job
+    batch: str = ""  # that batch's name
 
     @property
     def tokens(self) -> int:
@@ -61,6 +63,8 @@ class Outcome:
         fields: tuple[str | int | float, ...] = ("summary", self.summary, "model", self.model)
         if self.cached or self.truncated or self.prompt_tokens is not None or self.unhonoured_options:
             fields += self._facts()  # not for a plain summary: the common case pays nothing here
+        if self.mode:
+            fields += ("mode", self.mode, "batch", self.batch)
         return fields
 
     def usage(self) -> tuple[str | int | float, ...]:
@@ -87,6 +91,8 @@ class Outcome:
             event.update(self._known_usage())
         if self.unhonoured_options:
             event["unhonoured_options"] = list(self.unhonoured_options)
+        if self.mode:
+            event |= {"mode": self.mode, "batch": self.batch}
         if meta:
             event["meta"] = orjson.Fragment(meta)
         return orjson.dumps(event)
@@ -159,6 +165,8 @@ RECORD_FIELDS: Final[dict[str, str]] = {
     "cost_usd": "number",
     "unhonoured_options": "array",
     "meta": "object",
+    "mode": "string",
+    "batch": "string",
 }
 
 

@@ -33,8 +33,9 @@ class Started(IntEnum):
 
 
 class Ended(IntEnum):
-    """fail.lua and retry.lua (complete.lua answers how many jobs it ended)."""
+    """fail.lua and retry.lua; complete.lua, per job."""
 
+    TAKEN = -1  # recovered from this worker and started on another meanwhile: nothing written
     ALREADY_FINAL = 0  # only released: a job ends once
     ENDED = 1
 

@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 
 from app.config import body_limit
 from app.queue import lua
+from app.queue.batches import BatchStore
 from app.queue.contract import Keys
 from app.queue.dead import DeadLetters
 from app.queue.message import COMPLETED_SLACK_BYTES
@@ -79,6 +80,10 @@ class Queue:
     @cached_property
     def transitions(self) -> Transitions:
         return Transitions(self)
+
+    @cached_property
+    def batches(self) -> BatchStore:
+        return BatchStore(self)
 
     @cached_property
     def reads(self) -> Reads:

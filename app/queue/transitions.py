@@ -233,15 +233,15 @@ class Transitions:
             entry = dead_entry(item.raw, item.poison, item.job_id, head_only=item.oversized)
             await self._bury(keys=keys, args=[item.raw, entry, *self._dead_args()], client=pipe)
 
-    async def complete_many(self, worker_id: str, batch: list[Completion]) -> int:
+    async def complete_many(self, worker_id: str, batch: list[Completion]) -> list[Ended]:
         """running -> done for a batch, in one round trip, each job released, recorded,
-        counted and announced at once. Returns how many became done (the others were
-        already final)."""
+        counted and announced at once. Returns per job whether it became done (ENDED), was
+        already final, or was TAKEN from this worker (recovered and started elsewhere)."""
         now = time.time()
         day = utc_day(int(now // ONE_DAY_S))
         tenant_keys, slot = self._tenant_slots([item.job.message.tenant for item in batch], day)
         keys = [self._keys.processing(worker_id), self._keys.totals]
-        args: list[object] = [now, self._queue.result_ttl_s, self._keys.channel, len(batch), SPENT_TTL_S]
+        args: list[object] = [now, self._queue.result_ttl_s, self._keys.channel, len(batch), SPENT_TTL_S, worker_id]
         for item, index in zip(batch, slot, strict=True):
             job_id, outcome = item.job.message.id, item.outcome
             fields, usage = outcome.record_fields(), outcome.usage()
@@ -250,7 +250,7 @@ class Transitions:
             args.append(outcome.cost_usd or 0)
             args += (len(fields) // 2, len(usage) // 2, *fields, *usage)
         keys += tenant_keys
-        return int(await self._complete(keys=keys, args=args))
+        return [Ended(code) for code in await self._complete(keys=keys, args=args)]
 
     async def fail(self, worker_id: str, job: RunningJob, error: str, timing: Timing) -> bool:
         """running -> failed, dead-lettered and announced at once. False if it was already final."""
@@ -260,16 +260,30 @@ class Transitions:
         tenant = keys.tenant(job.message.tenant)
         code = await self._fail(
             keys=[keys.processing(worker_id), keys.job(job_id), keys.dead, keys.totals, keys.stream(job_id), tenant],
-            args=[job.raw, error, now, self._queue.result_ttl_s, keys.channel, event, entry, dead_max, dead_ttl_s],
+            args=[
+                job.raw,
+                error,
+                now,
+                self._queue.result_ttl_s,
+                keys.channel,
+                event,
+                entry,
+                dead_max,
+                dead_ttl_s,
+                worker_id,
+            ],
         )
         return code == Ended.ENDED
 
-    async def retry(self, worker_id: str, job: RunningJob, error: str, delay_s: float) -> bool:
+    async def retry(
+        self, worker_id: str, job: RunningJob, error: str, delay_s: float, *, requeue_as: bytes = b""
+    ) -> bool:
         """running -> queued in `delay_s`, the error recorded. False if it was already final.
-        The message runs again as it is held: the same bytes, options and all."""
+        The message runs again as it is held (the same bytes, options and all), or as
+        `requeue_as` (a batch job sent back to run interactively)."""
         keys = [self._keys.processing(worker_id), self._keys.job(job.message.id), self._keys.delayed, self._keys.totals]
         keys.append(self._keys.tenant(job.message.tenant))
-        code = await self._retry(keys=keys, args=[job.raw, job.raw, time.time() + delay_s, error])
+        code = await self._retry(keys=keys, args=[job.raw, requeue_as or job.raw, time.time() + delay_s, error])
         return code == Ended.ENDED
 
     async def add_progress_many(self, batch: list[Delta]) -> list[None]:

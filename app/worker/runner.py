@@ -12,6 +12,7 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, TypeVar
 
 from app import tasks
 from app.config import Settings
@@ -22,12 +23,18 @@ from app.model.layer import ModelLayer
 from app.model.summarizers.base import Emit, SummarizerError, Summary, no_emit
 from app.queue.batching import GroupCommit
 from app.queue.record import Timing
+from app.queue.replies import Ended
 from app.queue.transitions import BLOCK_S, Completion, Delta, HeldMessage, RunningJob, Transitions, mark_duplicates
 from app.worker.cancels import CancelWatch
 from app.worker.outage import Link, Outage
 from app.worker.upkeep import Upkeep
 
+if TYPE_CHECKING:
+    from app.batch.lane import BatchLane
+
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # At shutdown, how long to try to put unfinished jobs back before leaving them to recovery.
 HAND_BACK_S = 10.0
@@ -61,12 +68,14 @@ class Worker:
         model: ModelLayer | ModelChain,
         worker_id: str | None = None,
         metrics: Metrics | None = None,
+        batches: BatchLane | None = None,
     ):
         self.settings = settings
         self.metrics = metrics or Metrics()
         self.transitions = transitions
         self.model = model
         self.id = worker_id or new_worker_id()
+        self.batches = batches  # the batch lane, when the model has a Batch API: batch jobs park there
         self._running: set[asyncio.Task[None]] = set()  # until the job's ending is written
         self._active: set[str] = set()  # ids of the jobs running here: a second message of one is a duplicate
         self._calls = 0  # jobs in their summarizer call: what WORKER_CONCURRENCY bounds
@@ -79,7 +88,7 @@ class Worker:
         self.upkeep = Upkeep(self.id, transitions, settings, self._link, self.metrics)
         self.cancels = CancelWatch(transitions.redis, transitions.keys, lambda: self._active, self._cancel)
         self._writes: set[asyncio.Task[object]] = set()  # final writes a cancellation must not cut
-        self._completions = GroupCommit[Completion, None](self._complete_batch)
+        self._completions = GroupCommit[Completion, Ended](self._complete_batch)
         # Pieces of summaries as they are written, from every job at once, share round trips.
         self._progress = GroupCommit[Delta, None](transitions.add_progress_many)
         self.metrics.in_flight.set_function(lambda: self._calls)
@@ -111,6 +120,8 @@ class Worker:
             asyncio.create_task(self.upkeep.run(self._stopping), name="upkeep"),
             asyncio.create_task(self.cancels.run(self._stopping), name="cancels"),
         ]
+        if self.batches is not None:
+            redis_loops.append(asyncio.create_task(self.batches.run(self._stopping), name="batches"))
         sweeper = asyncio.create_task(self.model.run(), name="deadlines")
         await self._until_stopped_or_broken(redis_loops)
         # The Redis loops end on the flag, not by cancellation: a cancelled command may
@@ -197,6 +208,8 @@ class Worker:
                 self._track(self._start_batch(self.transitions.prepare(raws)), "start")
 
     async def _start_batch(self, batch: list[HeldMessage]) -> None:
+        if self.batches is not None and any(map(self.batches.wants, batch)):
+            batch = await self._park(batch, self.batches)
         # Claimed before the first await: batches start concurrently, and a second message of
         # a job this worker is starting or running is a duplicate, never a retried start.
         batch = mark_duplicates(batch, self._active)
@@ -218,6 +231,20 @@ class Worker:
             job_id = job.message.id
             task = self._track(self._run(job), f"job-{job_id}")
             task.add_done_callback(lambda _, job_id=job_id: self._forget(job_id))  # type: ignore[misc]
+
+    async def _park(self, batch: list[HeldMessage], lane: BatchLane) -> list[HeldMessage]:
+        """Batch jobs leave for the batch lane (no model call here; their slots are free at once).
+        Returns the rest to start. Should parking fail as no outage does, they run here instead."""
+        parked = [item for item in batch if lane.wants(item)]
+        try:
+            await self._link.until_written(lambda: lane.park(parked))
+        except Exception:
+            log.exception("batch jobs could not be parked; running them here", extra={"jobs": len(parked)})
+            return batch
+        for item in parked:
+            self._free_slot()
+            log.info("job parked for a batch", extra={"job_id": item.message.id if item.message else None})
+        return [item for item in batch if not lane.wants(item)]
 
     def _forget(self, job_id: str) -> None:
         self._active.discard(job_id)
@@ -327,7 +354,10 @@ class Worker:
 
     async def _done(self, job: RunningJob, started: float, summary: Summary) -> None:
         now, enqueued_at = time.time(), job.message.enqueued_at
-        await self._completions.submit(Completion(job, self.model.outcome(summary), Timing(enqueued_at, started, now)))
+        timing = Timing(enqueued_at, started, now)
+        ended = await self._completions.submit(Completion(job, self.model.outcome(summary), timing))
+        if ended is not Ended.ENDED:
+            return _not_written(job, ended, "done")
         metrics = self.metrics
         metrics.done.inc()
         metrics.queue_wait.observe(started - enqueued_at)
@@ -361,7 +391,8 @@ class Worker:
             return await self._fail(job, started, error + suffix)
         settings = self.settings
         delay_s = backoff_s(job.attempt, settings.retry_base_s, settings.retry_max_s, asked_s)
-        await self._write_final(lambda: self.transitions.retry(self.id, job, error, delay_s))
+        if not await self._write_final(lambda: self.transitions.retry(self.id, job, error, delay_s)):
+            return _not_written(job, None, "retried")
         self.metrics.retried.inc()
         extra = {"job_id": job.message.id, "attempt": job.attempt, "delay_s": round(delay_s, 3), "error": error}
         log.warning("job retried", extra=extra)
@@ -369,26 +400,33 @@ class Worker:
     async def _fail(self, job: RunningJob, started: float, error: str) -> None:
         now = time.time()
         timing = Timing(job.message.enqueued_at, started, now)
-        await self._write_final(lambda: self.transitions.fail(self.id, job, error, timing))
+        if not await self._write_final(lambda: self.transitions.fail(self.id, job, error, timing)):
+            return _not_written(job, None, "failed")
         self.metrics.failed.inc()
         extra = {"job_id": job.message.id, "attempt": job.attempt, "run_ms": _ms(now - started), "error": error}
         log.warning("job failed", extra=extra)
 
-    async def _complete_batch(self, batch: list[Completion]) -> list[None]:
-        await self._link.until_written(lambda: self.transitions.complete_many(self.id, batch))
-        return [None] * len(batch)
+    async def _complete_batch(self, batch: list[Completion]) -> list[Ended]:
+        return await self._link.until_written(lambda: self.transitions.complete_many(self.id, batch))
 
-    async def _write_final(self, write: Callable[[], Awaitable[object]]) -> None:
+    async def _write_final(self, write: Callable[[], Awaitable[T]]) -> T:
         """Write a job's ending, riding out a Redis outage. Shielded: a shutdown that
         cancels the job must not cut its final write in half (the script is atomic,
         but the work would be lost and run again)."""
         task = asyncio.ensure_future(self._link.until_written(write))
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
-        await asyncio.shield(task)
+        return await asyncio.shield(task)
 
 
 _CANCELLED = "cancelled"  # a _refusal: the job's client cancelled it
+
+
+def _not_written(job: RunningJob, ended: Ended | None, ending: str) -> None:
+    """A job's ending that changed nothing: it had ended already (a cancel that raced the call), or
+    it was taken from this worker (recovered while its heartbeat lapsed, and run elsewhere)."""
+    why = "taken from this worker" if ended is Ended.TAKEN else "already ended, or taken from this worker"
+    log.info("job ending not written", extra={"job_id": job.message.id, "ending": ending, "because": why})
 
 
 def _ms(seconds: float) -> float:

@@ -92,8 +92,8 @@ async def test_a_repeated_key_with_wait_returns_the_finished_job(
     assert len(await service.job_keys()) == 1
 
 
-@pytest.mark.parametrize("change", [{"priority": "high"}, {"expires_in": 60}])
-async def test_the_same_key_with_another_priority_or_expiry_is_another_body(
+@pytest.mark.parametrize("change", [{"priority": "high"}, {"expires_in": 60}, {"mode": "batch"}])
+async def test_the_same_key_with_another_priority_expiry_or_mode_is_another_body(
     start_service: StartService, settings: Settings, change: dict[str, object]
 ) -> None:
     service = await start_service(settings, worker=False)

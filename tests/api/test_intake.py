@@ -47,6 +47,16 @@ BAD_REQUESTS = [
     (b'{"text": "x", "priority": "urgent"}', "application/json", 422, "invalid-option", "'high', 'normal', 'low'"),
     (b'{"text": "x", "priority": 1}', "application/json", 422, "invalid-option", "'priority' must be one of"),
     (b'{"text": "x", "stream": "yes"}', "application/json", 422, "invalid-option", "'stream' must be true or false"),
+    (b'{"text": "x", "mode": "later"}', "application/json", 422, "invalid-option", "'interactive' or 'batch'"),
+    (b'{"text": "x", "mode": "batch", "stream": true}', "application/json", 422, "invalid-option", "answered whole"),
+    (b'{"text": "x", "over_budget": "wait"}', "application/json", 422, "invalid-option", "needs 'mode' batch"),
+    (
+        b'{"text": "x", "mode": "batch", "over_budget": 1}',
+        "application/json",
+        422,
+        "invalid-option",
+        "'fail' or 'wait'",
+    ),
     (b'{"text": "x"}', "text/plain", 415, "unsupported-media-type", "application/json"),
     (b"text=hello", "application/x-www-form-urlencoded", 415, "unsupported-media-type", "application/json"),
     (b'{"text": "unterminated', "application/json", 400, "invalid-json", "not valid JSON"),
@@ -143,3 +153,13 @@ async def test_health_and_readiness(start_service: StartService, settings: Setti
     ready = await service.client.get("/readyz")
     assert ready.status == 200
     assert (await ready.json())["status"] == "ready"
+
+
+async def test_a_batch_job_without_a_batch_api_runs_at_once(start_service: StartService, settings: Settings) -> None:
+    """The offline summarizer has no Batch API (and costs nothing): a batch job is answered as
+    any other, and its record says nothing of a batch."""
+    service = await start_service(settings)
+    response = await service.client.post("/process?wait=10", json={"text": "Archive it. Later.", "mode": "batch"})
+    assert response.status == 200
+    record = await response.json()
+    assert record["status"] == "done" and "mode" not in record and "batch" not in record

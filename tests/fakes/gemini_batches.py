@@ -62,6 +62,7 @@ class FakeBatches:
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/{api_version}/models/{model}:batchGenerateContent", self._create)
+        app.router.add_get("/{api_version}/batches", self._list)
         app.router.add_get("/{api_version}/batches/{batch_id}", self._get)
         app.router.add_post("/{api_version}/batches/{batch_id}:cancel", self._cancel)
 
@@ -81,6 +82,12 @@ class FakeBatches:
         batch.gets += 1
         return web.json_response(self._view(batch))
 
+    async def _list(self, request: web.Request) -> web.Response:
+        """Newest first, one page (the SDK's pager stops without a nextPageToken)."""
+        size = int(request.query.get("pageSize", "50"))
+        newest = list(reversed(self.created.values()))[:size]
+        return web.json_response({"operations": [self._view(batch) for batch in newest]})
+
     async def _cancel(self, request: web.Request) -> web.Response:
         batch = self.created.get(f"batches/{request.match_info['batch_id']}")
         if batch is None:
@@ -99,7 +106,8 @@ class FakeBatches:
     def _response(self, batch: FakeBatch, index: int, each: JsonDict) -> JsonDict:
         answered: JsonDict = {"metadata": each.get("metadata", {})}
         if index in batch.plan.failing:
-            answered["error"] = {"code": 400, "message": f"request {index} is invalid", "status": "INVALID_ARGUMENT"}
+            # a google.rpc.Status, as the Batch API reports a request's error: 3 is INVALID_ARGUMENT
+            answered["error"] = {"code": 3, "message": f"request {index} is invalid"}
         else:
             answered["response"] = self._answer(batch.model, each.get("request", {}))
         return answered

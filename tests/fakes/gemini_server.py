@@ -199,9 +199,11 @@ class FakeGemini:
         await self.stop()
 
     def _batch_answer(self, model: str, body: JsonDict) -> JsonDict:
-        """What one request of a batch gets: the default answer's body (an Answer), as a call would."""
+        """What one request of a batch gets: the default answer's body (an Answer, or the Answer a
+        Delay ends with), as a call would."""
         call = Call(model=model, body=body, api_key=None, at=time.monotonic())
-        answer = self.default if isinstance(self.default, Answer) else Answer()
+        default = self.default.then if isinstance(self.default, Delay) else self.default
+        answer = default if isinstance(default, Answer) else Answer()
         return _answer_body(answer, call)
 
     async def _generate_content(self, request: web.Request) -> web.StreamResponse:

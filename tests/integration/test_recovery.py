@@ -12,8 +12,10 @@ from app.config import body_limit
 from app.options import Options
 from app.queue.contract import Keys
 from app.queue.message import Message, new_message
+from app.queue.record import Outcome
+from app.queue.replies import Ended
 from app.queue.store import Queue
-from app.queue.transitions import RunningJob
+from app.queue.transitions import Completion, RunningJob
 from tests.helpers import TIMING, complete, eventually, take
 from tests.redis_server import RedisServer
 
@@ -101,6 +103,42 @@ async def test_a_recovered_job_started_again_counts_attempt_2(queue: Queue) -> N
     record = await queue.reads.get_job(message.id)
     assert record is not None
     assert (record["status"], record["worker"], record["attempts"]) == ("running", WORKER, 2)
+
+
+async def test_a_worker_cut_off_past_its_ttl_writes_no_ending_for_a_job_started_elsewhere(queue: Queue) -> None:
+    """Fencing: a live worker whose heartbeat lapsed (cut off from Redis) had its job recovered and
+    started again on another; when it comes back, its done, failed or retried writes change nothing,
+    and the job ends once, by the worker that holds it now."""
+    [message] = await enqueue(queue, 1)
+    [cut_off] = await take(queue, DEAD, 1)
+    await make_orphan(queue)
+    assert await queue.transitions.requeue(DEAD, orphan=True) == 1
+    [holder] = await take(queue, WORKER, 1)
+
+    done = await queue.transitions.complete_many(DEAD, [Completion(cut_off, Outcome("stale", "m"), TIMING)])
+    assert done == [Ended.TAKEN]
+    assert not await fail(queue, DEAD, cut_off, "stale error")
+    assert not await queue.transitions.retry(DEAD, cut_off, "stale retry", 0.0)
+    assert await queue.redis.zcard(queue.keys.delayed) == 0, "no second message of the job"
+    assert await status(queue, message.id) == "running"
+
+    assert await complete(queue, WORKER, holder, summary="fresh")
+    record = await queue.reads.get_job(message.id)
+    assert record is not None and (record["status"], record["summary"]) == ("done", "fresh")
+
+
+async def test_a_cut_off_workers_result_for_a_recovered_job_not_yet_restarted_is_kept(queue: Queue) -> None:
+    """The job was recovered but no worker has started it again: the late result is as good as a new
+    one, so it is recorded, and the recovered message is let go when a worker reaches it."""
+    [message] = await enqueue(queue, 1)
+    [cut_off] = await take(queue, DEAD, 1)
+    await make_orphan(queue)
+    assert await queue.transitions.requeue(DEAD, orphan=True) == 1
+    assert await complete(queue, DEAD, cut_off, summary="late but fine")
+    assert await take(queue, WORKER, 1) == [], "the recovered message is released, not run"
+    assert await queue.redis.llen(queue.keys.processing(WORKER)) == 0
+    record = await queue.reads.get_job(message.id)
+    assert record is not None and (record["status"], record["summary"]) == ("done", "late but fine")
 
 
 async def test_two_workers_racing_to_recover_an_orphan_move_each_message_once(

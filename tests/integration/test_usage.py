@@ -7,6 +7,7 @@ import orjson
 
 from app.queue.message import new_message
 from app.queue.record import Outcome
+from app.queue.replies import Ended
 from app.queue.store import Queue
 from app.queue.transitions import Completion
 from tests.helpers import TIMING, take
@@ -22,8 +23,9 @@ async def test_usage_is_recorded_with_the_job_and_counted_in_the_totals_once(que
     paid_for = Outcome("s", "m", truncated=True, prompt_tokens=120, output_tokens=30, cost_usd=0.000111)
     reused = Outcome("s", "m", cached=True, prompt_tokens=0, output_tokens=0)
     batch = [Completion(paid, paid_for, TIMING), Completion(cached, reused, TIMING)]
-    assert await queue.transitions.complete_many(WORKER, batch) == 2
-    assert await queue.transitions.complete_many(WORKER, batch) == 0  # a retried write changes nothing
+    assert await queue.transitions.complete_many(WORKER, batch) == [Ended.ENDED, Ended.ENDED]
+    again = await queue.transitions.complete_many(WORKER, batch)
+    assert again == [Ended.ALREADY_FINAL] * 2  # a retried write changes nothing
     record = await queue.reads.get_job(paid.message.id)
     assert record is not None
     assert (record["prompt_tokens"], record["output_tokens"], record["cost_usd"]) == (120, 30, 0.000111)

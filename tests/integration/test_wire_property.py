@@ -118,6 +118,8 @@ json_values = st.recursive(
 extras = st.dictionaries(st.sampled_from(["note", "source", "Priority", "Text", "ID", "meta"]), json_values, max_size=2)
 PRIORITIES = ["high", "normal", "low"]
 bad_priorities = st.text(max_size=6).filter(lambda s: s not in PRIORITIES) | st.integers(-9, 9) | st.booleans()
+MODES = ("interactive", "batch")
+bad_modes = st.text(max_size=12).filter(lambda s: s not in MODES) | st.integers(-9, 9) | st.booleans()
 valid_options = st.none() | st.fixed_dictionaries(
     {},
     optional={
@@ -192,6 +194,7 @@ def valid_body(draw: st.DrawFn, n: int, job_id: str | None) -> dict[str, object]
         "enqueued_at": st.floats(0, 2e9) | st.integers(0, 2**31),
         "options": valid_options,
         "priority": st.sampled_from(PRIORITIES),
+        "mode": st.sampled_from(["interactive", "batch"]),  # no Batch API here: a batch job runs at once
     }
     body: dict[str, object] = draw(extras) | draw(st.fixed_dictionaries({"text": st.just(text)}, optional=optional))
     if job_id is not None:
@@ -212,7 +215,7 @@ def bad_message(draw: st.DrawFn, n: int, ids: list[str]) -> Wire:
     # No id, a fresh one, or the id of another message (a poison message must not touch that job).
     job_id = draw(st.one_of(st.none(), st.just(fresh_id(draw, n)), *([st.sampled_from(ids)] if ids else [])))
     body = valid_body(draw, n, job_id)
-    kind = draw(st.sampled_from(["text", "id", "options", "priority", "too long", "bad bytes"]))
+    kind = draw(st.sampled_from(["text", "id", "options", "priority", "mode", "too long", "bad bytes"]))
     reason = ""
     if kind == "text":
         if draw(st.booleans()):
@@ -225,6 +228,8 @@ def bad_message(draw: st.DrawFn, n: int, ids: list[str]) -> Wire:
         body["options"] = draw(bad_options)
     elif kind == "priority":
         body["priority"], reason = draw(bad_priorities), "bad priority"
+    elif kind == "mode":
+        body["mode"], reason = draw(bad_modes), "bad mode"
     elif kind == "too long":
         chunk = draw(st.text(min_size=1, max_size=12).filter(str.strip))
         length = draw(st.integers(MAX_TEXT_CHARS + 1, 3 * MAX_TEXT_CHARS))

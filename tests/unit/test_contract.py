@@ -172,7 +172,8 @@ def test_every_reply_code_reaches_the_scripts_that_answer_with_it() -> None:
         text = lua.source(name)
         assert f"local {enum.__name__} = {{" in text, name
         assert "-- @" not in text, f"{name}: an include or replies line left unfilled"
-    assert "local Ended = {ALREADY_FINAL = 0, ENDED = 1}" in lua.source("retry")
+    assert "local Ended = {TAKEN = -1, ALREADY_FINAL = 0, ENDED = 1}" in lua.source("retry")
+    assert "local Ended = {" in lua.source("complete")
 
 
 def _as_hash(pairs: tuple[object, ...]) -> dict[bytes, bytes]:

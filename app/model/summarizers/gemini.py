@@ -92,6 +92,31 @@ class GeminiSummarizer:
             ) from exc
         return self._to_summary(answer)
 
+    @property
+    def model(self) -> str:
+        return self._model
+
+    def client(self) -> genai.Client:
+        """The SDK client every call of this summarizer shares (its Batch API too: app/model/batches.py)."""
+        return self._ensure_client()
+
+    def request_config(self, options: Options) -> types.GenerateContentConfig:
+        """A request's config for `options`: the same for a call and for a batch's request."""
+        return self._config(options)
+
+    def summary_of(self, response: types.GenerateContentResponse) -> Summary:
+        """A whole response (a batch's answer) as a Summary, checked as a call's answer is."""
+        answer = _Answer()
+        self._absorb(response, answer)
+        return self._to_summary(answer)
+
+    def api_error(self, exc: errors.APIError) -> SummarizerError:
+        return self._from_api_error(exc)
+
+    def error(self, message: str, **kind: Any) -> SummarizerError:
+        """A SummarizerError whose text never carries the key."""
+        return self._error(message, **kind)
+
     def estimate_tokens(self, text: str, options: Options) -> int:
         # About 4 characters per token for the prompt; the output by what was asked for.
         prompt = (len(system_instruction(options)) + len(text)) // 4 + 1
@@ -141,13 +166,19 @@ class GeminiSummarizer:
         return self._client
 
     async def _take(self, chunk: types.GenerateContentResponse, answer: _Answer, emit: Emit) -> None:
+        delta = self._absorb(chunk, answer)
+        if delta and emit is not no_emit:
+            await emit(delta)
+
+    def _absorb(self, chunk: types.GenerateContentResponse, answer: _Answer) -> str:
+        """Add a response (or a stream's chunk) to `answer`; returns the text it adds."""
         feedback = chunk.prompt_feedback
         if feedback is not None and feedback.block_reason is not None:
             raise self._error(f"gemini blocked the prompt: {_label(feedback.block_reason)}", transient=False)
         answer.usage = chunk.usage_metadata or answer.usage
         answer.model_version = chunk.model_version or answer.model_version
         if not chunk.candidates:
-            return
+            return ""
         answer.candidates = True
         candidate = chunk.candidates[0]
         if candidate.finish_reason is not None:
@@ -156,8 +187,7 @@ class GeminiSummarizer:
         delta = "".join(part.text for part in parts or () if part.text and not part.thought)
         if delta:
             answer.pieces.append(delta)
-            if emit is not no_emit:
-                await emit(delta)
+        return delta
 
     def _to_summary(self, answer: _Answer) -> Summary:
         reason = answer.finish_reason or "none"

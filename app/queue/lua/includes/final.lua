@@ -10,3 +10,9 @@ local function status_before_ending(jobKey)
   if kind ~= 'hash' and kind ~= 'none' then redis.call('DEL', jobKey) end
   return redis.call('HGET', jobKey, 'status')
 end
+-- taken(jobKey, status, removed, workerId): the job was taken from this worker (recovered while its
+-- heartbeat lapsed, a partition, and started again on another): its ending here writes nothing, or
+-- the job would end twice. `removed`: what LREM of its held message from our list answered.
+local function taken(jobKey, status, removed, workerId)
+  return removed == 0 and status == 'running' and redis.call('HGET', jobKey, 'worker') ~= workerId
+end
