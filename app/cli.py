@@ -16,7 +16,7 @@ from app.config import Settings
 from app.connection.errors import UNAVAILABLE
 from app.connection.factory import RedisFactory
 from app.options import InvalidOption, parse_options
-from app.queue.contract import PRIORITIES, Priority, is_final
+from app.queue.contract import PRIORITIES, Mode, Priority, is_final
 from app.queue.follow import until_final
 from app.queue.hub import ResultHub
 from app.queue.message import new_message
@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--format", choices=["paragraph", "bullets"])
     submit.add_argument("--language", help="a BCP 47 tag for the summary's language, e.g. de or pt-BR")
     submit.add_argument("--priority", choices=[p.value for p in PRIORITIES], default="normal")
+    submit.add_argument(
+        "--batch", action="store_true", help="answer it in a Gemini batch job: half the price, within 24 h"
+    )
     submit.add_argument("--wait", type=float, default=0, metavar="S", help="wait up to S seconds for the result")
     submit.add_argument("--json", action="store_true", help="print the job as JSON")
     status = commands.add_parser("status", help="a job's record", epilog=EXIT_CODES)
@@ -130,7 +133,8 @@ async def _submit(queue: Queue, args: argparse.Namespace) -> int:
     except InvalidOption as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    message = new_message(text, options, priority=Priority(args.priority))
+    mode = Mode.BATCH if args.batch else Mode.INTERACTIVE
+    message = new_message(text, options, priority=Priority(args.priority), mode=mode)
     async with _results(queue) as hub:  # subscribed before the push: no result can slip by
         await queue.producer.enqueue(message)
         if args.wait <= 0:

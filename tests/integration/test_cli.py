@@ -242,3 +242,10 @@ async def test_a_job_submitted_high_is_counted_so_and_cancel_calls_it_back_once(
     assert (await cli("cancel", "no-such-job")).code == 4
     assert (await cli("status", job_id)).code == 1, "a cancelled job is no success"
     assert (await cli("submit", "x", "--priority", "urgent")).code == 2
+
+
+async def test_a_job_submitted_for_a_batch_says_so_in_its_message(cli: Cli, queue: Queue) -> None:
+    submitted = await cli("submit", "For the archive.", "--batch", "--json")
+    assert submitted.code == 0, submitted.err
+    [raw] = await queue.redis.lrange(queue.keys.queue, 0, -1)
+    assert orjson.loads(raw)["mode"] == "batch"
