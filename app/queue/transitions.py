@@ -302,17 +302,19 @@ class Transitions:
         args = [time.time(), most, keys.lane_prefix, DEFAULT_TENANT, WAKE]
         return int(await self._promote_due(keys=[keys.delayed, keys.queue, *keys.rings], args=args))
 
-    async def requeue(self, worker_id: str, *, orphan: bool) -> int:
+    async def requeue(self, worker_id: str, *, orphan: bool, only: list[bytes] | None = None) -> int:
         """Put a worker's held messages back at the front of the queue: its own at
-        shutdown, or a dead worker's (`orphan`: only while it has no heartbeat).
-        Returns how many moved, or Requeued.WORKER_ALIVE if the worker turned out to be alive."""
+        shutdown, a dead worker's (`orphan`: only while it has no heartbeat), or `only` these
+        strays of a live worker (held by none of its jobs). Returns how many moved, or
+        Requeued.WORKER_ALIVE if the orphan turned out to be alive."""
         keys = self._keys
         processing = keys.processing(worker_id)
-        held: list[bytes] = await self._redis.lrange(processing, 0, -1)
+        held: list[bytes] = only if only is not None else await self._redis.lrange(processing, 0, -1)
         messages = [self._readable(raw) for raw in held]
         tenant_keys, slot = self._tenant_slots([m.tenant for m in messages if m is not None])
         slots = iter(slot)
-        args: list[object] = [worker_id, "orphan" if orphan else "own", len(held), keys.lane_prefix, WAKE]
+        mode = "orphan" if orphan else "own" if only is None else "stray"
+        args: list[object] = [worker_id, mode, len(held), keys.lane_prefix, WAKE]
         job_keys = []
         for raw, message in zip(held, messages, strict=True):
             # A completed foreign message (no id of its own) has no record under any id yet.
@@ -323,6 +325,16 @@ class Transitions:
                 args += (raw, next(slots), message.priority.value, message.tenant)
         script_keys = [keys.queue, processing, keys.heartbeat(worker_id), keys.workers, keys.totals, *keys.rings]
         return int(await self._requeue(keys=[*script_keys, *job_keys, *tenant_keys], args=args))
+
+    async def held(self, worker_id: str) -> list[bytes]:
+        """What the worker's processing list holds now."""
+        held: list[bytes] = await self._redis.lrange(self._keys.processing(worker_id), 0, -1)
+        return held
+
+    def job_id_of(self, raw: bytes) -> str | None:
+        """The id of the job a held message is, if it names one."""
+        message = self._readable(raw)
+        return message.id if message is not None else None
 
     @staticmethod
     def _readable(raw: bytes) -> Message | None:

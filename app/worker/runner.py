@@ -85,7 +85,7 @@ class Worker:
         self._stopping = asyncio.Event()
         self.broken: str | None = None  # why the worker stopped by itself (a loop of its own ended)
         self._link = Link()
-        self.upkeep = Upkeep(self.id, transitions, settings, self._link, self.metrics)
+        self.upkeep = Upkeep(self.id, transitions, settings, self._link, self.metrics, lambda: self._active)
         self.cancels = CancelWatch(transitions.redis, transitions.keys, lambda: self._active, self._cancel)
         self._writes: set[asyncio.Task[object]] = set()  # final writes a cancellation must not cut
         self._completions = GroupCommit[Completion, Ended](self._complete_batch)

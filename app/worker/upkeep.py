@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable, Collection
 
 import orjson
 
@@ -16,6 +17,7 @@ from app.connection.errors import RETRY_LATER
 from app.metrics import Metrics
 from app.queue.transitions import Transitions
 from app.worker.outage import Link, Outage
+from app.worker.strays import SWEEP_EVERY_BEATS, Strays
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +30,24 @@ BEAT_ATTEMPT_MIN_S = 0.25
 
 class Upkeep:
     """Beats every HEARTBEAT seconds (registering the worker), recovers the jobs of workers
-    whose heartbeat lapsed, and promotes due retries, riding out outages."""
+    whose heartbeat lapsed, promotes due retries and puts back strays of its own list (messages
+    none of its jobs holds: app/worker/strays.py), riding out outages."""
 
     def __init__(
-        self, worker_id: str, transitions: Transitions, settings: Settings, link: Link, metrics: Metrics
+        self,
+        worker_id: str,
+        transitions: Transitions,
+        settings: Settings,
+        link: Link,
+        metrics: Metrics,
+        holding: Callable[[], Collection[str]] = frozenset,
     ) -> None:
         self.worker_id = worker_id
         self._transitions = transitions
         self._settings = settings
         self._link = link
         self._metrics = metrics
+        self._strays = Strays(worker_id, transitions, holding)
         self._beaten_at = -float("inf")
         self._info = orjson.dumps(
             {
@@ -89,13 +99,16 @@ class Upkeep:
     async def _tend_loop(self, stopping: asyncio.Event) -> None:
         outage = Outage("upkeep")
         every_s = self._settings.heartbeat_s
-        next_recovery = 0.0
+        next_recovery, next_sweep = 0.0, time.monotonic() + SWEEP_EVERY_BEATS * every_s
         while not stopping.is_set():
             try:
                 now = time.monotonic()
                 if now >= next_recovery:
                     await self._recover_orphans()
                     next_recovery = now + every_s
+                if now >= next_sweep:
+                    self._metrics.recovered.inc(await self._strays.sweep())
+                    next_sweep = now + SWEEP_EVERY_BEATS * every_s
                 await self._transitions.promote_due()
             except RETRY_LATER as exc:
                 await outage.hit(exc)

@@ -242,3 +242,29 @@ async def test_a_worker_whose_upkeep_breaks_stops_and_hands_its_job_back(
     assert worker.broken is not None and "a bug nobody foresaw" in worker.broken
     assert await redis.hget(keys.job("held"), "status") == b"queued"
     assert [orjson.loads(raw)["id"] for raw in await redis.lrange(keys.queue, 0, -1)] == ["held"]
+
+
+async def test_a_message_a_lost_reply_left_on_a_live_workers_list_is_run(
+    redis: aioredis.Redis, keys: Keys, settings: Settings
+) -> None:
+    """A reservation whose reply never came back (Redis ran it, the connection dropped, redis-py
+    took another batch) leaves a message on the list of a live worker that does not know it holds
+    it; recovery never looks there. The worker's sweep puts it back within two sweeps."""
+    queue = Queue.from_settings(aioredis.Redis.from_url(settings.redis_url or ""), settings)
+    message = new_message("Taken, but the reply was lost.")
+    await queue.producer.enqueue(message)
+    assert await redis.lmove(keys.queue, keys.processing("w-lost"), "RIGHT", "LEFT") == message.encode()
+    worker = build_worker(with_(settings, heartbeat_s=0.1), queue, NoopSummarizer(), worker_id="w-lost")
+    task = asyncio.create_task(worker.run())
+    try:
+
+        async def done() -> bool:
+            return await redis.hget(keys.job(message.id), "status") == b"done"
+
+        await eventually(done, timeout_s=15, what="the stray job done")
+    finally:
+        worker.stop()
+        await asyncio.wait_for(task, 30)
+        await queue.redis.aclose()
+    assert await redis.hget(keys.job(message.id), "attempts") == b"1"
+    assert await redis.hget(keys.totals, "recovered") == b"1"
