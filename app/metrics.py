@@ -101,6 +101,12 @@ class Metrics:
         self.cache_hits = Counter(
             "summarize_cache_hits", "Jobs answered by the result cache or a shared call", registry=registry
         )
+        self.workers = Gauge(
+            "summarize_workers",
+            "Registered workers, by whether their heartbeat is current",
+            ["alive"],
+            registry=registry,
+        )
         self.batch = Gauge(
             "summarize_batch",
             "The batch lane: jobs waiting to join a batch, batches in flight, the oldest batch's age (s)",
@@ -118,6 +124,9 @@ class Metrics:
                 gauge.labels(label).set(float(depth))
         for what, value in stats["batch"].items():  # type: ignore[attr-defined]
             self.batch.labels(what).set(float(value))
+        alive = sum(1 for row in stats["workers"] if row["alive"])  # type: ignore[attr-defined]
+        self.workers.labels("true").set(alive)
+        self.workers.labels("false").set(len(stats["workers"]) - alive)  # type: ignore[arg-type]
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

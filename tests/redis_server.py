@@ -29,7 +29,7 @@ def require_binary(name: str) -> str:
     """The path of `name`, or fail the test in CI (CI=true) / skip it elsewhere, saying why."""
     path = shutil.which(name)
     if path is None:
-        package = {"redis-server": "redis-server", "redis-cli": "redis-tools"}.get(name, name)
+        package = {"redis-server": "redis-server", "redis-cli": "redis-tools", "promtool": "prometheus"}.get(name, name)
         _missing(f"{name} is not on PATH (apt-get install {package})")
     return path
 

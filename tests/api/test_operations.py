@@ -44,6 +44,8 @@ async def test_metrics_count_jobs_and_show_the_queue(start_service: StartService
     assert api[("summarize_jobs_enqueued_total", ())] == 3
     assert api[("summarize_queue_jobs", (("state", "queued"),))] == 0
     assert ("summarize_queue_jobs", (("state", "dead"),)) in api
+    assert api[("summarize_workers", (("alive", "true"),))] == 1, "the worker's heartbeat, seen by the API"
+    assert api[("summarize_batch", (("what", "in_flight"),))] == 0
     assert service.worker is not None
     worker = samples(service.worker.metrics.render().decode())
     assert worker[("summarize_jobs_done_total", ())] == 3
