@@ -16,6 +16,7 @@ from app.api.problems import problem_middleware
 from app.api.rates import Rates
 from app.api.security import auth_middleware, cors_headers, cors_middleware
 from app.api.stream import job_events
+from app.api.trends import TRENDS, Trends
 from app.config import Settings
 from app.connection.factory import RedisFactory
 from app.metrics import Metrics
@@ -52,6 +53,7 @@ def create_app(
     app[resources.REDIS_FACTORY] = redis_factory or RedisFactory(settings)
     app[resources.METRICS] = metrics or Metrics()
     app[ops.RATES] = Rates()
+    app[TRENDS] = Trends()
     app[ops.OPENAPI] = orjson.dumps(openapi_document(settings))
     # One context per resource, opened in this order and closed in the reverse.
     app.cleanup_ctx.extend([resources.redis_client, resources.result_hub, ops.totals_sampler])

@@ -150,6 +150,11 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "processing": integer,
                 "delayed": integer,
                 "dead": integer,
+                "trend": {
+                    "type": "array",
+                    "description": "the last hour, a point a minute: t (unix s), queued, done, failed, p50_s, p95_s",
+                    "items": {"type": "object", "required": ["t", "queued"]},
+                },
                 "batch": {
                     "type": "object",
                     "description": "the batch lane: jobs waiting to join a batch, batches in flight, the oldest's age",

@@ -18,6 +18,7 @@ from app.api.rates import Rates
 from app.api.resources import HUB, METRICS, QUEUE, REDIS
 from app.api.responses import json_response
 from app.api.security import tenant_of
+from app.api.trends import TRENDS
 from app.connection.errors import UNAVAILABLE
 from app.metrics import metrics_response
 
@@ -42,6 +43,7 @@ async def stats(request: web.Request) -> web.Response:
     numbers["tenant"] = tenant.name
     numbers["tenants"] = await reads.every_tenants_numbers()
     numbers["held_here"] = held_open(request.app)  # this process's, by tenant: each replica its own
+    numbers["trend"] = request.app[TRENDS].points(time.time())
     return json_response(numbers)
 
 
@@ -87,10 +89,12 @@ async def totals_sampler(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _sample_totals(app: web.Application, stopping: asyncio.Event) -> None:
-    reads, rates = app[QUEUE].reads, app[RATES]
+    reads, rates, trends = app[QUEUE].reads, app[RATES], app[TRENDS]
     while not stopping.is_set():
         with contextlib.suppress(*UNAVAILABLE):
-            rates.add(time.monotonic(), await reads.totals())
+            totals = await reads.totals()
+            rates.add(time.monotonic(), totals)
+            trends.sample(time.time(), totals, sum((await reads.waiting()).values()))
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(SAMPLE_EVERY_S):
                 await stopping.wait()

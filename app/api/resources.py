@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from app.api.trends import TRENDS, observer
 from app.config import Settings
 from app.connection.factory import RedisFactory
 from app.metrics import Metrics
@@ -45,6 +46,8 @@ async def result_hub(app: web.Application) -> AsyncIterator[None]:
     """The process's one subscription to finished jobs. Serves even if Redis is down at
     start: /readyz says so until the hub is subscribed."""
     hub = app[HUB] = ResultHub.of(app[REDIS], app[QUEUE].keys)
+    if TRENDS in app:
+        hub.on_event = observer(app[TRENDS])
     await hub.start()
     await hub.wait_subscribed(timeout_s=SUBSCRIBE_WAIT_S)
     yield

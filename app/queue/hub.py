@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Final
 
 import orjson
@@ -51,6 +51,8 @@ class ResultHub:
         self._subscribed = asyncio.Event()
         self.closing = False
         self.ignored = 0  # messages on our channels that were not job events
+        # Called with each job event heard (the dashboard's trends), before its waiters wake.
+        self.on_event: Callable[[dict[str, object]], None] | None = None
         self._ignored_logged = 0
         self._ignored_logged_at = -float("inf")
 
@@ -107,11 +109,14 @@ class ResultHub:
         if channel == self._progress_channel:
             return self._wake(data.decode("utf-8", "replace"), ended=False)
         try:
-            job_id = orjson.loads(data)["id"]
+            event = orjson.loads(data)
+            job_id = event["id"]
         except (orjson.JSONDecodeError, KeyError, TypeError, IndexError):
             job_id = None
         if not isinstance(job_id, str):
             return self._ignore(channel, data)
+        if self.on_event is not None:
+            self.on_event(event)
         self._wake(job_id, ended=True)
 
     def _ignore(self, channel: bytes, data: object) -> None:

@@ -126,6 +126,17 @@ async def test_the_dashboard_shows_the_queue_and_streams_a_summary(
     assert summary.replace("- ", "").split("\n")[0] in TEXT
     await expect(page.locator("#jobs tr").first).to_contain_text("done", timeout=5000)
     await expect(page.locator("#rate-enqueued")).not_to_have_text("\u2013", timeout=5000)  # the placeholder dash
+    # The last hour's charts, drawn by the page: the job's latency (from its result event), what
+    # waited and what was done (from the API's samples of the queue, every 5 s).
+    for series in ("chart-latency [data-series=p50_s]", "chart-queue [data-series=queued]"):
+        await expect(page.locator(f"#{series}")).to_have_count(1, timeout=15_000)
+    done_drawn = (  # the done line leaves the baseline (y 115) once a sample after the job counts it
+        "() => [...document.querySelectorAll('#chart-throughput [data-series=done]')]"
+        ".some(l => l.getAttribute('points').split(' ').some(p => parseFloat(p.split(',')[1]) < 115))"
+    )
+    await page.wait_for_function(done_drawn, timeout=15_000)
+    points = await page.locator("#chart-latency [data-series=p50_s]").get_attribute("points")
+    assert points and all(0 <= float(v) <= 300 for xy in points.split() for v in xy.split(","))
 
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
