@@ -27,6 +27,10 @@ T = TypeVar("T")
 FINAL = frozenset({"done", "failed", "expired", "cancelled"})
 # The longest ?wait= the API takes; a longer wait is several of them.
 MOST_WAIT_S = 60.0
+# An event stream closed before its job's end is resumed this many times in a row at most; one
+# silent this long (the server pings every 15 s) is taken for closed.
+STREAM_RESUMES = 5
+STREAM_SILENCE_S = 45.0
 
 
 @dataclass(frozen=True)
@@ -148,14 +152,20 @@ class AsyncClient:
     async def wait(self, job_id: str, timeout_s: float | None = None) -> Job:
         """The job once it has ended (done, failed, expired or cancelled), waiting on the server
         (`?wait=`), never polling; after `timeout_s`, TimeoutError."""
-        deadline = None if timeout_s is None else asyncio.get_running_loop().time() + timeout_s
+        clock = asyncio.get_running_loop().time
+        deadline = None if timeout_s is None else clock() + timeout_s
+        pause_s = 0.05
         while True:
-            left = MOST_WAIT_S if deadline is None else deadline - asyncio.get_running_loop().time()
+            left = MOST_WAIT_S if deadline is None else deadline - clock()
             if left <= 0:
                 raise TimeoutError(f"job {job_id} had not ended within {timeout_s} s")
-            job = await self.get(job_id, wait_s=min(left, MOST_WAIT_S))
+            asked_at, wait_s = clock(), min(left, MOST_WAIT_S)
+            job = await self.get(job_id, wait_s=wait_s)
             if job.final:
                 return job
+            if clock() - asked_at < wait_s / 2:  # answered at once (the tenant's waits are all taken)
+                await asyncio.sleep(min(pause_s, max(0.0, left)))
+                pause_s = min(pause_s * 2, 2.0)
 
     async def cancel(self, job_id: str) -> Job:
         """DELETE /jobs/{id}: the cancelled record; JobEnded if it had ended."""
@@ -163,14 +173,28 @@ class AsyncClient:
 
     async def stream(self, job_id: str) -> AsyncIterator[Event]:
         """GET /jobs/{id}/events: the summary's pieces as they are written (`progress` events),
-        then the ending (its record as `data`), then the stream ends."""
-        session = self._open()
-        async with session.get(f"{self._base}/jobs/{job_id}/events", timeout=aiohttp.ClientTimeout()) as response:
-            await _raise_for_problem(response)
-            async for event in _events(response.content):
-                yield event
-                if event.event in FINAL:
-                    return
+        then the ending (its record as `data`), then the stream ends. A stream the server closes
+        before the ending (a restart, an outage) is resumed from the last event (Last-Event-ID),
+        up to STREAM_RESUMES times in a row; a silent connection (no ping for STREAM_SILENCE_S)
+        counts as closed."""
+        url, last_id, resumes = f"{self._base}/jobs/{job_id}/events", "", 0
+        while True:
+            headers = {"Last-Event-ID": last_id} if last_id else {}
+            try:
+                timeout = aiohttp.ClientTimeout(sock_read=STREAM_SILENCE_S)
+                async with self._open().get(url, headers=headers, timeout=timeout) as response:
+                    await _raise_for_problem(response)
+                    async for event in _events(response.content):
+                        resumes, last_id = 0, event.id or last_id
+                        yield event
+                        if event.event in FINAL:
+                            return
+            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError):
+                pass
+            resumes += 1
+            if resumes > STREAM_RESUMES:
+                raise ConnectionError(f"the event stream of job {job_id} closed {resumes} times before its end")
+            await asyncio.sleep(min(0.25 * 2**resumes, 5.0))
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -251,19 +275,19 @@ async def _raise_for_problem(response: aiohttp.ClientResponse) -> None:
 
 async def _events(content: aiohttp.StreamReader) -> AsyncIterator[Event]:
     """Server-Sent Events as the API writes them: `id:`, `event:`, one `data:` line, a blank line."""
-    name, data, event_id = "message", "", ""
+    name, data, event_id = "message", [], ""
     async for raw in content:
         line = raw.decode("utf-8").rstrip("\r\n")
         if not line:
             if data:
-                yield Event(name, orjson.loads(data), event_id)
-            name, data, event_id = "message", "", ""
+                yield Event(name, orjson.loads("\n".join(data)), event_id)
+            name, data, event_id = "message", [], ""
         elif line.startswith("event:"):
-            name = line[6:].strip()
+            name = line[6:].removeprefix(" ")
         elif line.startswith("data:"):
-            data += line[5:].lstrip()
+            data.append(line[5:].removeprefix(" "))  # one space after the colon is the syntax's, no more
         elif line.startswith("id:"):
-            event_id = line[3:].strip()
+            event_id = line[3:].removeprefix(" ")
 
 
 def _seconds(value: float) -> str:

@@ -101,6 +101,16 @@ class Metrics:
         self.cache_hits = Counter(
             "summarize_cache_hits", "Jobs answered by the result cache or a shared call", registry=registry
         )
+        self.dead_written = Gauge(
+            "summarize_dead_letters_written",
+            "Entries ever put on the dead list (it only grows; the list itself is capped and ages out)",
+            registry=registry,
+        )
+        self.redis_up = Gauge(
+            "summarize_redis_up",
+            "1 when this scrape read the queue's numbers from Redis, 0 when it could not",
+            registry=registry,
+        )
         self.workers = Gauge(
             "summarize_workers",
             "Registered workers, by whether their heartbeat is current",
@@ -124,6 +134,8 @@ class Metrics:
                 gauge.labels(label).set(float(depth))
         for what, value in stats["batch"].items():  # type: ignore[attr-defined]
             self.batch.labels(what).set(float(value))
+        self.dead_written.set(float(stats["dead_written"]))  # type: ignore[arg-type]
+        self.redis_up.set(1)
         alive = sum(1 for row in stats["workers"] if row["alive"])  # type: ignore[attr-defined]
         self.workers.labels("true").set(alive)
         self.workers.labels("false").set(len(stats["workers"]) - alive)  # type: ignore[arg-type]

@@ -150,6 +150,7 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 "processing": integer,
                 "delayed": integer,
                 "dead": integer,
+                "dead_written": {**integer, "description": "entries ever put on the dead list"},
                 "trend": {
                     "type": "array",
                     "description": "the last hour, a point a minute: t (unix s), queued, done, failed, p50_s, p95_s",

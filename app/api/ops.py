@@ -50,8 +50,10 @@ async def stats(request: web.Request) -> web.Response:
 async def metrics_text(request: web.Request) -> web.Response:
     """Prometheus text: this process's counters and histograms, and the queue's gauges."""
     registry = request.app[METRICS]
-    with contextlib.suppress(*UNAVAILABLE):  # without Redis, the gauges keep their last values
+    try:
         registry.set_queue(await request.app[QUEUE].reads.stats())
+    except UNAVAILABLE:  # the gauges keep their last values; summarize_redis_up says they are stale
+        registry.redis_up.set(0)
     return metrics_response(registry)
 
 

@@ -93,6 +93,11 @@ class Keys:
     def dead(self) -> str:
         return f"{self.tag}:dead"
 
+    @property
+    def dead_written(self) -> str:
+        """How many entries the dead list was ever given (includes/push_dead.lua)."""
+        return f"{self.dead}:written"
+
     def job(self, job_id: str) -> str:
         return f"{self.tag}:job:{job_id}"
 

@@ -73,12 +73,13 @@ class Reads:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.zcard(keys.delayed)
             pipe.llen(keys.dead)
+            pipe.get(keys.dead_written)
             pipe.hgetall(keys.totals)
             for worker_id in workers:
                 pipe.llen(keys.processing(worker_id))
                 pipe.get(keys.heartbeat(worker_id))
                 pipe.pttl(keys.heartbeat(worker_id))
-            delayed, dead, raw_totals, *per_worker = await pipe.execute()
+            delayed, dead, dead_written, raw_totals, *per_worker = await pipe.execute()
         rows = [_worker_row(w, *per_worker[3 * i : 3 * i + 3]) for i, w in enumerate(workers)]
         counts, usage = split_totals(raw_totals)
         retention = self._queue.retention
@@ -92,6 +93,7 @@ class Reads:
             "processing": sum(int(row["processing"]) for row in rows),  # type: ignore[call-overload]
             "delayed": delayed,
             "dead": dead,
+            "dead_written": int(dead_written or 0),
             "dead_retention": {"max": retention.dead_max, "ttl_s": retention.dead_ttl_s},
             "workers": rows,
             "totals": counts,

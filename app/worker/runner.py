@@ -85,7 +85,9 @@ class Worker:
         self._stopping = asyncio.Event()
         self.broken: str | None = None  # why the worker stopped by itself (a loop of its own ended)
         self._link = Link()
-        self.upkeep = Upkeep(self.id, transitions, settings, self._link, self.metrics, lambda: self._active)
+        # Messages reserved and not yet started or let go: a sweep for strays must not take them.
+        self._reserved: Counter[bytes] = Counter()
+        self.upkeep = Upkeep(self.id, transitions, settings, self._link, self.metrics, self._holds)
         self.cancels = CancelWatch(transitions.redis, transitions.keys, lambda: self._active, self._cancel)
         self._writes: set[asyncio.Task[object]] = set()  # final writes a cancellation must not cut
         self._completions = GroupCommit[Completion, Ended](self._complete_batch)
@@ -205,9 +207,22 @@ class Worker:
             outage.clear()
             if raws and not self._stopping.is_set():  # taken as the worker stops: handed back unstarted
                 self._calls += len(raws)  # the slots are theirs from now, started or not
+                self._reserved.update(raws)
                 self._track(self._start_batch(self.transitions.prepare(raws)), "start")
 
+    def _holds(self, raw: bytes) -> bool:
+        """Whether a message on this worker's list is one of its own: reserved and not yet started,
+        or a job it is starting or running (by id: start.lua may have put a completed form there)."""
+        return raw in self._reserved or self.transitions.job_id_of(raw) in self._active
+
     async def _start_batch(self, batch: list[HeldMessage]) -> None:
+        try:
+            await self._start_reserved(batch)
+        finally:
+            self._reserved.subtract(item.raw for item in batch)
+            self._reserved = +self._reserved  # drop what went to zero
+
+    async def _start_reserved(self, batch: list[HeldMessage]) -> None:
         if self.batches is not None and any(map(self.batches.wants, batch)):
             batch = await self._park(batch, self.batches)
         # Claimed before the first await: batches start concurrently, and a second message of

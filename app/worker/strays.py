@@ -12,7 +12,7 @@ claimed within a tick) is put back in the queue (requeue.lua, 'stray').
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 
 from app.queue.transitions import Transitions
 
@@ -23,21 +23,21 @@ SWEEP_EVERY_BEATS = 10
 
 
 class Strays:
-    def __init__(self, worker_id: str, transitions: Transitions, holding: Callable[[], Collection[str]]) -> None:
+    def __init__(self, worker_id: str, transitions: Transitions, holds: Callable[[bytes], bool]) -> None:
         self._worker_id = worker_id
         self._transitions = transitions
-        self._holding = holding  # the ids of the jobs this worker is starting or running
+        self._holds = holds  # whether a message on the list is one this worker reserved, starts or runs
         self._suspects: set[bytes] = set()
 
     async def sweep(self) -> int:
         """Requeue the messages that no job held at this sweep nor at the one before; returns how many."""
         held = await self._transitions.held(self._worker_id)
-        running = self._holding()
-        suspects = {raw for raw in held if self._transitions.job_id_of(raw) not in running}
+        suspects = {raw for raw in held if not self._holds(raw)}
         strays, self._suspects = suspects & self._suspects, suspects - self._suspects
         if not strays:
             return 0
-        moved = await self._transitions.requeue(self._worker_id, orphan=False, only=sorted(strays))
+        in_order = [raw for raw in held if raw in strays]  # newest first, as the list holds them
+        moved = await self._transitions.requeue(self._worker_id, orphan=False, only=in_order)
         if moved > 0:
             extra = {"worker_id": self._worker_id, "jobs": moved}
             log.warning("requeued messages held here that no job of this worker runs", extra=extra)

@@ -8,7 +8,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 
 import orjson
 
@@ -40,14 +40,14 @@ class Upkeep:
         settings: Settings,
         link: Link,
         metrics: Metrics,
-        holding: Callable[[], Collection[str]] = frozenset,
+        holds: Callable[[bytes], bool] = lambda raw: False,
     ) -> None:
         self.worker_id = worker_id
         self._transitions = transitions
         self._settings = settings
         self._link = link
         self._metrics = metrics
-        self._strays = Strays(worker_id, transitions, holding)
+        self._strays = Strays(worker_id, transitions, holds)
         self._beaten_at = -float("inf")
         self._info = orjson.dumps(
             {

@@ -66,17 +66,15 @@ def test_probes_and_ports_are_the_services() -> None:
     assert {e["name"]: e.get("value") for e in api["env"]}["ROLE"] == "api" and env["ROLE"] == "worker"
 
 
-def test_keda_scales_the_workers_on_the_queue_list_with_the_secrets_password() -> None:
+def test_keda_scales_the_workers_on_every_lanes_waiting_jobs() -> None:
     [scaled] = [o for o in objects() if o["kind"] == "ScaledObject"]
-    [auth] = [o for o in objects() if o["kind"] == "TriggerAuthentication"]
     [trigger] = scaled["spec"]["triggers"]
-    config = by_kind("ConfigMap")["summarize-config"]["data"]
     assert scaled["spec"]["scaleTargetRef"]["name"] in by_kind("Deployment")
-    assert trigger["type"] == "redis" and trigger["metadata"]["listName"] == config["QUEUE_NAME"]
-    assert trigger["metadata"]["address"].split(":")[0] in by_kind("Service")
-    assert trigger["authenticationRef"]["name"] == auth["metadata"]["name"]
-    [ref] = auth["spec"]["secretTargetRef"]
-    assert ref["key"] in by_kind("Secret")[ref["name"]]["stringData"]
+    # The queue list holds the default tenant's normal jobs only: the API's gauge counts every lane.
+    assert trigger["type"] == "prometheus" and 'summarize_queue_jobs{state="queued"}' in trigger["metadata"]["query"]
+    for name, port in (("summarize-api", 3000), ("summarize-worker", 9400)):
+        template = by_kind("Deployment")[name]["spec"]["template"]
+        assert template["metadata"]["annotations"]["prometheus.io/port"] == str(port)
 
 
 def test_every_secret_and_config_reference_resolves_and_no_secret_sits_in_the_config() -> None:

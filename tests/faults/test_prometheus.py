@@ -98,7 +98,7 @@ async def test_prometheus_scrapes_the_api_and_a_worker_and_answers_for_the_jobs(
             async with http.get(f"{prom}/rules") as response:
                 groups = (await response.json())["data"]["groups"]
             rules = [rule for group in groups for rule in group["rules"]]
-            assert len(rules) == 10 and {rule["health"] for rule in rules} == {"ok"}, rules
+            assert len(rules) == 11 and {rule["health"] for rule in rules} == {"ok"}, rules
             for expr in dashboard_expressions():  # each parses and runs (a parse error answers 400)
                 await query(expr)
     finally:

@@ -52,9 +52,11 @@ async def dead_entries(redis: aioredis.Redis, keys: Keys) -> list[dict[str, obje
 
 
 async def settled(worker: Worker, redis: aioredis.Redis, keys: Keys) -> bool:
-    """Nothing queued or held, and every slot free again."""
-    held = await redis.llen(keys.processing(worker.id))
-    return held == 0 and await redis.llen(keys.queue) == 0 and worker._calls == 0
+    """Nothing queued or held, and every slot free again. The two lists are read in one MULTI: read
+    one after the other, a reservation between the reads (queue -> processing) looked like nothing."""
+    async with redis.pipeline(transaction=True) as pipe:
+        held, queued = await pipe.llen(keys.processing(worker.id)).llen(keys.queue).execute()
+    return held == 0 and queued == 0 and worker._calls == 0
 
 
 async def one_dead_one_done(redis: aioredis.Redis, keys: Keys, run_worker: RunWorker, *, bad: str, good: str) -> str:

@@ -31,10 +31,16 @@ local stray = ARGV[2] == 'stray'
 local counted = orphan or stray  -- jobs taken back from where no worker would have run them
 if orphan and rcall('EXISTS', heartbeat) == 1 then return Requeued.WORKER_ALIVE end
 local moved, idle, laned = 0, rcall('LLEN', queue) == 0, 0
+-- A stray whose job runs on this very worker is not one after all (it started since the worker
+-- looked): left where it is, so a sweep can never make a running job run twice.
+local function running_here(jobKey)
+  return jobKey ~= processing and rcall('TYPE', jobKey)['ok'] == 'hash'
+    and rcall('HGET', jobKey, 'status') == 'running' and rcall('HGET', jobKey, 'worker') == workerId
+end
 for i = 1, count do
   local j = 6 + 4 * (i - 1)
   local message, t, priority, tenant = ARGV[j], tonumber(ARGV[j + 1]), ARGV[j + 2], ARGV[j + 3]
-  if rcall('LREM', processing, 1, message) == 1 then
+  if not (stray and running_here(KEYS[8 + i])) and rcall('LREM', processing, 1, message) == 1 then
     if priority == '' then
       rcall('RPUSH', queue, message)
     else
