@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -27,11 +28,19 @@ async def drain_events(pubsub: aioredis.client.PubSub, seconds: float) -> list[b
     return events
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 10.0, what: str = "condition") -> None:
-    """Poll `check` until it holds; fail naming `what` after `timeout_s`."""
+async def eventually(
+    check: Callable[[], Awaitable[bool] | object], timeout_s: float = 10.0, what: str = "condition"
+) -> None:
+    """Poll `check` (a coroutine function, or a plain one whose result is taken as true or false)
+    until it holds; fail naming `what` after `timeout_s`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
-    while not await check():
+
+    async def holds() -> bool:
+        result = check()
+        return bool(await result) if inspect.isawaitable(result) else bool(result)
+
+    while not await holds():
         if loop.time() > deadline:
             raise AssertionError(f"{what} did not hold within {timeout_s} s")
         await asyncio.sleep(0.01)

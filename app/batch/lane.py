@@ -21,8 +21,9 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import TypeVar
 
 from app.batch.settle import Settler
 from app.config import Settings
@@ -36,6 +37,8 @@ from app.queue.transitions import HeldMessage, RunningJob, Transitions
 from app.worker.outage import Outage
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Gemini takes inline requests up to 20 MB per batch. The SDK sends JSON with every non-ASCII
 # character escaped (a 4-byte emoji becomes 12 bytes), and each request carries its config: a
@@ -65,13 +68,10 @@ class BatchLane:
         self._model = model
         self._settle = Settler(settings, transitions, model)
         self._tick_s = min(1.0, settings.batch_poll_min_s)
-        # A batch claimed but not yet known to the API is due for a poller after this long: longer
-        # than a create call may take (JOB_TIMEOUT bounds it), so a slow collector and a poller
-        # never both create it.
-        self._create_due_s = 2 * settings.job_timeout_s + 1
-        # How long a poll holds its batch before another poller may take it: a poll is one API
-        # call (JOB_TIMEOUT bounds it) and the jobs' endings.
-        self._poll_lease_s = 2 * settings.job_timeout_s + 1
+        # How long a collector or a poller holds a batch before another may take it: longer than
+        # one API call may take (JOB_TIMEOUT bounds it) and the jobs' endings, so a slow collector
+        # and a poller never both create a batch, nor two pollers poll one.
+        self._lease_s = 2 * settings.job_timeout_s + 1
 
     @staticmethod
     def wants(item: HeldMessage) -> bool:
@@ -88,7 +88,7 @@ class BatchLane:
                 if await self._store.lease(self.worker_id, self._settings.heartbeat_ttl_s):
                     await self._collect()
                 for _ in range(POLLS_PER_TICK):
-                    due = await self._store.due(self._poll_lease_s)
+                    due = await self._store.due(self._lease_s)
                     if due is None:
                         break
                     await self._alone(self._poll(due), due.id)
@@ -107,9 +107,7 @@ class BatchLane:
         for group in await self._store.groups_due(settings.batch_max_jobs, settings.batch_max_wait_s):
             batch_id = secrets.token_hex(8)
             model = self._api.model
-            if await self._store.claim(
-                group, batch_id, model, settings.batch_max_jobs, INLINE_BYTES, self._create_due_s
-            ):
+            if await self._store.claim(group, batch_id, model, settings.batch_max_jobs, INLINE_BYTES, self._lease_s):
                 await self._alone(self._create(batch_id), batch_id)
 
     @staticmethod
@@ -171,22 +169,15 @@ class BatchLane:
         messages is idempotent; it releases each job that became final meanwhile (a cancel). A start
         that fails as a whole (a message no check foresaw) is made message by message, and the one
         that fails goes to the dead list: one bad message never holds a batch."""
-        worker, held = batch_worker(batch_id), self._transitions.prepare(await self._store.held(batch_id))
+        worker = batch_worker(batch_id)
+        held = self._transitions.prepare(await self._transitions.held(worker))
         try:
             return await self._transitions.start(worker, held)
         except RETRY_LATER:
             raise
         except Exception:
             log.exception("batch's jobs could not start together; one by one", extra={"batch_id": batch_id})
-        jobs: list[RunningJob] = []
-        for item in held:
-            try:
-                jobs += await self._transitions.start(worker, [item])
-            except RETRY_LATER:
-                raise
-            except Exception as exc:
-                await self._transitions.bury(worker, item, f"could not be started: {type(exc).__name__}: {exc}")
-        return jobs
+        return await self._transitions.start_each(worker, held, _once)
 
     async def _create(self, batch_id: str) -> None:
         """Start the claimed jobs, answer what the cache or a spent budget decides, and send the
@@ -198,7 +189,7 @@ class BatchLane:
             return
         requests = [BatchRequest(job.message.id, job.message.text, job.message.options) for job in jobs]
         # No other poller takes the batch while this create runs (it would look, miss, and make another).
-        await self._store.update(batch_id, self._create_due_s)
+        await self._store.update(batch_id, self._lease_s)
         try:
             name = await self._api.create(requests, display_name=batch_id)
         except SummarizerError as exc:
@@ -213,3 +204,8 @@ class BatchLane:
             batch_id, poll_s, state="submitted", name=name, poll_s=poll_s, submitted_at=time.time()
         )
         log.info("batch created", extra={"batch": name, "batch_id": batch_id, "jobs": len(jobs)})
+
+
+async def _once(write: Callable[[], Awaitable[T]]) -> T:
+    """A write made once: the lane rides out an outage by its tick (the batch is due again)."""
+    return await write()

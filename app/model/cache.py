@@ -58,13 +58,22 @@ class ResultCache:
             self._hold(digest)
         return bool(claimed), None if raw is None else _from_entry(raw)
 
-    async def lookup(self, digest: str) -> Summary | None:
-        """The stored summary for `digest`, claiming nothing (a batch job asks before it joins a batch)."""
-        raw = await self._redis.get(self._keys.cache(digest))
-        return None if raw is None else _from_entry(raw)
+    async def lookup_many(self, digests: list[str]) -> list[Summary | None]:
+        """The stored summary of each digest, claiming nothing, in one round trip (a batch's jobs
+        ask before they join a batch)."""
+        if not digests:
+            return []
+        found = await self._redis.mget([self._keys.cache(digest) for digest in digests])
+        return [None if raw is None else _from_entry(raw) for raw in found]
 
-    async def store(self, digest: str, summary: Summary) -> None:
-        await self._redis.set(self._keys.cache(digest), _entry(summary), ex=self._ttl_s)
+    async def store_many(self, summaries: list[tuple[str, Summary]]) -> None:
+        """Keep summaries made outside a claim (a batch's answers), in one round trip."""
+        if not summaries:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for digest, summary in summaries:
+                pipe.set(self._keys.cache(digest), _entry(summary), ex=self._ttl_s)
+            await pipe.execute()
 
     async def release(self, digest: str, summary: Summary | None) -> None:
         """In one round trip, store the summary made (None: none was) and give the lock up."""

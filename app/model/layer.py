@@ -100,19 +100,22 @@ class ModelLayer:
         for an answer of a batch job)."""
         return outcome(summary, self._prices.batch() if batch else self._prices)
 
-    async def cached(self, text: str, options: Options) -> Summary | None:
-        """The stored summary of `text` and `options`, if the cache holds one (no claim, no call)."""
+    async def cached_many(self, requests: list[tuple[str, Options]]) -> list[Summary | None]:
+        """The stored summary of each (text, options), where the cache holds one (no claim, no call)."""
         if self._cache is None or self.summarizer.cache_id is None:
-            return None
-        hit = await self._cache.lookup(ResultCache.digest(self.summarizer.cache_id, options, text))
-        if hit is not None:
-            self._metrics.cache_hits.inc()
-        return hit
+            return [None] * len(requests)
+        cache_id = self.summarizer.cache_id
+        hits = await self._cache.lookup_many(
+            [ResultCache.digest(cache_id, options, text) for text, options in requests]
+        )
+        self._metrics.cache_hits.inc(sum(hit is not None for hit in hits))
+        return hits
 
-    async def remember(self, text: str, options: Options, summary: Summary) -> None:
-        """Keep a summary made outside this layer (a batch's answer) for the next job of the same text."""
+    async def remember_many(self, made: list[tuple[str, Options, Summary]]) -> None:
+        """Keep summaries made outside this layer (a batch's answers) for the next jobs of the same text."""
         if self._cache is not None and self.summarizer.cache_id is not None:
-            await self._cache.store(ResultCache.digest(self.summarizer.cache_id, options, text), summary)
+            cache_id = self.summarizer.cache_id
+            await self._cache.store_many([(ResultCache.digest(cache_id, o, t), s) for t, o, s in made])
 
     def summarize(self, text: str, options: Options, emit: Emit) -> Awaitable[Summary]:
         """The summary of `text`; a plain function so that, with neither cache nor quota

@@ -101,10 +101,6 @@ class BatchStore:
         claimed = await self._claim(keys=script_keys, args=[group, most, most_bytes, batch_id, now, now + due_s, model])
         return len(claimed)
 
-    async def held(self, batch_id: str) -> list[bytes]:
-        held: list[bytes] = await self._redis.lrange(self._keys.processing(batch_worker(batch_id)), 0, -1)
-        return held
-
     async def due(self, lease_s: float) -> DueBatch | None:
         """batch_due.lua: the next batch due for a poll, claimed for `lease_s`."""
         now = time.time()

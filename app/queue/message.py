@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Final
+from enum import Enum
+from typing import Final, TypeVar
 
 import orjson
 
 from app.options import NO_OPTIONS, InvalidOption, Options, parse_options
 from app.queue.contract import DEFAULT_TENANT, JOB_ID_RE, TENANT_RE, Mode, Priority
+
+E = TypeVar("E", bound=Enum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,12 +236,19 @@ def _meta(data: dict[str, object]) -> bytes:
 
 
 def _priority(raw: object) -> Priority:
+    return _one_of(Priority, "priority", raw, Priority.NORMAL)
+
+
+def _one_of(kind: type[E], name: str, raw: object, default: E) -> E:
+    """An enum field of a message: absent means `default`; another value poisons the message."""
     if raw is None:
-        return Priority.NORMAL
+        return default
     try:
-        return Priority(raw)
+        return kind(raw)
     except ValueError:
-        raise PoisonMessage(f"bad priority {raw!r}: expected 'high', 'normal' or 'low'") from None
+        *others, last = (repr(member.value) for member in kind)
+        allowed = f"{', '.join(others)} or {last}"
+        raise PoisonMessage(f"bad {name} {raw!r}: expected {allowed}") from None
 
 
 def _over_budget(raw: object) -> bool:
@@ -250,12 +260,7 @@ def _over_budget(raw: object) -> bool:
 
 
 def _mode(raw: object) -> Mode:
-    if raw is None:
-        return Mode.INTERACTIVE
-    try:
-        return Mode(raw)
-    except ValueError:
-        raise PoisonMessage(f"bad mode {raw!r}: expected 'interactive' or 'batch'") from None
+    return _one_of(Mode, "mode", raw, Mode.INTERACTIVE)
 
 
 def _tenant(raw: object) -> str:

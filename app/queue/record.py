@@ -9,7 +9,7 @@ from typing import Final
 
 import orjson
 
-from app.queue.contract import DEFAULT_TENANT, Status
+from app.queue.contract import DEFAULT_TENANT, Mode, Status
 from app.queue.message import Message
 
 # A record whose job never ends (its message deleted by hand) goes after this long.
@@ -49,8 +49,7 @@ class Outcome:
     output_tokens: int | None = None
     cost_usd: float | None = None  # None: no prices set, or served from the cache
     unhonoured_options: tuple[str, ...] = ()
-    mode: str = ""  # "batch" for a job answered by a Gemini batch job
-    batch: str = ""  # that batch's name
+    batch: str = ""  # the name of the Gemini batch job that answered it (its record says mode "batch")
 
     @property
     def tokens(self) -> int:
@@ -63,8 +62,8 @@ class Outcome:
         fields: tuple[str | int | float, ...] = ("summary", self.summary, "model", self.model)
         if self.cached or self.truncated or self.prompt_tokens is not None or self.unhonoured_options:
             fields += self._facts()  # not for a plain summary: the common case pays nothing here
-        if self.mode:
-            fields += ("mode", self.mode, "batch", self.batch)
+        if self.batch:
+            fields += ("mode", Mode.BATCH.value, "batch", self.batch)
         return fields
 
     def usage(self) -> tuple[str | int | float, ...]:
@@ -91,8 +90,8 @@ class Outcome:
             event.update(self._known_usage())
         if self.unhonoured_options:
             event["unhonoured_options"] = list(self.unhonoured_options)
-        if self.mode:
-            event |= {"mode": self.mode, "batch": self.batch}
+        if self.batch:
+            event |= {"mode": Mode.BATCH.value, "batch": self.batch}
         if meta:
             event["meta"] = orjson.Fragment(meta)
         return orjson.dumps(event)
@@ -128,6 +127,13 @@ def failed_event(job_id: str, error: str, timing: Timing, meta: bytes = b"") -> 
 
 # What an expired job records and announces as its error.
 EXPIRED_ERROR: Final = "expired: not started before its expiry (expires_in or JOB_EXPIRES); no model call was made"
+
+
+def budget_error(tenant: str, *, waits: bool = False) -> str:
+    """What a job whose tenant spent its daily budget records: it failed without a model call, or
+    (a batch job that asked to) waits for the next day."""
+    then = "waits for the next day" if waits else "no model call was made"
+    return f"budget-exhausted: tenant {tenant!r} spent its daily budget; {then}"
 
 
 # What a cancelled job records and announces as its error.

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Container
+from collections.abc import Awaitable, Callable, Container
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import redis.asyncio as aioredis
 
@@ -23,6 +24,10 @@ from app.queue.record import (
     failed_event,
 )
 from app.queue.replies import Ended, Moved, Started
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from app.queue.store import Queue
@@ -219,6 +224,24 @@ class Transitions:
                 started.append(job)
         return started, refused
 
+    async def start_each(
+        self, worker_id: str, batch: list[HeldMessage], write: Callable[[Callable[[], Awaitable[T]]], Awaitable[T]]
+    ) -> list[RunningJob]:
+        """Start a batch that failed as a whole message by message (each through `write`: the
+        worker's rides out an outage): the one that fails goes to the dead list with its error
+        (or, if even that fails, stays held and is logged). One bad message never holds the rest."""
+        jobs: list[RunningJob] = []
+        for item in batch:
+            try:
+                jobs += await write(lambda item=item: self.start(worker_id, [item]))  # type: ignore[misc]
+            except Exception as exc:
+                job_id = item.message.id if item.message is not None else None
+                try:
+                    await self.bury(worker_id, item, f"could not be started: {type(exc).__name__}: {exc}")
+                except Exception:
+                    log.exception("message could not be started nor buried; it stays held", extra={"job_id": job_id})
+        return jobs
+
     async def bury(self, worker_id: str, item: HeldMessage, reason: str) -> bool:
         """A held message to the dead list with `reason`, for one the worker cannot start."""
         job_id = item.message.id if item.message is not None else item.job_id
@@ -309,7 +332,7 @@ class Transitions:
         Requeued.WORKER_ALIVE if the orphan turned out to be alive."""
         keys = self._keys
         processing = keys.processing(worker_id)
-        held: list[bytes] = only if only is not None else await self._redis.lrange(processing, 0, -1)
+        held = only if only is not None else await self.held(worker_id)
         messages = [self._readable(raw) for raw in held]
         tenant_keys, slot = self._tenant_slots([m.tenant for m in messages if m is not None])
         slots = iter(slot)

@@ -22,7 +22,7 @@ from app.model.fallback import ModelChain
 from app.model.layer import ModelLayer
 from app.model.summarizers.base import Emit, SummarizerError, Summary, no_emit
 from app.queue.batching import GroupCommit
-from app.queue.record import Timing
+from app.queue.record import Timing, budget_error
 from app.queue.replies import Ended
 from app.queue.transitions import BLOCK_S, Completion, Delta, HeldMessage, RunningJob, Transitions, mark_duplicates
 from app.worker.cancels import CancelWatch
@@ -48,6 +48,17 @@ ABORT_AGAIN_S = 0.05
 
 def new_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def after_error(
+    settings: Settings, attempt: int, error: str, *, transient: bool, asked_s: float | None = None
+) -> tuple[float | None, str]:
+    """What a failed attempt leads to: (the delay before the next attempt, the error), or (None,
+    the error the job fails with) when the error will not pass or MAX_ATTEMPTS are spent. The
+    worker and the batch lane decide alike."""
+    if not transient or attempt >= settings.max_attempts:
+        return None, error + (f" (after {attempt} attempts, MAX_ATTEMPTS)" if transient else "")
+    return backoff_s(attempt, settings.retry_base_s, settings.retry_max_s, asked_s), error
 
 
 def backoff_s(attempt: int, base_s: float, cap_s: float, asked_s: float | None) -> float:
@@ -235,7 +246,7 @@ class Worker:
             jobs = await self._link.until_written(lambda: self.transitions.start(self.id, batch))
         except Exception:  # not an outage: a message no script expected; it must not hold the rest
             log.exception("batch could not start; starting its messages one by one", extra={"jobs": len(batch)})
-            jobs = await self._start_each(batch)
+            jobs = await self.transitions.start_each(self.id, batch, self._link.until_written)
         for _ in range(len(batch) - len(jobs)):  # buried, or a redelivery of a finished job
             self._free_slot()
         not_run = claimed - {job.message.id for job in jobs}
@@ -281,21 +292,6 @@ class Worker:
             task.cancel()
             self._cancelled[job_id] += 1
             asyncio.get_running_loop().call_later(ABORT_AGAIN_S, self._abort, job_id)
-
-    async def _start_each(self, batch: list[HeldMessage]) -> list[RunningJob]:
-        """Start a batch that failed as a whole message by message: the one that fails goes
-        to the dead list with its error (or, if even that fails, stays held and is logged)."""
-        jobs: list[RunningJob] = []
-        for item in batch:
-            try:
-                jobs += await self._link.until_written(lambda item=item: self.transitions.start(self.id, [item]))  # type: ignore[misc]
-            except Exception as exc:
-                job_id = item.message.id if item.message is not None else None
-                try:
-                    await self.transitions.bury(self.id, item, f"could not be started: {type(exc).__name__}: {exc}")
-                except Exception:
-                    log.exception("message could not be started nor buried; it stays held", extra={"job_id": job_id})
-        return jobs
 
     def _track(self, work: Coroutine[object, object, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(work, name=name)
@@ -348,7 +344,7 @@ class Worker:
         if job.attempt > self.settings.max_attempts:  # its earlier attempts all ended with their worker dead
             return f"gave up after {job.attempt - 1} attempts whose worker died (MAX_ATTEMPTS)"
         if job.budget_spent:
-            return f"budget-exhausted: tenant {job.message.tenant!r} spent its daily budget; no model call was made"
+            return budget_error(job.message.tenant)
         return None
 
     def _aborted_only(self, job_id: str) -> bool:
@@ -401,11 +397,9 @@ class Worker:
     async def _after_error(
         self, job: RunningJob, started: float, error: str, *, transient: bool, asked_s: float | None = None
     ) -> None:
-        if not transient or job.attempt >= self.settings.max_attempts:
-            suffix = "" if not transient else f" (after {job.attempt} attempts, MAX_ATTEMPTS)"
-            return await self._fail(job, started, error + suffix)
-        settings = self.settings
-        delay_s = backoff_s(job.attempt, settings.retry_base_s, settings.retry_max_s, asked_s)
+        delay_s, error = after_error(self.settings, job.attempt, error, transient=transient, asked_s=asked_s)
+        if delay_s is None:
+            return await self._fail(job, started, error)
         if not await self._write_final(lambda: self.transitions.retry(self.id, job, error, delay_s)):
             return _not_written(job, None, "retried")
         self.metrics.retried.inc()

@@ -64,10 +64,10 @@ async def test_a_running_job_cancelled_has_its_model_call_aborted_and_the_worker
     client = service.client
     job = await (await client.post("/process", json={"text": "A long one."})).json()
     await eventually(lambda: _is(client, job["id"], "running"), what="the job running")
-    await eventually(lambda: _true(model.calls), what="in its model call")
+    await eventually(lambda: model.calls, what="in its model call")
     response = await client.delete(f"/jobs/{job['id']}")
     assert (response.status, (await response.json())["status"]) == (200, "cancelled")
-    await eventually(lambda: _true(model.cancelled), what="the model call aborted")
+    await eventually(lambda: model.cancelled, what="the model call aborted")
     assert service.worker is not None
     processing = service.keys.processing(service.worker.id)
     await eventually(lambda: _zero(service.redis.llen(processing)), what="its message released")
@@ -77,10 +77,6 @@ async def test_a_running_job_cancelled_has_its_model_call_aborted_and_the_worker
     assert await status_of(client, job["id"]) == "cancelled"
     totals = (await (await client.get("/stats")).json())["totals"]
     assert (totals["cancelled"], totals["done"], totals["retried"]) == (1, 1, 0)
-
-
-async def _true(value: object) -> bool:
-    return bool(value)
 
 
 async def _zero(count: object) -> bool:
@@ -93,9 +89,9 @@ async def test_cancel_aborts_the_real_sdks_request_to_the_model(
     async with FakeGemini(default=Hang()) as gemini:
         service = await start_on_gemini(start_service, with_(settings, max_attempts=1), gemini)
         job = await (await service.client.post("/process", json={"text": "Hangs at the model."})).json()
-        await eventually(lambda: _true(gemini.calls), what="the model called")
+        await eventually(lambda: gemini.calls, what="the model called")
         assert (await service.client.delete(f"/jobs/{job['id']}")).status == 200
-        await eventually(lambda: _true(gemini.aborted), what="the model's request dropped by the client")
+        await eventually(lambda: gemini.aborted, what="the model's request dropped by the client")
         assert len(gemini.calls) == 1, "no second call"
         assert await status_of(service.client, job["id"]) == "cancelled"
 

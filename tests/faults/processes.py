@@ -33,6 +33,12 @@ def worker_env(server: RedisServer, keys: Keys, **extra: str) -> dict[str, str]:
     } | extra
 
 
+def gemini_worker_env(server: RedisServer, keys: Keys, gemini_url: str, **extra: str) -> dict[str, str]:
+    """worker_env for workers that call the fake Gemini server through the real SDK."""
+    gemini = {"SUMMARIZER": "gemini", "GEMINI_API_KEY": "test-key-not-secret", "GEMINI_BASE_URL": gemini_url}
+    return worker_env(server, keys, **gemini | extra)
+
+
 async def accept(queue: Queue, n: int) -> list[str]:
     ids = []
     for i in range(n):

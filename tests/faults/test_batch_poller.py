@@ -9,7 +9,7 @@ from app.queue.contract import Mode
 from app.queue.message import new_message
 from tests.fakes.gemini_batches import BatchPlan
 from tests.fakes.gemini_server import Answer, FakeGemini
-from tests.faults.processes import Private, Spawn, all_running, assert_each_done_once, worker_env
+from tests.faults.processes import Private, Spawn, all_running, assert_each_done_once, gemini_worker_env
 from tests.helpers import eventually
 
 
@@ -17,12 +17,10 @@ async def test_a_killed_poller_leaves_its_batch_to_another_worker(private: Priva
     server, queue, pubsub = private
     async with FakeGemini(default=Answer(text="Batched.")) as gemini:
         gemini.batches.plan(BatchPlan(after_s=3600))
-        env = worker_env(
+        env = gemini_worker_env(
             server,
             queue.keys,
-            SUMMARIZER="gemini",
-            GEMINI_API_KEY="test-key-not-secret",
-            GEMINI_BASE_URL=gemini.base_url,
+            gemini.base_url,
             BATCH_MAX_WAIT="0.2",
             BATCH_POLL_MIN="0.1",
             BATCH_POLL_MAX="0.2",
@@ -45,14 +43,10 @@ async def test_a_killed_poller_leaves_its_batch_to_another_worker(private: Priva
         spawn("survivor", **env)
         [batch] = gemini.batches.created.values()
         polls_before = batch.gets
-        await eventually(lambda: _true(batch.gets > polls_before), timeout_s=30, what="the survivor polling")
+        await eventually(lambda: batch.gets > polls_before, timeout_s=30, what="the survivor polling")
         gemini.batches.finish(batch.name)
         await assert_each_done_once(queue, ids, pubsub)
     assert len(gemini.batches.created) == 1 and not gemini.calls, "one batch, no job run twice or alone"
     records = [await queue.reads.get_job(job_id) for job_id in ids]
     assert {(r or {}).get("batch") for r in records} == {batch.name}
     assert {(r or {}).get("attempts") for r in records} == {1}
-
-
-async def _true(value: bool) -> bool:
-    return value

@@ -8,7 +8,7 @@ import time
 from collections import Counter
 
 from tests.fakes.gemini_server import Answer, Delay, FakeGemini
-from tests.faults.processes import Private, Spawn, accept, all_running, worker_env
+from tests.faults.processes import Private, Spawn, accept, all_running, gemini_worker_env
 from tests.helpers import eventually
 
 MODEL_S = 1.5
@@ -19,12 +19,10 @@ async def test_a_killed_holders_cache_locks_do_not_stall_the_recovery_of_its_job
 ) -> None:
     server, queue, _ = private
     async with FakeGemini(default=Delay(MODEL_S, Answer())) as gemini:
-        env = worker_env(
+        env = gemini_worker_env(
             server,
             queue.keys,
-            SUMMARIZER="gemini",
-            GEMINI_API_KEY="test-key-not-secret",
-            GEMINI_BASE_URL=gemini.base_url,
+            gemini.base_url,
             HEARTBEAT_INTERVAL="3",  # the default, as users run it (worker_env shortens it)
             WORKER_CONCURRENCY="20",
         )

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import aiohttp
 
+from app.config import Settings
+from tests.api.conftest import StartService
+from tests.conftest import with_
 from tests.faults.processes import Private, Spawn, worker_env
 from tests.helpers import eventually
 from tests.redis_server import free_port, require_binary
@@ -104,3 +107,22 @@ async def test_prometheus_scrapes_the_api_and_a_worker_and_answers_for_the_jobs(
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+async def test_the_api_says_when_its_queue_gauges_are_stale(
+    private: Private, start_service: StartService, settings: Settings
+) -> None:
+    """SummarizeRedisDown's metric: 1 while a scrape reads the queue from Redis, 0 when it cannot
+    (the other gauges then keep their last values, which is why the alert needs it)."""
+    server, queue, _ = private
+    service = await start_service(with_(settings, redis_url=server.url, queue_name=queue.keys.queue), worker=False)
+
+    async def redis_up() -> float:
+        text = await (await service.client.get("/metrics")).text()
+        [line] = [line for line in text.splitlines() if line.startswith("summarize_redis_up ")]
+        return float(line.split()[1])
+
+    assert await redis_up() == 1.0
+    await queue.redis.aclose()
+    server.stop()
+    assert await redis_up() == 0.0

@@ -153,7 +153,7 @@ async def test_a_batch_whose_jobs_are_all_cancelled_is_cancelled(
         assert record is not None
         await queue.producer.cancel(job_id, record)
     [batch] = gemini.batches.created.values()
-    await eventually(lambda: _true(batch.cancelled), what="the remote batch cancelled")
+    await eventually(lambda: batch.cancelled, what="the remote batch cancelled")
 
     async def forgotten() -> bool:
         return await queue.redis.zcard(queue.keys.batches) == 0
@@ -180,7 +180,7 @@ async def test_interactive_jobs_run_while_a_batch_is_pending(
     gemini.batches.plan(BatchPlan(after_s=3600))
     batch_ids = await submit(queue, 50)
     await start_worker()
-    await eventually(lambda: _true(bool(gemini.batches.created)), what="the batch submitted")
+    await eventually(lambda: bool(gemini.batches.created), what="the batch submitted")
     interactive = await submit(queue, 20, Mode.INTERACTIVE, prefix="Now")
     records = await ended(queue, interactive, timeout_s=10)
     assert [r["status"] for r in records] == ["done"] * 20
@@ -217,10 +217,6 @@ async def _parked(queue: Queue, n: int) -> bool:
     return sum([await queue.redis.llen(queue.keys.batch_waiting(g.decode())) for g in groups]) == n
 
 
-async def _true(value: bool) -> bool:
-    return value
-
-
 @pytest.mark.parametrize(("wait", "status"), [(True, "queued"), (False, "failed")])
 async def test_a_batch_job_over_its_budget_fails_or_waits_for_the_next_day(
     start_worker: StartWorker, queue: Queue, gemini: FakeGemini, wait: bool, status: str
@@ -251,7 +247,7 @@ async def test_a_batch_the_api_no_longer_knows_sends_its_jobs_to_run_interactive
     gemini.batches.plan(BatchPlan(after_s=3600))
     ids = await submit(queue, 3)
     await start_worker()
-    await eventually(lambda: _true(bool(gemini.batches.created)), what="the batch submitted")
+    await eventually(lambda: bool(gemini.batches.created), what="the batch submitted")
     gemini.batches.created.clear()  # deleted at the API: a poll now answers 404
     records = await ended(queue, ids)
     assert [r["status"] for r in records] == ["done"] * 3 and len(gemini.calls) == 3
