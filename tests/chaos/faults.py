@@ -189,6 +189,9 @@ class Chaos:
                 records = await _statuses(self.redis, self.keys, sorted(pending))
             except (RedisError, OSError):
                 records = {}
+            except Exception as exc:  # noqa: BLE001 - a watcher that dies reports a kill's jobs as never run
+                self._note(f"watch of {kill.worker_id}: harness error {exc!r}, polling on")
+                records = {}
             for job_id, (status, worker) in records.items():
                 ended = status in FINAL
                 if job_id not in kill.rerun_s and (ended or (status == "running" and worker != kill.worker_id)):
