@@ -75,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
         target = action.add_mutually_exclusive_group(required=True)
         target.add_argument("job_id", nargs="?", help="the job id of the dead entry")
         target.add_argument("--all", action="store_true", help="every dead entry")
+    hooks = commands.add_parser("webhooks", help="webhook deliveries given up (WEBHOOK_MAX_ATTEMPTS)")
+    hook_actions = hooks.add_subparsers(dest="action", required=True)
+    hook_list = hook_actions.add_parser("dead", help="the dead deliveries' job ids and last errors, newest first")
+    hook_list.add_argument("--limit", type=_positive, default=50, help="most to show (default 50)")
+    resend = hook_actions.add_parser("resend", help="deliver again (the same webhook-id): one job by id, or --all")
+    target = resend.add_mutually_exclusive_group(required=True)
+    target.add_argument("job_id", nargs="?", help="the job whose delivery was given up")
+    target.add_argument("--all", action="store_true", help="every dead delivery")
     return parser
 
 
@@ -87,7 +95,7 @@ async def run_cli(settings: Settings, argv: list[str]) -> int:
     redis = RedisFactory(settings).client()
     queue = Queue.from_settings(redis, settings)
     commands = {"submit": _submit, "status": _status, "cancel": _cancel, "stats": _stats, "workers": _workers}
-    commands["dead"] = _dead
+    commands |= {"dead": _dead, "webhooks": _webhooks}
     try:
         return await commands[args.command](queue, args)
     except UNAVAILABLE as exc:
@@ -119,6 +127,28 @@ async def _dead(queue: Queue, args: argparse.Namespace) -> int:
         count = await queue.dead.purge(job_id)
         print(f"purged {count}")
     return 0 if count or job_id is None else 1
+
+
+async def _webhooks(queue: Queue, args: argparse.Namespace) -> int:
+    outbox = queue.outbox
+    if args.action == "dead":
+        job_ids = await outbox.dead(args.limit)
+        for job_id in job_ids:
+            record = await outbox.record(job_id) or {}
+            print(f"{job_id}\t{record.get('callback_url', '-')}\t{record.get('webhook_error', 'its record expired')}")
+        print(f"{len(job_ids)} dead deliver{'y' if len(job_ids) == 1 else 'ies'} shown", file=sys.stderr)
+        return 0
+    job_ids = await outbox.dead(10_000) if args.all else [args.job_id]
+    resent = 0
+    for job_id in job_ids:
+        outcome = await outbox.resend(job_id)
+        resent += outcome == 1
+        if outcome == 0:
+            print(f"skipped {job_id}: its delivery is not dead (delivered, pending, or no callback)", file=sys.stderr)
+        elif outcome == -1:
+            print(f"skipped {job_id}: its job record expired (RESULT_TTL): nothing left to send", file=sys.stderr)
+    print(f"resent {resent}")
+    return 0 if resent or args.all else 1
 
 
 async def _submit(queue: Queue, args: argparse.Namespace) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -10,6 +12,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from app.redact import mask_url
+from app.webhooks.targets import parse_entry
 
 T = TypeVar("T")
 
@@ -96,6 +99,15 @@ class Settings:
     max_event_streams: int = 500  # open event streams per API process; beyond, 503
     metrics_auth: bool = False  # /metrics needs a key too
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; ("*",) = any
+    # Webhooks (app/webhooks): where callbacks may go (app/webhooks/targets.py says the forms; empty:
+    # callback_url is refused), the signing secret (whsec_..., unless every tenant has its own), and
+    # the delivery: attempts, each one's timeout, and the backoff between them (doubling, capped).
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_max_attempts: int = 10
+    webhook_timeout_s: float = 10.0
+    webhook_backoff_s: float = 2.0
+    webhook_backoff_max_s: float = 900.0
 
     @property
     def embedded(self) -> bool:
@@ -182,6 +194,26 @@ def _origins(raw: str) -> tuple[str, ...]:
     if origins != ("*",) and not all(o.startswith(("http://", "https://")) and "*" not in o for o in origins):
         raise ValueError(raw)
     return origins
+
+
+def _allowed_hosts(raw: str) -> tuple[str, ...]:
+    entries = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for entry in entries:
+        parse_entry(entry)
+    return entries
+
+
+def webhook_secret(raw: str) -> str:
+    """A Standard Webhooks signing secret: whsec_ and base64 of 24 to 64 random bytes."""
+    if not isinstance(raw, str) or not raw.startswith("whsec_"):
+        raise ValueError("no whsec_ prefix")
+    try:
+        size = len(base64.b64decode(raw.removeprefix("whsec_"), validate=True))
+    except binascii.Error:
+        raise ValueError("not base64") from None
+    if not 24 <= size <= 64:
+        raise ValueError("size")
+    return raw
 
 
 def _name(raw: str) -> str:
@@ -313,6 +345,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_event_streams=_parse(env, "MAX_EVENT_STREAMS", 500, _int_in(1, 10**6), "an integer 1-1000000"),
         metrics_auth=_parse(env, "METRICS_AUTH", False, _flag, "0 or 1"),
         cors_origins=_parse(env, "CORS_ORIGINS", (), _origins, "* or comma-separated origins like https://a.example"),
+        webhook_allowed_hosts=_parse(
+            env,
+            "WEBHOOK_ALLOWED_HOSTS",
+            (),
+            _allowed_hosts,
+            "entries like *.example.com, hooks.example.com:8443, http://10.0.0.7:8080 or *, comma-separated",
+        ),
+        webhook_secret=_parse(
+            env, "WEBHOOK_SECRET", None, webhook_secret, "whsec_ and base64 of 24-64 random bytes", secret=True
+        ),
+        webhook_max_attempts=_parse(env, "WEBHOOK_MAX_ATTEMPTS", 10, _int_in(1, 100), "an integer 1-100"),
+        webhook_timeout_s=_parse(env, "WEBHOOK_TIMEOUT", 10.0, _float_in(0.1, 300), "seconds 0.1-300"),
+        webhook_backoff_s=_parse(env, "WEBHOOK_BACKOFF", 2.0, _float_in(0.01, 3600), "seconds 0.01-3600"),
+        webhook_backoff_max_s=_parse(env, "WEBHOOK_BACKOFF_MAX", 900.0, _float_in(0.01, 86_400), "seconds 0.01-86400"),
     )
 
 

@@ -98,6 +98,15 @@ class Metrics:
             ["model", "reason"],
             registry=registry,
         )
+        self.webhooks = Counter(
+            "summarize_webhook_deliveries",
+            "Webhook attempts by outcome: delivered, failed (to be retried), dead (given up)",
+            ["outcome"],
+            registry=registry,
+        )
+        self.webhooks_held = Gauge(
+            "summarize_webhooks", "Webhook deliveries pending (or under way) and dead", ["state"], registry=registry
+        )
         self.cache_hits = Counter(
             "summarize_cache_hits", "Jobs answered by the result cache or a shared call", registry=registry
         )
@@ -135,6 +144,8 @@ class Metrics:
         for what, value in stats["batch"].items():  # type: ignore[attr-defined]
             self.batch.labels(what).set(float(value))
         self.dead_written.set(float(stats["dead_written"]))  # type: ignore[arg-type]
+        for what, value in stats["webhooks"].items():  # type: ignore[attr-defined]
+            self.webhooks_held.labels(what).set(float(value))
         self.redis_up.set(1)
         alive = sum(1 for row in stats["workers"] if row["alive"])  # type: ignore[attr-defined]
         self.workers.labels("true").set(alive)

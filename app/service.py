@@ -24,6 +24,8 @@ from app.model.summarizers import build_fallbacks, build_summarizer
 from app.model.summarizers.base import Summarizer
 from app.model.summarizers.gemini import GeminiSummarizer
 from app.queue.store import Queue
+from app.tenants import Tenants
+from app.webhooks.delivery import Deliverer
 from app.worker.probe import probe_app
 from app.worker.runner import Worker, new_worker_id
 
@@ -63,11 +65,16 @@ def build_worker(
         layers = [layer, *(ModelLayer.from_settings(settings, queue, each, metrics) for each in fallbacks)]
         model = ModelChain(layers, metrics, settings.fallback_after_s)
     worker_id = worker_id or new_worker_id()
-    lane = None
+    lane, webhooks = None, None
+    if settings.webhook_allowed_hosts:
+        secrets = Tenants.from_settings(settings).webhook_secrets()
+        webhooks = Deliverer(queue.outbox, settings, secrets, metrics)
     if isinstance(summarizer, GeminiSummarizer):  # a model with a Batch API: batch jobs go to its lane
         api = GeminiBatches(summarizer)
         lane = BatchLane(worker_id, settings, queue.batches, queue.transitions, api, layer)
-    return Worker(settings, queue.transitions, model, worker_id=worker_id, metrics=metrics, batches=lane)
+    return Worker(
+        settings, queue.transitions, model, worker_id=worker_id, metrics=metrics, batches=lane, webhooks=webhooks
+    )
 
 
 def _url(host: str, port: int) -> str:

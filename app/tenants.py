@@ -14,6 +14,8 @@ API_KEYS_FILE (TOML), which may also set each tenant's quotas and the defaults:
     keys = ["acme-0123456789abcdef"]
     requests_per_minute = 60
 
+    webhook_secret = "whsec_..." # signs this tenant's webhooks (else WEBHOOK_SECRET)
+
     [tenants.ops]
     keys = ["ops-0123456789abcdef"]
     admin = true               # sees every tenant's jobs and numbers
@@ -30,7 +32,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from app.config import ConfigError, Settings
+from app.config import ConfigError, Settings, webhook_secret
 from app.queue.contract import DEFAULT_TENANT, TENANT_RE
 from app.queue.producer import Quota
 
@@ -47,6 +49,7 @@ class Tenant:
     name: str
     admin: bool = False
     quota: Quota = field(default_factory=Quota)
+    webhook_secret: str = field(default="", repr=False)  # signs its webhooks; '' = WEBHOOK_SECRET
 
     def sees(self, owner: str) -> bool:
         """May this tenant read a job of tenant `owner`?"""
@@ -68,7 +71,11 @@ class Tenants:
     @property
     def secrets(self) -> list[str]:
         """Every key, for the log redactor (a key from API_KEYS_FILE is in no environment variable)."""
-        return [key.decode() for key, _ in self._keys]
+        return [key.decode() for key, _ in self._keys] + list(self.webhook_secrets().values())
+
+    def webhook_secrets(self) -> dict[str, str]:
+        """The tenants that sign their webhooks with a secret of their own, and that secret."""
+        return {tenant.name: tenant.webhook_secret for _, tenant in self._keys if tenant.webhook_secret}
 
     def identify(self, presented: bytes) -> Tenant | None:
         """The tenant of the key presented, or None. Every key is compared, each in
@@ -150,13 +157,21 @@ def _tables(value: object, where: str) -> dict[str, dict[str, Any]]:
 def _tenant(name: str, table: dict[str, Any], defaults: Quota) -> Tenant:
     if not TENANT_RE.fullmatch(name):
         raise ConfigError(f"API_KEYS_FILE: tenant name {name!r} is not valid: expected [a-z0-9_-], 1-64, as in acme-eu")
-    unknown = sorted(table.keys() - _QUOTA_FIELDS - {"keys", "admin"})
+    unknown = sorted(table.keys() - _QUOTA_FIELDS - {"keys", "admin", "webhook_secret"})
     if unknown:
         raise ConfigError(f"API_KEYS_FILE: [tenants.{name}] has unknown field(s) {unknown}")
     admin = table.get("admin", name == ADMIN)
     if not isinstance(admin, bool):
         raise ConfigError(f"API_KEYS_FILE: [tenants.{name}] admin must be true or false")
-    return Tenant(name, admin=admin, quota=_quota(table, f"[tenants.{name}]", defaults))
+    secret = table.get("webhook_secret", "")
+    try:
+        secret = webhook_secret(secret) if secret else ""
+    except (ValueError, TypeError):
+        raise ConfigError(
+            f"API_KEYS_FILE: [tenants.{name}] webhook_secret is not valid (not shown): expected whsec_ and base64 "
+            "of 24-64 random bytes"
+        ) from None
+    return Tenant(name, admin=admin, quota=_quota(table, f"[tenants.{name}]", defaults), webhook_secret=secret)
 
 
 def _file_keys(table: dict[str, Any], name: str) -> list[str]:

@@ -21,17 +21,20 @@ from app.api.quotas import fingerprint, rate_headers, refused_problem
 from app.api.resources import INTAKE, METRICS, QUEUE, SETTINGS
 from app.api.responses import json_response
 from app.api.security import tenant_of
-from app.config import MAX_EXPIRES_S
+from app.config import MAX_EXPIRES_S, Settings
 from app.options import FIELDS as OPTION_FIELDS
 from app.options import InvalidOption, Options, parse_options
 from app.queue.contract import PRIORITIES, Mode, Priority, is_final
 from app.queue.message import new_message
 from app.queue.producer import DuplicateRequest, Enqueue, KeyReused, OverQuota, QueueFull
+from app.tenants import Tenant
+from app.webhooks.intake import checked_callback
+from app.webhooks.targets import TargetRefused
 
 log = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
-JOB_FIELDS = ("text", *OPTION_FIELDS, "expires_in", "priority", "stream", "mode", "over_budget")
+JOB_FIELDS = ("text", *OPTION_FIELDS, "expires_in", "priority", "stream", "mode", "over_budget", "callback_url")
 ALLOWED_FIELDS = frozenset(JOB_FIELDS)
 UNPROCESSABLE = "Unprocessable Content"
 
@@ -42,15 +45,17 @@ async def post_process(request: web.Request) -> web.Response:
     idempotency_key = _idempotency_key(request)
     job = await _read_job(request, settings.max_text_chars)
     _within_output_cap(job.options, settings.max_output_tokens)
+    callback = await _callback(job.callback_url, settings, tenant)
     expiry = job.expires_in if job.expires_in is not None else settings.job_expires_s
     message = new_message(
         job.text, job.options, tenant.name, expiry, job.priority, stream=job.stream, mode=job.mode, budget_wait=job.wait
     )
     stands_for = ""  # only a key needs it
     if idempotency_key is not None:
-        mode = job.mode.value + (":wait" if job.wait else "")  # over_budget is part of the request too
+        # over_budget and the callback are part of the request too
+        mode = job.mode.value + (":wait" if job.wait else "") + (f" {callback}" if callback else "")
         stands_for = fingerprint(job.text, job.options, job.priority, job.expires_in, mode)
-    item = Enqueue(message, settings.max_queue_length, idempotency_key, stands_for, tenant.quota)
+    item = Enqueue(message, settings.max_queue_length, idempotency_key, stands_for, tenant.quota, callback)
     admitted = await request.app[INTAKE].submit(item)
     headers, refused = rate_headers(tenant.quota, admitted), admitted.refused
     if isinstance(refused, DuplicateRequest):
@@ -84,6 +89,7 @@ class Requested(NamedTuple):
     stream: bool = False
     mode: Mode = Mode.INTERACTIVE
     wait: bool = False  # over its tenant's daily budget, a batch job waits for the next day
+    callback_url: object = None  # as sent; checked by _callback (it may resolve a name)
 
 
 async def _read_job(request: web.Request, max_chars: int) -> Requested:
@@ -104,9 +110,20 @@ async def _read_job(request: web.Request, max_chars: int) -> Requested:
     mode = _mode(data.get("mode"), bool(stream))
     wait = _over_budget(data.get("over_budget"), mode)
     try:
-        return Requested(text, parse_options(data), expires_in, priority, bool(stream), mode, wait)
+        options = parse_options(data)
+        return Requested(text, options, expires_in, priority, bool(stream), mode, wait, data.get("callback_url"))
     except InvalidOption as exc:
         raise Problem(422, "invalid-option", UNPROCESSABLE, str(exc), extra={"field": exc.name}) from None
+
+
+async def _callback(value: object, settings: Settings, tenant: Tenant) -> str:
+    if value is None:
+        return ""
+    try:
+        return await checked_callback(value, settings, tenant)
+    except TargetRefused as exc:
+        detail = f"'callback_url' cannot be called back: {exc}"[:500]
+        raise Problem(422, "invalid-callback-url", UNPROCESSABLE, detail, extra={"field": "callback_url"}) from None
 
 
 def _expires_in(value: object) -> float | None:

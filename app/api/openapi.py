@@ -120,6 +120,12 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                     "enum": ["fail", "wait", None],
                     "description": "a batch job over its tenant's budget of the day: fail (default) or wait a day",
                 },
+                "callback_url": {
+                    "type": ["string", "null"],
+                    "maxLength": 2048,
+                    "description": "called (Standard Webhooks, signed) when the job ends: a host in "
+                    "WEBHOOK_ALLOWED_HOSTS, https unless listed with http, no private address unless listed by name",
+                },
             },
             # A batch job is answered whole: it cannot ask to be streamed; only a batch job can wait
             # for the next day's budget.
@@ -160,6 +166,11 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                     "type": "object",
                     "description": "the batch lane: jobs waiting to join a batch, batches in flight, the oldest's age",
                     "properties": {"waiting": integer, "in_flight": integer, "oldest_batch_age_s": {"type": "number"}},
+                },
+                "webhooks": {
+                    "type": "object",
+                    "description": "webhook deliveries to be made (or under way) and given up (resend from the CLI)",
+                    "properties": {"pending": integer, "dead": integer},
                 },
                 "dead_retention": {
                     "type": "object",

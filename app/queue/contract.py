@@ -175,6 +175,17 @@ class Keys:
         """Which worker collects batch jobs into batches (one at a time)."""
         return f"{self.tag}:batch-lease"
 
+    @property
+    def webhooks(self) -> str:
+        """The webhook outbox: ids of ended jobs whose callback is to be delivered, scored by
+        when the next attempt is due (a delivery in progress: when its lease runs out)."""
+        return f"{self.tag}:webhooks"
+
+    @property
+    def webhooks_dead(self) -> str:
+        """Deliveries given up after WEBHOOK_MAX_ATTEMPTS (or whose record expired), by when."""
+        return f"{self.tag}:webhooks:dead"
+
     def lane(self, priority: str, tenant: str) -> str:
         """The list a tenant's jobs of one priority wait in. The default tenant's normal jobs wait
         in the queue list itself, where a foreign producer's `LPUSH job_queue` puts them."""

@@ -82,6 +82,7 @@ class Enqueue:
     key: str | None = None
     fingerprint: str = ""
     quota: Quota = Quota()
+    callback_url: str = ""  # called when the job ends (checked by the API: app/webhooks/targets.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +171,7 @@ class Producer:
         args += (self._queue.result_ttl_s, UNFINISHED_RECORD_TTL_S, "" if tenant == DEFAULT_TENANT else tenant, tenant)
         quota = item.quota
         args += (quota.requests_per_minute, quota.max_active_jobs, quota.daily_tokens, item.fingerprint, day_left_ms)
-        args += (WAKE, quota.weight, quota.daily_cost_usd)
+        args += (WAKE, quota.weight, quota.daily_cost_usd, item.callback_url)
         await self._enqueue(keys=script_keys, args=args, client=pipe)
 
     async def cancel(self, job_id: str, record: Mapping[str, object]) -> tuple[Cancelled, dict[str, object] | None]:
@@ -180,7 +181,7 @@ class Producer:
         (read in the same script: one round trip)."""
         keys, tenant = self._keys, str(record.get("tenant", DEFAULT_TENANT))
         meta = orjson.dumps(record["meta"]) if "meta" in record else b""
-        script_keys = [keys.job(job_id), keys.totals, keys.tenant(tenant), keys.stream(job_id)]
+        script_keys = [keys.job(job_id), keys.totals, keys.tenant(tenant), keys.stream(job_id), keys.webhooks]
         args = [time.time(), self._queue.result_ttl_s, keys.channel, cancelled_event(job_id, meta)]
         args += (keys.control_channel, job_id, CANCELLED_ERROR, UNFINISHED_RECORD_TTL_S)
         code, flat = await self._cancel(keys=script_keys, args=args)

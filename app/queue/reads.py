@@ -74,12 +74,14 @@ class Reads:
             pipe.zcard(keys.delayed)
             pipe.llen(keys.dead)
             pipe.get(keys.dead_written)
+            pipe.zcard(keys.webhooks)
+            pipe.zcard(keys.webhooks_dead)
             pipe.hgetall(keys.totals)
             for worker_id in workers:
                 pipe.llen(keys.processing(worker_id))
                 pipe.get(keys.heartbeat(worker_id))
                 pipe.pttl(keys.heartbeat(worker_id))
-            delayed, dead, dead_written, raw_totals, *per_worker = await pipe.execute()
+            delayed, dead, dead_written, hooks_pending, hooks_dead, raw_totals, *per_worker = await pipe.execute()
         rows = [_worker_row(w, *per_worker[3 * i : 3 * i + 3]) for i, w in enumerate(workers)]
         counts, usage = split_totals(raw_totals)
         retention = self._queue.retention
@@ -95,6 +97,7 @@ class Reads:
             "dead": dead,
             "dead_written": int(dead_written or 0),
             "dead_retention": {"max": retention.dead_max, "ttl_s": retention.dead_ttl_s},
+            "webhooks": {"pending": hooks_pending, "dead": hooks_dead},
             "workers": rows,
             "totals": counts,
             "usage": usage,

@@ -173,6 +173,13 @@ RECORD_FIELDS: Final[dict[str, str]] = {
     "meta": "object",
     "mode": "string",
     "batch": "string",
+    # A callback asked for at intake, and its delivery (app/webhooks): pending, retrying, delivered or dead.
+    "callback_url": "string",
+    "webhook": "string",
+    "webhook_attempts": "integer",
+    "webhook_error": "string",
+    "webhook_delivered_at": "number",
+    "webhook_next_at": "number",
 }
 
 

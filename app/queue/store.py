@@ -17,6 +17,7 @@ from app.queue.message import COMPLETED_SLACK_BYTES
 from app.queue.producer import Producer
 from app.queue.reads import Reads
 from app.queue.transitions import Transitions
+from app.queue.webhooks import Outbox
 
 if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
@@ -92,3 +93,7 @@ class Queue:
     @cached_property
     def dead(self) -> DeadLetters:
         return DeadLetters(self)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self)

@@ -199,7 +199,7 @@ class Transitions:
             expired = expired_event(message, now) if message.expired(now) else b""
             args += (item.raw, item.replacement, message.enqueued_at, len(message.text), message.tenant, index, expired)
             args += (message.meta, "" if message.stream else keys.listen(message.id))
-        await self._start(keys=[*script_keys, *tenant_keys], args=args, client=pipe)
+        await self._start(keys=[*script_keys, *tenant_keys, keys.webhooks], args=args, client=pipe)
 
     def _sort_started(
         self, runnable: list[HeldMessage], replies: list[int | bytes], streams: list[int], spent: list[int]
@@ -272,7 +272,7 @@ class Transitions:
             args += (item.job.raw, outcome.event(job_id, item.timing, item.job.message.meta), index, outcome.tokens)
             args.append(outcome.cost_usd or 0)
             args += (len(fields) // 2, len(usage) // 2, *fields, *usage)
-        keys += tenant_keys
+        keys += (*tenant_keys, self._keys.webhooks)
         return [Ended(code) for code in await self._complete(keys=keys, args=args)]
 
     async def fail(self, worker_id: str, job: RunningJob, error: str, timing: Timing) -> bool:
@@ -282,7 +282,15 @@ class Transitions:
         event, entry = failed_event(job_id, error, timing, job.message.meta), dead_entry(job.raw, error, job_id)
         tenant = keys.tenant(job.message.tenant)
         code = await self._fail(
-            keys=[keys.processing(worker_id), keys.job(job_id), keys.dead, keys.totals, keys.stream(job_id), tenant],
+            keys=[
+                keys.processing(worker_id),
+                keys.job(job_id),
+                keys.dead,
+                keys.totals,
+                keys.stream(job_id),
+                tenant,
+                keys.webhooks,
+            ],
             args=[
                 job.raw,
                 error,

@@ -31,6 +31,7 @@ from app.worker.upkeep import Upkeep
 
 if TYPE_CHECKING:
     from app.batch.lane import BatchLane
+    from app.webhooks.delivery import Deliverer
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class Worker:
         worker_id: str | None = None,
         metrics: Metrics | None = None,
         batches: BatchLane | None = None,
+        webhooks: Deliverer | None = None,
     ):
         self.settings = settings
         self.metrics = metrics or Metrics()
@@ -87,6 +89,7 @@ class Worker:
         self.model = model
         self.id = worker_id or new_worker_id()
         self.batches = batches  # the batch lane, when the model has a Batch API: batch jobs park there
+        self.webhooks = webhooks  # delivers job endings to their callback URLs, when webhooks are on
         self._running: set[asyncio.Task[None]] = set()  # until the job's ending is written
         self._active: set[str] = set()  # ids of the jobs running here: a second message of one is a duplicate
         self._calls = 0  # jobs in their summarizer call: what WORKER_CONCURRENCY bounds
@@ -135,6 +138,8 @@ class Worker:
         ]
         if self.batches is not None:
             redis_loops.append(asyncio.create_task(self.batches.run(self._stopping), name="batches"))
+        if self.webhooks is not None:
+            redis_loops.append(asyncio.create_task(self.webhooks.run(self._stopping), name="webhooks"))
         sweeper = asyncio.create_task(self.model.run(), name="deadlines")
         await self._until_stopped_or_broken(redis_loops)
         # The Redis loops end on the flag, not by cancellation: a cancelled command may

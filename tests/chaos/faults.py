@@ -189,7 +189,7 @@ class Chaos:
                 records = await _statuses(self.redis, self.keys, sorted(pending))
             except (RedisError, OSError):
                 records = {}
-            except Exception as exc:  # noqa: BLE001 - a watcher that dies reports a kill's jobs as never run
+            except Exception as exc:  # a watcher that died would report its kill's jobs as never run
                 self._note(f"watch of {kill.worker_id}: harness error {exc!r}, polling on")
                 records = {}
             for job_id, (status, worker) in records.items():

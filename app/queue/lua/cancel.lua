@@ -11,6 +11,7 @@
   releases the message. A running job's worker is told on the control channel, and aborts
   its model call.
   KEYS[1] job hash   KEYS[2] totals hash   KEYS[3] its tenant's hash   KEYS[4] its progress stream
+  KEYS[5] the webhook outbox (a callback asked for is due now: includes/webhook.lua)
   ARGV[1] now, unix seconds   ARGV[2] record TTL of an ended job, seconds
   ARGV[3] result channel      ARGV[4] the `cancelled` event JSON
   ARGV[5] control channel     ARGV[6] job id   ARGV[7] the error the record keeps
@@ -20,6 +21,7 @@
   Returns {Cancelled, the record's fields after (HGETALL; empty for UNKNOWN)}: CANCELLED |
   ALREADY_FINAL (nothing done) | UNKNOWN (no job record) ]]
 -- @include final
+-- @include webhook
 -- @replies Cancelled
 local rcall = redis.call
 local jobKey, totals, tenantKey, streamKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -34,6 +36,7 @@ rcall('EXPIRE', jobKey, status == 'running' and ARGV[2] or ARGV[8])
 rcall('DEL', streamKey)
 rcall('HINCRBY', totals, 'cancelled', 1)
 rcall('HINCRBY', tenantKey, 'cancelled', 1)
+schedule_webhook(jobKey, KEYS[5], ARGV[1])
 rcall('PUBLISH', ARGV[3], ARGV[4])
 if status == 'running' then rcall('PUBLISH', ARGV[5], ARGV[6]) end
 return {Cancelled.CANCELLED, rcall('HGETALL', jobKey)}

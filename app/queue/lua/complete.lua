@@ -13,7 +13,7 @@
   KEYS[1] processing list of the worker   KEYS[2] totals hash
   KEYS[1+2i] job hash of the i-th job     KEYS[2+2i] its progress stream
   KEYS[2+2n+3t-2] hash of the t-th tenant of the batch   KEYS[2+2n+3t-1] its tokens spent today
-  KEYS[2+2n+3t] what its jobs cost today, USD
+  KEYS[2+2n+3t] what its jobs cost today, USD   KEYS[#KEYS] the webhook outbox (last)
   ARGV[1] finished_at, unix seconds       ARGV[2] record TTL, seconds
   ARGV[3] result channel                  ARGV[4] n, the number of jobs
   ARGV[5] TTL of a day's spent tokens, seconds   ARGV[6] the worker id
@@ -26,13 +26,15 @@
   tenant's hash (with its usage, the day's tokens and cost, and `active` less one if the record
   was counted in it).
   Events: each job that became done publishes its event JSON on the result channel.
+  Webhooks: a job that asked for a callback gets its delivery due now (includes/webhook.lua).
   Returns per job Ended: ENDED | ALREADY_FINAL | TAKEN ]]
 -- @include final
+-- @include webhook
 -- @replies Ended
 local rcall = redis.call
 local processing, totals = KEYS[1], KEYS[2]
 local finishedAt, recordTtl, channel, count, spentTtl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
-local workerId = ARGV[6]
+local workerId, outbox = ARGV[6], KEYS[#KEYS]
 
 local function add(hash, name, amount)
   if string.find(amount, '^-?%d+$') then
@@ -78,6 +80,7 @@ for i = 1, count do
       rcall('INCRBYFLOAT', costKey, cost)
       rcall('EXPIRE', costKey, spentTtl)
     end
+    schedule_webhook(jobKey, outbox, finishedAt)
     rcall('PUBLISH', channel, event)
     done = done + 1
   end

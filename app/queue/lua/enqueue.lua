@@ -29,6 +29,7 @@
   ARGV[14] ms until the tenant's day ends (when a spent budget is whole again)
   ARGV[15] the wake token   ARGV[16] the tenant's weight (its share of free slots)
   ARGV[17] the tenant's cost budget of the day, USD (0 = no limit)
+  ARGV[18] the URL to call back when the job ends ('' = none; checked by the API: app/webhooks/targets.py)
   The tenant's budgets are written to its hash (`budget_tokens`, `budget_cost_usd`), where the
   workers read them before each model call (start.lua).
   The queue length limit (ARGV[4]) holds for the job's lane.
@@ -82,6 +83,7 @@ if arrival then gcra_book(rateKey, arrival, resetUs) end
 rcall('HSET', jobKey, 'status', 'queued', 'attempts', 0, 'enqueued_at', enqueuedAt, 'text_chars', textChars,
   'counted', 1)
 if recordTenant ~= '' then rcall('HSET', jobKey, 'tenant', recordTenant) end
+if ARGV[18] and ARGV[18] ~= '' then rcall('HSET', jobKey, 'callback_url', ARGV[18]) end
 rcall('EXPIRE', jobKey, unfinishedTtl)
 push_job(queue, lane, ring, tenant, message, false, wake)
 if lane ~= queue then

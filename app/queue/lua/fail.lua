@@ -8,6 +8,7 @@
   KEYS[1] processing list of the worker   KEYS[2] job hash   KEYS[3] dead list
   KEYS[4] totals hash (counts `failed`)   KEYS[5] progress stream of the job
   KEYS[6] its tenant's hash (counts `failed`; `active` less one if the record was counted)
+  KEYS[7] the webhook outbox (a callback asked for is due now: includes/webhook.lua)
   ARGV[1] message as held                 ARGV[2] error
   ARGV[3] finished_at, unix seconds       ARGV[4] record TTL, seconds
   ARGV[5] result channel                  ARGV[6] event JSON
@@ -17,6 +18,7 @@
   Returns Ended: ENDED | ALREADY_FINAL | TAKEN ]]
 -- @include final
 -- @include push_dead
+-- @include webhook
 -- @replies Ended
 local rcall = redis.call
 local processing, jobKey, dead, totals, streamKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
@@ -36,5 +38,6 @@ if rcall('HGET', jobKey, 'counted') then
   rcall('HDEL', jobKey, 'counted')
 end
 rcall('DEL', streamKey)
+schedule_webhook(jobKey, KEYS[7], finishedAt)
 rcall('PUBLISH', channel, event)
 return Ended.ENDED

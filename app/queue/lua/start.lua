@@ -20,6 +20,7 @@
   KEYS[1] processing list of the worker   KEYS[2] tenants set   KEYS[3] totals hash
   KEYS[3+i] job hash of the i-th message  KEYS[3+n+3t-2] hash of the t-th tenant of the batch
   KEYS[3+n+3t-1] the tokens its jobs spent today   KEYS[3+n+3t] what they cost today, USD
+  KEYS[#KEYS] the webhook outbox (an expired job's callback is due now: includes/webhook.lua)
   ARGV[1] now, unix seconds               ARGV[2] worker id
   ARGV[3] TTL of an unfinished record, seconds   ARGV[4] n, the number of messages
   ARGV[5] the default tenant's name (a record of that tenant does not name it)
@@ -41,11 +42,12 @@
   and 1 for a job that starts while its tenant's daily budget (the hash's `budget_tokens`,
   `budget_cost_usd`, written by enqueue.lua) is spent: the worker fails it without a call ]]
 -- @include final
+-- @include webhook
 -- @replies Started
 local rcall = redis.call
 local processing, tenantsKey, totals = KEYS[1], KEYS[2], KEYS[3]
 local now, workerId, unfinishedTtl, count, defaultTenant = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
-local recordTtl, channel, expiredError = ARGV[6], ARGV[7], ARGV[8]
+local recordTtl, channel, expiredError, outbox = ARGV[6], ARGV[7], ARGV[8], KEYS[#KEYS]
 
 -- A job that may start, in its tenant's numbers: its record names its tenant (unless the
 -- default), and it is counted once among the tenant's active jobs.
@@ -112,6 +114,7 @@ for i = 1, count do
       rcall('HINCRBY', totals, 'expired', 1)
       rcall('HINCRBY', tenantKey, 'expired', 1)
       rcall('HINCRBY', tenantKey, 'active', -1)
+      schedule_webhook(jobKey, outbox, now)
       rcall('PUBLISH', channel, expiredEvent)
       replies[i] = Started.EXPIRED
     else

@@ -1,0 +1,171 @@
+"""Delivering webhooks: each worker takes the due deliveries from the outbox, sends each job's
+ending signed per the Standard Webhooks spec (the `standardwebhooks` package), and writes the
+outcome. At least once: a delivery is taken under a lease, so a worker killed mid-delivery only
+delays it; receivers deduplicate by `webhook-id`, which is the same on every attempt."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import random
+import socket
+import time
+from datetime import UTC, datetime
+from typing import Final
+
+import aiohttp
+import orjson
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+from standardwebhooks import Webhook
+
+from app.config import Settings
+from app.connection.errors import RETRY_LATER
+from app.metrics import Metrics
+from app.queue.webhooks import Claimed, Outbox, Settled
+from app.webhooks.targets import AllowList, TargetRefused, allow_list
+
+log = logging.getLogger(__name__)
+
+# How often a worker looks for due deliveries (the most a delivery waits past its time), and
+# how many it takes at once.
+POLL_S: Final = 0.25
+CLAIM_MOST: Final = 50
+# A delivery taken is due again (for another worker) this long after its attempt's timeout.
+LEASE_SLACK_S: Final = 5.0
+# The delivery state is the outbox's and the record's; the body carries the job's ending only.
+_STATE_FIELDS: Final = frozenset({"webhook", "webhook_attempts", "webhook_error", "webhook_next_at"})
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolves as usual, then keeps only the addresses the allow list lets the host reach: a
+    name that resolves to an internal address (or starts to, later) is refused at connect time."""
+
+    def __init__(self, allow: AllowList) -> None:
+        self._allow = allow
+        self._inner = DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._inner.resolve(host, port, family)
+        kept, refused = [], []
+        for result in found:
+            try:
+                self._allow.check_address(host, port, result["host"])
+                kept.append(result)
+            except TargetRefused as exc:
+                refused.append(str(exc))
+        if not kept:
+            # (errno, text): aiohttp shows an OSError's strerror in the error it raises
+            raise OSError(errno.EACCES, refused[0] if refused else f"{host!r} did not resolve")
+        return kept
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+def body(record: dict[str, object], now: datetime) -> bytes:
+    """The payload, in the spec's recommended shape: `type`, `timestamp`, and the job record."""
+    data = {name: value for name, value in record.items() if name not in _STATE_FIELDS}
+    return orjson.dumps({"type": f"job.{record.get('status')}", "timestamp": now.isoformat(), "data": data})
+
+
+def webhook_id(job_id: str) -> str:
+    """A job ends once: its id names its one message, the same on every attempt."""
+    return f"msg_{job_id}"
+
+
+def backoff_s(attempt: int, base_s: float, cap_s: float) -> float:
+    """Doubling, capped, with the upper half jittered so a receiver that was down is not met by a herd."""
+    delay = min(cap_s, base_s * 2 ** (attempt - 1))
+    return delay / 2 + random.uniform(0, delay / 2)
+
+
+class Deliverer:
+    def __init__(self, outbox: Outbox, settings: Settings, secrets: dict[str, str], metrics: Metrics) -> None:
+        self._outbox = outbox
+        self._settings = settings
+        self._allow = allow_list(settings.webhook_allowed_hosts)
+        self._signers = {tenant: Webhook(secret) for tenant, secret in secrets.items()}
+        self._signer = Webhook(settings.webhook_secret) if settings.webhook_secret else None
+        self._metrics = metrics
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Until `stopping`; deliveries under way then get one timeout to finish (an unfinished one
+        is taken again by another worker when its lease runs out)."""
+        timeout = aiohttp.ClientTimeout(total=self._settings.webhook_timeout_s)
+        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self._allow), limit=100)
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+            lease_s = self._settings.webhook_timeout_s + LEASE_SLACK_S
+            while not stopping.is_set():
+                with contextlib.suppress(*RETRY_LATER):  # Redis away: the next tick tries again
+                    room = CLAIM_MOST - len(self._sending)
+                    for claimed in await self._outbox.claim(lease_s, room) if room > 0 else []:
+                        task = asyncio.create_task(self._deliver(session, claimed))
+                        self._sending.add(task)
+                        task.add_done_callback(self._sending.discard)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), POLL_S)
+            if self._sending:
+                await asyncio.wait(self._sending, timeout=self._settings.webhook_timeout_s)
+            for task in list(self._sending):
+                task.cancel()
+
+    async def _deliver(self, session: aiohttp.ClientSession, claimed: Claimed) -> None:
+        job_id = claimed.job_id
+        try:
+            record = await self._outbox.record(job_id)
+            error = await self._send(session, job_id, record) if record is not None else "its job record expired"
+            await self._settle(claimed, error, final=record is None or error.startswith("refused:"))
+        except RETRY_LATER as exc:  # the outcome not written: the lease runs out and it is sent again
+            log.warning("webhook outcome not written", extra={"job_id": job_id, "error": repr(exc)})
+        except Exception:  # a task boundary: one delivery's bug must not end the others
+            log.exception("webhook delivery failed unexpectedly", extra={"job_id": job_id})
+
+    async def _send(self, session: aiohttp.ClientSession, job_id: str, record: dict[str, object]) -> str:
+        """One attempt; '' when the receiver took it, else what went wrong ('refused: ...' for good)."""
+        signer = self._signers.get(str(record.get("tenant")), self._signer)
+        if signer is None:
+            return "refused: no signing secret: set WEBHOOK_SECRET (or the tenant's webhook_secret)"
+        try:
+            url = self._allow.check_url(str(record.get("callback_url", "")))
+        except TargetRefused as exc:
+            return f"refused: callback_url {exc}"
+        now = datetime.now(UTC)
+        payload = body(record, now)
+        headers = {
+            "webhook-id": webhook_id(job_id),
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signer.sign(webhook_id(job_id), now, payload.decode()),
+            "content-type": "application/json",
+            "user-agent": "summarize-queue-webhooks",
+        }
+        try:
+            async with session.post(url, data=payload, headers=headers, allow_redirects=False) as response:
+                await response.read()
+                return "" if 200 <= response.status < 300 else f"the receiver answered HTTP {response.status}"
+        except TimeoutError:
+            return f"no answer within {self._settings.webhook_timeout_s:g} s (WEBHOOK_TIMEOUT)"
+        except (aiohttp.ClientError, OSError) as exc:
+            return f"{type(exc).__name__}: {exc}"[:500]
+
+    async def _settle(self, claimed: Claimed, error: str, *, final: bool) -> None:
+        settings, facts = self._settings, {"job_id": claimed.job_id, "attempt": claimed.attempt}
+        if not error:
+            await self._outbox.settle(claimed.job_id, Settled.DELIVERED)
+            self._metrics.webhooks.labels("delivered").inc()
+            log.info("webhook delivered", extra=facts)
+        elif final or claimed.attempt >= settings.webhook_max_attempts:
+            await self._outbox.settle(claimed.job_id, Settled.DEAD, error=error)
+            self._metrics.webhooks.labels("dead").inc()
+            fix = "fix the receiver, then: summarize-queue webhooks resend " + claimed.job_id
+            log.error("webhook given up", extra=facts | {"error": error, "fix": fix})
+        else:
+            delay = backoff_s(claimed.attempt, settings.webhook_backoff_s, settings.webhook_backoff_max_s)
+            await self._outbox.settle(claimed.job_id, Settled.RETRY, time.time() + delay, error)
+            self._metrics.webhooks.labels("failed").inc()
+            log.warning("webhook attempt failed", extra=facts | {"error": error, "retry_in_s": round(delay, 2)})
