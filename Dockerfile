@@ -9,7 +9,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY app ./app
 # pip and setuptools install; the service never needs them, so they stay behind.
-RUN /opt/venv/bin/pip install --no-cache-dir . \
+RUN /opt/venv/bin/pip install --no-cache-dir ".[tracing]" \
     && /opt/venv/bin/pip uninstall --yes pip setuptools
 
 FROM python:3.12-slim

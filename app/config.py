@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
+from app import tracing
 from app.redact import mask_url
 from app.webhooks.targets import parse_entry
 
@@ -108,6 +109,8 @@ class Settings:
     webhook_timeout_s: float = 10.0
     webhook_backoff_s: float = 2.0
     webhook_backoff_max_s: float = 900.0
+    # OpenTelemetry traces (app/tracing.py): on when OTEL_* name an OTLP endpoint; the SDK reads the rest.
+    tracing: bool = False
 
     @property
     def embedded(self) -> bool:
@@ -359,7 +362,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_timeout_s=_parse(env, "WEBHOOK_TIMEOUT", 10.0, _float_in(0.1, 300), "seconds 0.1-300"),
         webhook_backoff_s=_parse(env, "WEBHOOK_BACKOFF", 2.0, _float_in(0.01, 3600), "seconds 0.01-3600"),
         webhook_backoff_max_s=_parse(env, "WEBHOOK_BACKOFF_MAX", 900.0, _float_in(0.01, 86_400), "seconds 0.01-86400"),
+        tracing=_tracing(env),
     )
+
+
+def _tracing(env: Mapping[str, str]) -> bool:
+    if not tracing.configured(env):
+        return False
+    protocol = env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+    protocol = protocol or "http/protobuf"
+    if protocol.strip() != "http/protobuf":
+        raise ConfigError(f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r} is not built in: use http/protobuf (OTLP/HTTP)")
+    return True
 
 
 def log_level_number(settings: Settings) -> int:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from app import tracing
 from app.api.app import create_app
 from app.api.edge import ProblemAppRunner
 from app.api.limits import fit_to_fd_limit
@@ -25,6 +26,7 @@ from app.model.summarizers.base import Summarizer
 from app.model.summarizers.gemini import GeminiSummarizer
 from app.queue.store import Queue
 from app.tenants import Tenants
+from app.tracing import JobTracer
 from app.webhooks.delivery import Deliverer
 from app.worker.probe import probe_app
 from app.worker.runner import Worker, new_worker_id
@@ -72,8 +74,16 @@ def build_worker(
     if isinstance(summarizer, GeminiSummarizer):  # a model with a Batch API: batch jobs go to its lane
         api = GeminiBatches(summarizer)
         lane = BatchLane(worker_id, settings, queue.batches, queue.transitions, api, layer)
+    tracer = JobTracer(summarizer.rate_limited_model or summarizer.name) if settings.tracing else None
     return Worker(
-        settings, queue.transitions, model, worker_id=worker_id, metrics=metrics, batches=lane, webhooks=webhooks
+        settings,
+        queue.transitions,
+        model,
+        worker_id=worker_id,
+        metrics=metrics,
+        batches=lane,
+        webhooks=webhooks,
+        tracer=tracer,
     )
 
 
@@ -130,6 +140,8 @@ async def run(settings: Settings) -> int:
     stop = asyncio.Event()
     _stop_on_signals(stop)
     _announce(settings)
+    # Before the app and the Redis clients exist: instrumentation wraps what is made after it.
+    provider = tracing.start(f"summarize-queue-{settings.role}") if settings.tracing else None
     redis_factory = RedisFactory(settings)
     metrics = Metrics()  # one registry per process: ROLE=all's /metrics has the worker's too
     runner = await _start_api(settings, redis_factory, metrics) if settings.role in (Role.API, Role.ALL) else None
@@ -157,4 +169,6 @@ async def run(settings: Settings) -> int:
         await summarizer.aclose()
     if redis is not None:
         await redis.aclose()
+    if provider is not None:
+        tracing.stop(provider)
     return 1 if worker is not None and worker.broken else 0

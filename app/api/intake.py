@@ -14,6 +14,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import PayloadEncodingError
 from aiohttp.web_protocol import RequestPayloadError
 
+from app import tracing
 from app.api.jobs import read_job, wait_seconds
 from app.api.openapi import IDEMPOTENCY_KEY_PATTERN
 from app.api.problems import Problem
@@ -40,6 +41,13 @@ UNPROCESSABLE = "Unprocessable Content"
 
 
 async def post_process(request: web.Request) -> web.Response:
+    if request.app[SETTINGS].tracing:  # the message carries the intake span's context to the worker
+        with tracing.intake_span() as traceparent:
+            return await _process(request, traceparent)
+    return await _process(request, "")
+
+
+async def _process(request: web.Request, traceparent: str) -> web.Response:
     settings, tenant = request.app[SETTINGS], tenant_of(request)
     wait_s = wait_seconds(request)
     idempotency_key = _idempotency_key(request)
@@ -48,7 +56,15 @@ async def post_process(request: web.Request) -> web.Response:
     callback = await _callback(job.callback_url, settings, tenant)
     expiry = job.expires_in if job.expires_in is not None else settings.job_expires_s
     message = new_message(
-        job.text, job.options, tenant.name, expiry, job.priority, stream=job.stream, mode=job.mode, budget_wait=job.wait
+        job.text,
+        job.options,
+        tenant.name,
+        expiry,
+        job.priority,
+        stream=job.stream,
+        mode=job.mode,
+        budget_wait=job.wait,
+        trace=traceparent,
     )
     stands_for = ""  # only a key needs it
     if idempotency_key is not None:

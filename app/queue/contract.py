@@ -26,6 +26,10 @@ class Mode(StrEnum):
 BATCH_WORKER_PREFIX: Final = "batch:"
 
 
+# A message's `trace`: the W3C traceparent (version-traceid-spanid-flags) of the request that made it.
+TRACEPARENT_RE: Final = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+
+
 # A tenant's name (app/tenants.py): a message without one belongs to DEFAULT_TENANT.
 TENANT_RE: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 

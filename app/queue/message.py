@@ -12,7 +12,7 @@ from typing import Final, TypeVar
 import orjson
 
 from app.options import NO_OPTIONS, InvalidOption, Options, parse_options
-from app.queue.contract import DEFAULT_TENANT, JOB_ID_RE, TENANT_RE, Mode, Priority
+from app.queue.contract import DEFAULT_TENANT, JOB_ID_RE, TENANT_RE, TRACEPARENT_RE, Mode, Priority
 
 E = TypeVar("E", bound=Enum)
 
@@ -33,6 +33,7 @@ class Message:
     stream: bool = False  # stream the summary as it is written even with no event stream following yet
     mode: Mode = Mode.INTERACTIVE  # batch: collected into a Gemini batch job (app/batch/lane.py)
     budget_wait: bool = False  # a batch job over its tenant's daily budget waits for the next day, not fails
+    trace: str = ""  # the W3C traceparent of the request that sent it: the worker's span is its child
 
     @property
     def lane(self) -> tuple[Priority, str]:
@@ -56,6 +57,8 @@ class Message:
             data["mode"] = self.mode.value
         if self.budget_wait:
             data["over_budget"] = "wait"
+        if self.trace:
+            data["trace"] = self.trace
         return orjson.dumps(data)
 
     def expired(self, now: float) -> bool:
@@ -86,6 +89,7 @@ def new_message(
     stream: bool = False,
     mode: Mode = Mode.INTERACTIVE,
     budget_wait: bool = False,
+    trace: str = "",
 ) -> Message:
     """A new job's message; `expires_in` seconds from now it may no longer start (0: never)."""
     now = time.time()
@@ -101,6 +105,7 @@ def new_message(
         stream=stream,
         mode=mode,
         budget_wait=budget_wait,
+        trace=trace,
     )
 
 
@@ -118,6 +123,7 @@ MESSAGE_FIELDS: Final = frozenset(
         "stream",
         "mode",
         "over_budget",
+        "trace",
     }
 )
 
@@ -171,8 +177,22 @@ def decode_message(raw: bytes, max_text_chars: int | None = None) -> tuple[Messa
     meta, stream = _meta(data), data.get("stream") or False
     if not isinstance(stream, bool):
         raise PoisonMessage(f"bad stream {stream!r}: expected true or false")
+    trace = data.get("trace")
+    if not isinstance(trace, str) or not TRACEPARENT_RE.fullmatch(trace):
+        trace = ""  # a trace context is a hint: one that cannot be read starts a new trace, the job still runs
     message = Message(
-        job_id, text, float(enqueued_at), options, tenant, float(expires_at), priority, meta, stream, mode, budget_wait
+        job_id,
+        text,
+        float(enqueued_at),
+        options,
+        tenant,
+        float(expires_at),
+        priority,
+        meta,
+        stream,
+        mode,
+        budget_wait,
+        trace,
     )
     return message, completed
 

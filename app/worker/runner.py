@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -31,6 +32,7 @@ from app.worker.upkeep import Upkeep
 
 if TYPE_CHECKING:
     from app.batch.lane import BatchLane
+    from app.tracing import JobTracer
     from app.webhooks.delivery import Deliverer
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,7 @@ class Worker:
         metrics: Metrics | None = None,
         batches: BatchLane | None = None,
         webhooks: Deliverer | None = None,
+        tracer: JobTracer | None = None,
     ):
         self.settings = settings
         self.metrics = metrics or Metrics()
@@ -90,6 +93,7 @@ class Worker:
         self.id = worker_id or new_worker_id()
         self.batches = batches  # the batch lane, when the model has a Batch API: batch jobs park there
         self.webhooks = webhooks  # delivers job endings to their callback URLs, when webhooks are on
+        self.tracer = tracer  # each job's spans, when tracing is on (app/tracing.py)
         self._running: set[asyncio.Task[None]] = set()  # until the job's ending is written
         self._active: set[str] = set()  # ids of the jobs running here: a second message of one is a duplicate
         self._calls = 0  # jobs in their summarizer call: what WORKER_CONCURRENCY bounds
@@ -312,6 +316,12 @@ class Worker:
 
     async def _run(self, job: RunningJob) -> None:
         started = time.time()
+        if self.tracer is None:
+            return await self._run_job(job, started)
+        with self.tracer.job(job.message, job.attempt, started):
+            return await self._run_job(job, started)
+
+    async def _run_job(self, job: RunningJob, started: float) -> None:
         if log.isEnabledFor(logging.INFO):
             queued_ms = _ms(started - job.message.enqueued_at)
             log.info("job started", extra={"job_id": job.message.id, "attempt": job.attempt, "queued_ms": queued_ms})
@@ -322,8 +332,7 @@ class Worker:
         try:
             try:
                 self._in_call[job_id] = asyncio.current_task()  # type: ignore[assignment]
-                message = job.message
-                summary = await self.model.summarize(message.text, message.options, self._emitter(job))
+                summary = await self._call(job)
             finally:
                 del self._in_call[job_id]
                 self._free_slot()
@@ -341,6 +350,18 @@ class Worker:
             await self._fail(job, started, f"internal error: {type(exc).__name__}: {exc}")
         else:
             await self._done(job, started, summary)
+
+    async def _call(self, job: RunningJob) -> Summary:
+        message = job.message
+        if self.tracer is None:
+            return await self.model.summarize(message.text, message.options, self._emitter(job))
+        with self.tracer.model_call(message.options.max_output_tokens) as call:
+            summary = await self.model.summarize(message.text, message.options, self._emitter(job))
+            call.answered(summary)
+            return summary
+
+    def _complete_span(self) -> contextlib.AbstractContextManager[object]:
+        return _NO_SPAN if self.tracer is None else self.tracer.complete()
 
     def _refusal(self, job: RunningJob) -> str | None:
         """Why the job must make no model call (the error it fails with, or _CANCELLED), else None."""
@@ -371,7 +392,8 @@ class Worker:
     async def _done(self, job: RunningJob, started: float, summary: Summary) -> None:
         now, enqueued_at = time.time(), job.message.enqueued_at
         timing = Timing(enqueued_at, started, now)
-        ended = await self._completions.submit(Completion(job, self.model.outcome(summary), timing))
+        with self._complete_span():
+            ended = await self._completions.submit(Completion(job, self.model.outcome(summary), timing))
         if ended is not Ended.ENDED:
             return _not_written(job, ended, "done")
         metrics = self.metrics
@@ -414,7 +436,9 @@ class Worker:
     async def _fail(self, job: RunningJob, started: float, error: str) -> None:
         now = time.time()
         timing = Timing(job.message.enqueued_at, started, now)
-        if not await self._write_final(lambda: self.transitions.fail(self.id, job, error, timing)):
+        with self._complete_span():
+            written = await self._write_final(lambda: self.transitions.fail(self.id, job, error, timing))
+        if not written:
             return _not_written(job, None, "failed")
         self.metrics.failed.inc()
         extra = {"job_id": job.message.id, "attempt": job.attempt, "run_ms": _ms(now - started), "error": error}
@@ -434,6 +458,7 @@ class Worker:
 
 
 _CANCELLED = "cancelled"  # a _refusal: the job's client cancelled it
+_NO_SPAN = contextlib.nullcontext()  # tracing off: the phases of a job are no spans
 
 
 def _not_written(job: RunningJob, ended: Ended | None, ending: str) -> None:

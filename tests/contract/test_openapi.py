@@ -71,9 +71,11 @@ def _checker(operation: Any, mode: GenerationMode, cases: Counter[str]) -> Calla
         case.validate_response(response, excluded_checks=[positive_data_acceptance])
         if mode is GenerationMode.POSITIVE and _within_header_patterns(case):
             problem = response.json() if response.status_code == 422 else {}
-            # Two refusals of schema-valid requests the schema cannot state: an unregistered
-            # language, and an Idempotency-Key the run already used with another body.
-            refused = problem.get("field") == "language" or problem.get("type") == "/problems/idempotency-key-reused"
+            # Refusals of schema-valid requests the schema cannot state: an unregistered language, a
+            # callback URL this deployment does not allow (WEBHOOK_ALLOWED_HOSTS, its addresses), and
+            # an Idempotency-Key the run already used with another body.
+            refused = problem.get("field") in ("language", "callback_url")
+            refused = refused or problem.get("type") == "/problems/idempotency-key-reused"
             assert response.status_code < 400 or response.status_code in (404, 503) or refused, response.text
 
     return check
