@@ -4,7 +4,9 @@ Peers (PEERS):
 - "arq": arq's worker defaults (max_jobs 10, poll_delay 0.5 s; the `concurrency` argument is not used),
   and `Job.result()` with its default poll_delay 0.5 s in W3.
 - "arq-tuned": poll_delay 0.01 s (worker and `Job.result`) and max_jobs = concurrency.
-- "saq": SAQ's defaults, worker concurrency = concurrency.
+- "saq": SAQ's defaults, worker concurrency = concurrency, but for the sweep: once in the `startup` hook, before
+  any slot dequeues, then every hour, none mid-run (SAQ 0.26.4's sweep takes a job dequeued but not yet ACTIVE;
+  bench/peers/saq_worker.py says why).
 - "dramatiq": RedisBroker plus the Results middleware (Redis backend), `--processes 1 --threads concurrency`.
 
 Each worker is one process of the peer's own CLI (`python -m arq|saq|dramatiq ...`, dramatiq's supervisor

@@ -1,4 +1,11 @@
-"""The dramatiq broker and actors, built the same way by the bench (to send) and by the worker (to run)."""
+"""The dramatiq broker and actors, built the same way by the bench (to send) and by the worker (to run).
+
+Configured as dramatiq's docs show (dramatiq 2.2.1): a `RedisBroker(url=...)` with dramatiq's default middleware,
+plus the `Results` middleware on a `RedisBackend` ("Storing message results" in the cookbook: add `Results` to the
+broker, declare the actor with `store_results=True`, wait with `message.get_result(backend=..., block=True)`), set as
+the global broker that the `dramatiq` CLI loads. Only the W3 actor stores results: the drains need none. How many
+messages run at once is the worker's thread count (see dramatiq_peer.DramatiqPeer.worker_spec).
+"""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ def _send_many(actor: Actor, count: int, args: tuple[float, ...]) -> None:
 
 def _send_and_wait(app: DramatiqApp) -> None:
     message = app.probe.send()
-    message.get_result(backend=app.queue.hub, block=True, timeout=int(JOB_TIMEOUT_S * 1000))
+    message.get_result(backend=app.results, block=True, timeout=int(JOB_TIMEOUT_S * 1000))
 
 
 class DramatiqPeer(Peer):
@@ -47,7 +47,7 @@ class DramatiqPeer(Peer):
         return self._redis
 
     def _key(self, suffix: str) -> str:
-        return f"{self.app.connection.factory.namespace}:{QUEUE}{suffix}"
+        return f"{self.app.broker.namespace}:{QUEUE}{suffix}"
 
     async def open(self) -> None:
         self._app = build(self.redis_url)
@@ -85,6 +85,10 @@ class DramatiqPeer(Peer):
         await asyncio.to_thread(_send_and_wait, self.app)
 
     def worker_spec(self, concurrency: int) -> WorkerSpec:
+        # One process with one thread per slot. dramatiq's docs: the CLI runs `--processes` (default: one per CPU)
+        # with `--threads` worker threads each (default 8), and "the maximum number of concurrent messages processed
+        # by a worker process is equal to the number of worker threads" (cookbook, AsyncIO). So threads = slots, and
+        # the broker prefetches its default 2 x threads messages per process.
         argv = [
             sys.executable,
             "-m",

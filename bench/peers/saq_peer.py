@@ -18,7 +18,7 @@ SAMPLE = 20  # jobs whose status is checked after a drain
 
 
 class SaqPeer(Peer):
-    """SAQ with its defaults, the worker's concurrency set to the requested one."""
+    """SAQ with its defaults, the worker's concurrency set to the requested one; the sweep as saq_worker.py says."""
 
     name = "saq"
 
@@ -57,7 +57,7 @@ class SaqPeer(Peer):
         function = "noop" if delay_s is None else "io_sleep"
         for start in range(0, count, ENQUEUE_BATCH):
             size = min(ENQUEUE_BATCH, count - start)
-            jobs = await asyncio.gather(*(self.queue.producer.enqueue(function, **kwargs) for _ in range(size)))
+            jobs = await asyncio.gather(*(self.queue.enqueue(function, **kwargs) for _ in range(size)))
             if checked:
                 self._jobs += [job for job in jobs if job is not None]
 
@@ -72,7 +72,7 @@ class SaqPeer(Peer):
                 raise PeerError(f"{self.name}: job {job.key} ended {job.status}: {job.error}")
 
     async def run_one(self) -> None:
-        job = await self.queue.producer.enqueue("noop")
+        job = await self.queue.enqueue("noop")
         if job is None:
             raise PeerError(f"{self.name}: enqueue returned None")
         while not job.completed:
