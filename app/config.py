@@ -47,6 +47,9 @@ class Settings:
     queue_name: str = "job_queue"
     result_channel: str = "job_result"
     worker_concurrency: int = 50
+    # Messages a worker reserves beyond its slots, so a freed slot starts its next job at once
+    # (None: a tenth of WORKER_CONCURRENCY, at most 100, see `prefetch`; 0: none).
+    worker_prefetch: int | None = None
     summarizer: str = "extractive"
     gemini_api_key: str | None = field(default=None, repr=False)
     gemini_model: str = "gemini-flash-latest"
@@ -115,6 +118,13 @@ class Settings:
     @property
     def embedded(self) -> bool:
         return self.redis_url is None
+
+    @property
+    def prefetch(self) -> int:
+        """WORKER_PREFETCH, or a tenth of the slots: enough that a freed slot never waits for a
+        reservation, few enough that a more urgent job (or another worker) waits behind little
+        (bench/scheduling.py measures it). None below 10 slots: there a job's wait is its slot's."""
+        return self.worker_prefetch if self.worker_prefetch is not None else min(100, self.worker_concurrency // 10)
 
     @property
     def heartbeat_ttl_s(self) -> float:
@@ -294,6 +304,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         queue_name=_parse(env, "QUEUE_NAME", "job_queue", _name, "a name without spaces or braces"),
         result_channel=_parse(env, "RESULT_CHANNEL", "job_result", _name, "a name without spaces or braces"),
         worker_concurrency=_parse(env, "WORKER_CONCURRENCY", 50, _int_in(1, 10_000), "an integer 1-10000"),
+        worker_prefetch=_parse(env, "WORKER_PREFETCH", None, _int_in(0, 10_000), "an integer 0-10000"),
         summarizer=summarizer,
         gemini_api_key=api_key,
         gemini_model=models[0],

@@ -16,6 +16,7 @@ from app.model.summarizers.base import Summary
 from app.options import Options
 from app.queue import lua
 from app.queue.contract import Keys
+from app.queue.pipes import execute
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class ResultCache:
             if summary is not None:
                 pipe.set(self._keys.cache(digest), _entry(summary), ex=self._ttl_s)
             await self._unlock(keys=[self._keys.cache_lock(digest)], args=[self.owner], client=pipe)
-            await pipe.execute()
+            await execute(pipe)  # it loads the script should Redis have lost it
 
     def _hold(self, digest: str) -> None:
         self._held.add(digest)

@@ -151,8 +151,9 @@ class Producer:
 
     async def enqueue_into(self, pipe: aioredis.client.Pipeline, item: Enqueue | Message) -> None:
         """Add an enqueue to `pipe`, for a producer sending many jobs in one round trip.
-        Each job is still its own atomic script; the caller executes the pipeline (and
-        reads each reply with `admission`)."""
+        Each job is still its own atomic script; the caller executes the pipeline with
+        app.queue.pipes.execute (which loads the script should Redis have lost it) and reads
+        each reply with `admission`."""
         item = item if isinstance(item, Enqueue) else Enqueue(item)
         message, keys, tenant = item.message, self._keys, item.message.tenant
         now = time.time()

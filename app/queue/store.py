@@ -20,8 +20,6 @@ from app.queue.transitions import Transitions
 from app.queue.webhooks import Outbox
 
 if TYPE_CHECKING:
-    from redis.commands.core import AsyncScript
-
     from app.config import Settings
 
 
@@ -71,7 +69,7 @@ class Queue:
             retention=Retention(settings.dead_max, settings.dead_ttl_s),
         )
 
-    def script(self, name: str) -> AsyncScript:
+    def script(self, name: str) -> lua.Script:
         return lua.register(self.redis, name)
 
     @cached_property

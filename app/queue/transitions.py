@@ -174,12 +174,16 @@ class Transitions:
         batch = mark_duplicates(batch, ())
         processing = self._keys.processing(worker_id)
         runnable = [item for item in batch if item.message is not None]
-        pipe = self._redis.pipeline(transaction=False)
-        await self._bury_into(pipe, processing, [item for item in batch if item.message is None])
-        if runnable:
-            await self._start_into(pipe, worker_id, runnable)
-        results = await execute(pipe)
-        replies, streams, spent = results[-1] if runnable else ([], [], [])  # type: ignore[misc]
+        poison = [item for item in batch if item.message is None]
+        if poison or not runnable:
+            pipe = self._redis.pipeline(transaction=False)
+            await self._bury_into(pipe, processing, poison)
+            if runnable:
+                await self._start(*self._start_call(worker_id, runnable), client=pipe)
+            results = await execute(pipe)
+            replies, streams, spent = results[-1] if runnable else ([], [], [])  # type: ignore[misc]
+        else:  # the usual batch: the script alone, no pipeline around it
+            replies, streams, spent = await self._start(*self._start_call(worker_id, runnable))
         started, refused = self._sort_started(runnable, replies, streams, spent)
         if refused:  # found by the script: a second round trip, only for such a batch
             pipe = self._redis.pipeline(transaction=False)
@@ -187,8 +191,8 @@ class Transitions:
             await execute(pipe)
         return started
 
-    async def _start_into(self, pipe: aioredis.client.Pipeline, worker_id: str, runnable: list[HeldMessage]) -> None:
-        """start.lua for the batch; a job past its expiry (by this clock) ends `expired` there."""
+    def _start_call(self, worker_id: str, runnable: list[HeldMessage]) -> tuple[list[str], list[object]]:
+        """start.lua's keys and args for the batch; a job past its expiry (by this clock) ends `expired` there."""
         keys, now = self._keys, time.time()
         messages = [item.message for item in runnable if item.message is not None]
         tenant_keys, slot = self._tenant_slots([message.tenant for message in messages], utc_day(int(now // ONE_DAY_S)))
@@ -199,7 +203,7 @@ class Transitions:
             expired = expired_event(message, now) if message.expired(now) else b""
             args += (item.raw, item.replacement, message.enqueued_at, len(message.text), message.tenant, index, expired)
             args += (message.meta, "" if message.stream else keys.listen(message.id))
-        await self._start(keys=[*script_keys, *tenant_keys, keys.webhooks], args=args, client=pipe)
+        return [*script_keys, *tenant_keys, keys.webhooks], args
 
     def _sort_started(
         self, runnable: list[HeldMessage], replies: list[int | bytes], streams: list[int], spent: list[int]

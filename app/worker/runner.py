@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import logging
@@ -23,6 +24,7 @@ from app.model.fallback import ModelChain
 from app.model.layer import ModelLayer
 from app.model.summarizers.base import Emit, SummarizerError, Summary, no_emit
 from app.queue.batching import GroupCommit
+from app.queue.contract import PRIORITIES
 from app.queue.record import Timing, budget_error
 from app.queue.replies import Ended
 from app.queue.transitions import BLOCK_S, Completion, Delta, HeldMessage, RunningJob, Transitions, mark_duplicates
@@ -100,6 +102,10 @@ class Worker:
         self._in_call: dict[str, asyncio.Task[None]] = {}  # job id -> its task, while in its model call
         self._cancelled: Counter[str] = Counter()  # jobs running here that their client cancelled: aborts made
         self._slot_freed = asyncio.Event()
+        # Reserved and prepared, not yet started: the next jobs of slots as they free (WORKER_PREFETCH).
+        self._waiting: collections.deque[HeldMessage] = collections.deque()
+        self._prefetch = settings.prefetch
+        self._dispatch_due = False
         self._stopping = asyncio.Event()
         self.broken: str | None = None  # why the worker stopped by itself (a loop of its own ended)
         self._link = Link()
@@ -210,25 +216,50 @@ class Worker:
             log.info("handed back unfinished jobs", extra={"worker_id": self.id, "jobs": moved})
 
     async def _reserve_loop(self) -> None:
-        """Fill free slots. Starting a batch runs beside the next reservation, so under
-        load a freed slot waits for one round trip, not two."""
+        """Keep every slot busy and WORKER_PREFETCH messages reserved beyond them: a freed slot
+        starts a prefetched job at once (one round trip: its start), while the reservation that
+        replaces it runs beside. Prefetched messages sit in this worker's processing list
+        unstarted (their attempts not counted): a crash or a stop hands them back like the rest."""
         outage = Outage("reserve")
+        most, prefetch = self.settings.worker_concurrency + self._prefetch, self._prefetch
         while not self._stopping.is_set():  # as well as cancelled: redis-py can swallow a cancellation
-            free = self.settings.worker_concurrency - self._calls
-            if free <= 0:
+            room = most - self._calls - len(self._waiting)
+            # With jobs in hand, wait until a few can be reserved at once: one round trip for several.
+            if room <= 0 or (self._waiting and room < max(1, prefetch // 2)):
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
                 continue
             try:
-                raws = await self.transitions.reserve(self.id, free, BLOCK_S)
+                raws = await self.transitions.reserve(self.id, room, 0 if self._waiting else BLOCK_S)
             except RETRY_LATER as exc:
                 await outage.hit(exc)
                 continue
             outage.clear()
             if raws and not self._stopping.is_set():  # taken as the worker stops: handed back unstarted
-                self._calls += len(raws)  # the slots are theirs from now, started or not
                 self._reserved.update(raws)
-                self._track(self._start_batch(self.transitions.prepare(raws)), "start")
+                self._hold(self.transitions.prepare(raws))
+                self._dispatch()
+            elif not raws and self._waiting:  # nothing more waits in Redis: until a slot frees
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+
+    def _hold(self, batch: list[HeldMessage]) -> None:
+        """Keep reserved messages for the next free slots, the most urgent first: a high job reserved
+        behind prefetched normal ones starts before them (poison first of all: it only gets buried)."""
+        urgent = self._waiting and min(map(_urgency, batch)) < _urgency(self._waiting[-1])
+        self._waiting.extend(batch)
+        if urgent:
+            self._waiting = collections.deque(sorted(self._waiting, key=_urgency))  # stable: FIFO within a lane
+
+    def _dispatch(self) -> None:
+        """Start as many reserved messages as there are free slots, in one batch (one round trip)."""
+        self._dispatch_due = False
+        free = self.settings.worker_concurrency - self._calls
+        if free <= 0 or not self._waiting or self._stopping.is_set():
+            return
+        batch = [self._waiting.popleft() for _ in range(min(free, len(self._waiting)))]
+        self._calls += len(batch)  # the slots are theirs from now, started or not
+        self._track(self._start_batch(batch), "start")
 
     def _holds(self, raw: bytes) -> bool:
         """Whether a message on this worker's list is one of its own: reserved and not yet started,
@@ -310,9 +341,13 @@ class Worker:
 
     def _free_slot(self) -> None:
         # A slot is the model call, not the final write: the next job starts while
-        # this one's ending is still on its way to Redis.
+        # this one's ending is still on its way to Redis. Slots freed in one turn of the
+        # loop start their next jobs together.
         self._calls -= 1
         self._slot_freed.set()
+        if self._waiting and not self._dispatch_due:
+            self._dispatch_due = True
+            asyncio.get_running_loop().call_soon(self._dispatch)
 
     async def _run(self, job: RunningJob) -> None:
         started = time.time()
@@ -455,6 +490,13 @@ class Worker:
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
         return await asyncio.shield(task)
+
+
+_URGENCY = {priority: rank for rank, priority in enumerate(PRIORITIES, start=1)}
+
+
+def _urgency(item: HeldMessage) -> int:
+    return 0 if item.message is None else _URGENCY[item.message.priority]
 
 
 _CANCELLED = "cancelled"  # a _refusal: the job's client cancelled it

@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 
 from app.queue.contract import Keys
 from app.queue.message import new_message
+from app.queue.pipes import execute
 from app.queue.store import Queue
 from bench.peers._harness import Peer
 from bench.peers._process import PeerError, WorkerSpec
@@ -77,7 +78,7 @@ class OursPeer(Peer):
                 await self.queue.producer.enqueue_into(pipe, message)
                 if checked:
                     self._ids.append(message.id)
-            await pipe.execute()
+            await execute(pipe)
 
     async def remaining(self) -> int:
         """Queued, delayed, or held by a worker: a job leaves its processing list when it ends."""

@@ -9,19 +9,20 @@ app/queue/replies.py as a Lua table (`local Ended = {ALREADY_FINAL = 0, ENDED = 
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
 
 from app.queue import replies
 
 if TYPE_CHECKING:
     from enum import IntEnum
-
-    from redis.commands.core import AsyncScript
 
 _INCLUDE = re.compile(r"^-- @include (\w+)$", re.MULTILINE)
 _REPLIES = re.compile(r"^-- @replies (\w+)$", re.MULTILINE)
@@ -42,6 +43,42 @@ def _lua_table(enum: type[IntEnum]) -> str:
     return f"local {enum.__name__} = {{{members}}}"
 
 
-def register(redis: aioredis.Redis, name: str) -> AsyncScript:
-    """The script `name`.lua, bound to `redis` (EVALSHA, loading it on first use)."""
-    return redis.register_script(source(name))
+# Every script's text by its SHA1: what app/queue/pipes.py loads when a pipeline meets NOSCRIPT.
+SOURCES: dict[str, str] = {}
+
+
+class Script:
+    """A script bound to a client: EVALSHA, loading it on NOSCRIPT (a Redis restarted, or new).
+    In a pipeline it queues a bare EVALSHA once the script has been sent to Redis from this
+    process. (redis-py's own script objects make a pipeline that holds one ask SCRIPT EXISTS
+    before every execution: a round trip more per start batch and per intake batch. The first
+    pipeline still goes that way, so a caller's own `pipe.execute()` works on a fresh Redis; after
+    a restart empties the script cache, app/queue/pipes.execute loads a missing script and runs
+    again only what NOSCRIPT refused, which did nothing.)"""
+
+    def __init__(self, redis: aioredis.Redis, text: str) -> None:
+        self._redis = redis
+        self.source = self.script = text  # `script`: what redis-py's pipeline loads
+        self.sha = hashlib.sha1(text.encode()).hexdigest()
+        SOURCES[self.sha] = text
+        self._sent = False
+
+    async def __call__(
+        self, keys: Sequence[object] = (), args: Sequence[object] = (), client: aioredis.client.Pipeline | None = None
+    ) -> Any:
+        if client is not None:
+            if not self._sent:
+                self._sent = True
+                client.scripts.add(self)  # type: ignore[arg-type]  # loaded (if missing) when it executes
+            client.evalsha(self.sha, len(keys), *keys, *args)
+            return None
+        try:
+            return await self._redis.evalsha(self.sha, len(keys), *keys, *args)  # type: ignore[misc]
+        except NoScriptError:
+            await self._redis.script_load(self.source)
+            return await self._redis.evalsha(self.sha, len(keys), *keys, *args)  # type: ignore[misc]
+
+
+def register(redis: aioredis.Redis, name: str) -> Script:
+    """The script `name`.lua, bound to `redis`."""
+    return Script(redis, source(name))
