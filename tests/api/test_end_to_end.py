@@ -6,10 +6,12 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from app.client import AsyncClient
 from app.config import Settings
 from app.model.summarizers.gemini import GeminiSummarizer
 from app.queue.store import Queue
 from tests.api.conftest import Service, StartService
+from tests.api.test_client import base_url
 from tests.conftest import with_
 from tests.fakes.gemini_server import Answer, FakeGemini
 from tests.helpers import complete, eventually, take
@@ -59,18 +61,19 @@ async def test_a_waiter_rechecks_the_record_after_the_subscription_drops(
 ) -> None:
     service = await start_service(settings, worker=False)
     queue = Queue(service.redis, service.keys, result_ttl_s=60)
-    job_id = (await (await service.client.post("/process", json={"text": "t"})).json())["id"]
-    [job] = await take(queue, "w", 1)
-    waiting = asyncio.create_task(service.client.get(f"/jobs/{job_id}?wait=30"))
-    await eventually(lambda: _subscribers(service), what="the API's subscription")
-    await asyncio.sleep(0.1)  # the waiter has read the record (running) and waits
-    # Drop the API's subscription and finish the job at once: its event is published
-    # while nobody listens, so only the re-check after reconnecting can wake the waiter.
-    assert await service.redis.client_kill_filter(_type="pubsub") >= 1
-    await complete(queue, "w", job, "done while away", "m")
-    started = time.monotonic()
-    record = await (await waiting).json()
-    assert (record["status"], record["summary"]) == ("done", "done while away")
+    async with AsyncClient(base_url(service)) as client:
+        job_id = (await client.submit("t")).id
+        [job] = await take(queue, "w", 1)
+        waiting = asyncio.create_task(client.get(job_id, wait_s=30))
+        await eventually(lambda: _subscribers(service), what="the API's subscription")
+        await asyncio.sleep(0.1)  # the waiter has read the record (running) and waits
+        # Drop the API's subscription and finish the job at once: its event is published
+        # while nobody listens, so only the re-check after reconnecting can wake the waiter.
+        assert await service.redis.client_kill_filter(_type="pubsub") >= 1
+        await complete(queue, "w", job, "done while away", "m")
+        started = time.monotonic()
+        record = await waiting
+    assert (record.status, record.summary) == ("done", "done while away")
     assert time.monotonic() - started < 10, "the waiter was not woken; it only saw the job at its deadline"
 
 

@@ -8,11 +8,13 @@ import asyncio
 import orjson
 import pytest
 
+from app.client import AsyncClient, InvalidRequest
 from app.config import Settings
 from app.queue.message import new_message
 from app.queue.record import EXPIRED_ERROR
 from app.queue.store import Queue
 from tests.api.conftest import StartService
+from tests.api.test_client import base_url
 from tests.conftest import with_
 from tests.fakes.summarizers import Recorder
 from tests.helpers import drain_events, eventually, take
@@ -24,23 +26,24 @@ async def test_a_job_past_its_expires_in_ends_expired_without_a_model_call(
     api = await start_service(settings, worker=False)
     pubsub = api.redis.pubsub()
     await pubsub.subscribe(api.keys.channel)
-    late = await (await api.client.post("/process", json={"text": "Nobody waits.", "expires_in": 0.2})).json()
-    fresh = await (await api.client.post("/process", json={"text": "Still wanted.", "expires_in": 600})).json()
-    await asyncio.sleep(0.3)  # past the first job's expiry, by the clock it is judged by
-    model = Recorder()
-    await start_service(settings, model)  # a worker, on the same queue
+    async with AsyncClient(base_url(api)) as client:
+        late = await client.submit("Nobody waits.", expires_in=0.2)
+        fresh = await client.submit("Still wanted.", expires_in=600)
+        await asyncio.sleep(0.3)  # past the first job's expiry, by the clock it is judged by
+        model = Recorder()
+        await start_service(settings, model)  # a worker, on the same queue
 
-    async def both_final() -> bool:
-        records = [await (await api.client.get(f"/jobs/{job['id']}")).json() for job in (late, fresh)]
-        return all(r["status"] in ("done", "expired") for r in records)
+        async def both_final() -> bool:
+            records = [await client.get(job.id) for job in (late, fresh)]
+            return all(r.status in ("done", "expired") for r in records)
 
-    await eventually(both_final, what="both jobs final")
-    expired = await (await api.client.get(f"/jobs/{late['id']}")).json()
-    assert (expired["status"], expired["error"]) == ("expired", EXPIRED_ERROR)
-    assert (await (await api.client.get(f"/jobs/{fresh['id']}")).json())["status"] == "done"
+        await eventually(both_final, what="both jobs final")
+        expired = await client.get(late.id)
+        assert (expired.status, expired.error) == ("expired", EXPIRED_ERROR)
+        assert (await client.get(fresh.id)).status == "done"
     assert len(model.calls) == 1, "the expired job made no model call"
     events = [orjson.loads(e) for e in await drain_events(pubsub, 0.5)]
-    assert [e["status"] for e in events if e["id"] == late["id"]] == ["expired"], "announced once"
+    assert [e["status"] for e in events if e["id"] == late.id] == ["expired"], "announced once"
     stats = await (await api.client.get("/stats")).json()
     assert stats["totals"]["expired"] == 1 and stats["tenants"]["default"]["active"] == 0
     await pubsub.aclose()
@@ -55,12 +58,12 @@ async def test_a_wait_request_may_let_its_job_expire_with_it_and_otherwise_it_st
     assert (gone.status, stays.status) == (202, 202), "no worker: the waits ran out"
     gone_id, stays_id = (await gone.json())["id"], (await stays.json())["id"]
     await start_service(settings)
+    async with AsyncClient(base_url(api)) as client:
 
-    async def settled() -> bool:
-        statuses = [(await (await api.client.get(f"/jobs/{i}")).json())["status"] for i in (gone_id, stays_id)]
-        return statuses == ["expired", "done"]
+        async def settled() -> bool:
+            return [(await client.get(i)).status for i in (gone_id, stays_id)] == ["expired", "done"]
 
-    await eventually(settled, what="the given-up job expired, the other done")
+        await eventually(settled, what="the given-up job expired, the other done")
 
 
 async def test_a_job_that_started_before_its_expiry_is_not_expired_when_recovered(queue: Queue) -> None:
@@ -77,17 +80,16 @@ async def test_job_expires_is_the_default_and_the_body_may_say_otherwise(
 ) -> None:
     configured = with_(settings, job_expires_s=0.2)
     api = await start_service(configured, worker=False)
-    default = (await (await api.client.post("/process", json={"text": "Default expiry."})).json())["id"]
-    longer = await api.client.post("/process", json={"text": "Longer.", "expires_in": 600})
-    longer_id = (await longer.json())["id"]
-    await asyncio.sleep(0.3)
-    await start_service(configured)
+    async with AsyncClient(base_url(api)) as client:
+        default = (await client.submit("Default expiry.")).id
+        longer_id = (await client.submit("Longer.", expires_in=600)).id
+        await asyncio.sleep(0.3)
+        await start_service(configured)
 
-    async def settled() -> bool:
-        statuses = [(await (await api.client.get(f"/jobs/{i}")).json())["status"] for i in (default, longer_id)]
-        return statuses == ["expired", "done"]
+        async def settled() -> bool:
+            return [(await client.get(i)).status for i in (default, longer_id)] == ["expired", "done"]
 
-    await eventually(settled, what="the default expired, the longer one done")
+        await eventually(settled, what="the default expired, the longer one done")
 
 
 @pytest.mark.parametrize("value", [0, -1, True, "10", 30 * 86_400 + 1])
@@ -95,9 +97,10 @@ async def test_a_bad_expires_in_is_a_422_that_enqueues_nothing(
     start_service: StartService, settings: Settings, value: object
 ) -> None:
     api = await start_service(settings, worker=False)
-    response = await api.client.post("/process", json={"text": "t", "expires_in": value})
-    problem = await response.json()
-    assert (response.status, problem["field"]) == (422, "expires_in")
+    async with AsyncClient(base_url(api)) as client:
+        with pytest.raises(InvalidRequest) as refused:
+            await client.submit("t", expires_in=value)
+    assert (refused.value.status, refused.value.problem["field"]) == (422, "expires_in")
     assert await api.queued() == 0
 
 

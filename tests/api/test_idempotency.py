@@ -7,8 +7,10 @@ import asyncio
 import orjson
 import pytest
 
+from app.client import AsyncClient
 from app.config import Settings
 from tests.api.conftest import StartService
+from tests.api.test_client import base_url
 
 
 def keyed(key: str) -> dict[str, str]:
@@ -42,10 +44,8 @@ async def test_20_concurrent_duplicates_make_one_job(start_service: StartService
 
 async def test_different_keys_make_different_jobs(start_service: StartService, settings: Settings) -> None:
     service = await start_service(settings, worker=False)
-    ids = [
-        (await (await service.client.post("/process", json={"text": "t"}, headers=keyed(key))).json())["id"]
-        for key in ("key-a", "key-b", "key-c")
-    ]
+    async with AsyncClient(base_url(service)) as client:
+        ids = [(await client.submit("t", idempotency_key=key)).id for key in ("key-a", "key-b", "key-c")]
     assert len(set(ids)) == 3
     assert await service.queued() == 3
 

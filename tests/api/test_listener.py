@@ -9,9 +9,11 @@ import logging
 import pytest
 
 from app.api.resources import HUB
+from app.client import AsyncClient
 from app.config import Settings
 from app.queue.store import Queue
 from tests.api.conftest import Service, StartService
+from tests.api.test_client import base_url
 from tests.helpers import complete, eventually, take
 
 GARBAGE = [b'{"id":[]}', b'{"id":{"a":1}}', b'{"id":5}', b"not json", b"[]", b"\xff\xfe", b"{}", b'"x"', b"[1]", b""]
@@ -20,13 +22,13 @@ GARBAGE = [b'{"id":[]}', b'{"id":{"a":1}}', b'{"id":5}', b"not json", b"[]", b"\
 async def end_a_job(service: Service, settings: Settings) -> str:
     """Submit a job and hold a waiter on it; end the job by hand; return the waiter's answer status."""
     queue = Queue.from_settings(service.redis, settings)
-    job_id = (await (await service.client.post("/process", json={"text": "t"})).json())["id"]
-    waiting = asyncio.create_task(service.client.get(f"/jobs/{job_id}?wait=60"))
-    [job] = await take(queue, "w", 1)
-    await complete(queue, "w", job, "s", "m")
-    # Woken by the done event: a listener that had died would leave it to its 60 s.
-    response = await asyncio.wait_for(waiting, 20)
-    return str((await response.json())["status"])
+    async with AsyncClient(base_url(service)) as client:
+        job_id = (await client.submit("t")).id
+        waiting = asyncio.create_task(client.get(job_id, wait_s=60))
+        [job] = await take(queue, "w", 1)
+        await complete(queue, "w", job, "s", "m")
+        # Woken by the done event: a listener that had died would leave it to its 60 s.
+        return (await asyncio.wait_for(waiting, 20)).status
 
 
 async def test_garbage_on_the_result_channels_is_skipped_and_delivery_goes_on(

@@ -8,10 +8,12 @@ import logging
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.client import AsyncClient
 from app.config import Settings
 from app.logs import JsonFormatter
 from app.model.summarizers.gemini import GeminiSummarizer
 from tests.api.conftest import Service, StartService
+from tests.api.test_client import base_url
 from tests.conftest import with_
 from tests.fakes.gemini_server import BadRequest, FakeGemini
 
@@ -28,10 +30,10 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return found
 
 
-async def run_jobs(service: Service, count: int, headers: dict[str, str] | None = None) -> None:
-    for i in range(count):
-        response = await service.client.post("/process?wait=10", json={"text": f"job {i}"}, headers=headers)
-        assert (await response.json())["status"] == "done"
+async def run_jobs(service: Service, count: int, api_key: str | None = None) -> None:
+    async with AsyncClient(base_url(service), api_key=api_key) as client:
+        for i in range(count):
+            assert (await client.submit(f"job {i}", wait_s=10)).status == "done"
 
 
 async def test_metrics_count_jobs_and_show_the_queue(start_service: StartService, settings: Settings) -> None:
@@ -93,7 +95,7 @@ async def test_api_keys_guard_everything_but_probes_and_metrics(
         assert (await client.get(path)).status == 401, path
     for path in ("/healthz", "/readyz", "/metrics"):
         assert (await client.get(path)).status == 200, path
-    await run_jobs(service, 1, headers={"Authorization": f"Bearer {KEY}"})
+    await run_jobs(service, 1, api_key=KEY)
     assert await service.queued() == 0
 
 
@@ -133,12 +135,12 @@ async def test_logs_carry_job_ids_but_never_a_text_or_the_api_key(
         summarizer = GeminiSummarizer(secret_key, f"gemini-{settings.queue_name}", gemini.base_url, 10)
         service = await start_service(settings, summarizer)
         with caplog.at_level(logging.INFO):
-            response = await service.client.post("/process?wait=10", json={"text": SECRET_TEXT})
-            job = await response.json()
+            async with AsyncClient(base_url(service)) as client:
+                job = await client.submit(SECRET_TEXT, wait_s=10)
             await asyncio.sleep(0)  # the worker's log line for the ending comes with the ending
-    assert job["status"] == "failed"
+    assert job.status == "failed"
     lines = [JsonFormatter().format(record) for record in caplog.records]
-    mine = [line for line in lines if job["id"] in line]
+    mine = [line for line in lines if job.id in line]
     assert any('"event":"job accepted"' in line and '"text_hash"' in line for line in mine)
     assert any('"event":"job failed"' in line for line in mine)
     assert not [line for line in lines if "swordfish" in line or secret_key in line]

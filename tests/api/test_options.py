@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from app.client import AsyncClient
 from app.config import Settings
 from tests.api.conftest import SUMMARY, StartService
 from tests.api.conftest import start_on_gemini as start
+from tests.api.test_client import base_url
 from tests.fakes.gemini_server import Answer, FakeGemini
 
 
@@ -44,9 +46,9 @@ async def test_options_reach_the_prompt_and_change_the_cache_key(
     gemini.default = Answer(text=SUMMARY)
     service = await start(start_service, settings, gemini)
     text = "A text about animals."
-    for body in ({}, {"max_words": 30, "format": "bullets", "language": "de-AT"}, {}):
-        response = await service.client.post("/process?wait=30", json={"text": text, **body})
-        assert (await response.json())["status"] == "done"
+    async with AsyncClient(base_url(service)) as client:
+        for options in ({}, {"max_words": 30, "format": "bullets", "language": "de-AT"}, {}):
+            assert (await client.submit(text, wait_s=30, **options)).status == "done"
     plain, shaped = gemini.calls  # the third was the first's cached answer
     assert "at most 30 words" in shaped.system_instruction
     assert "bulleted list" in shaped.system_instruction

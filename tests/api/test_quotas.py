@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
+from app.client import AsyncClient, TooManyRequests
 from app.config import Settings
 from tests.api.conftest import StartService
+from tests.api.test_client import base_url
 from tests.conftest import with_
 from tests.fakes.summarizers import Recorder
 from tests.helpers import eventually
@@ -89,11 +91,9 @@ async def test_a_daily_token_budget_refuses_new_jobs_once_spent_until_the_day_en
 ) -> None:
     configured = with_(settings, api_keys_file=tenants_file(tmp_path, daily_tokens=100))
     service = await start_service(configured, Recorder(usage=(80, 30)))
-    response = await service.client.post(
-        "/process?wait=15", json={"text": "A paid text."}, headers={"Authorization": f"Bearer {KEY}"}
-    )
-    assert (await response.json())["status"] == "done"
-    status, problem, headers = await post(service.client)
+    async with AsyncClient(base_url(service), api_key=KEY) as client:
+        assert (await client.submit("A paid text.", wait_s=15)).status == "done"
+    status, problem, headers = await post(service.client)  # raw: its headers are under test
     assert (status, problem["type"]) == (429, "/problems/budget-spent")
     assert 0 < int(headers["Retry-After"]) <= 86_400, "until the UTC day ends"
     assert headers["RateLimit-Policy"] == '"daily-tokens";q=100;w=86400' and "RateLimit" not in headers
@@ -166,14 +166,14 @@ async def test_jobs_accepted_before_the_budget_was_spent_fail_budget_exhausted_w
     configured = with_(settings, api_keys_file=tenants_file(tmp_path, daily_tokens=100), worker_concurrency=1)
     model = Recorder(gated=True, usage=(80, 30))
     service = await start_service(configured, model)
-    ids = [str((await post(service.client, text=f"Text {i}."))[1]["id"]) for i in range(3)]  # all admitted
-    model.gate.set()  # the first spends 110 tokens of 100; the other two were queued already
-    auth = {"Authorization": f"Bearer {KEY}"}
-    records = [await (await service.client.get(f"/jobs/{i}?wait=15", headers=auth)).json() for i in ids]
+    async with AsyncClient(base_url(service), api_key=KEY) as client:
+        ids = [(await client.submit(f"Text {i}.")).id for i in range(3)]  # all admitted
+        model.gate.set()  # the first spends 110 tokens of 100; the other two were queued already
+        records = [(await client.get(i, wait_s=15)).record for i in ids]
     assert [r["status"] for r in records] == ["done", "failed", "failed"]
     assert all(r["error"].startswith("budget-exhausted") for r in records[1:])
     assert len(model.calls) == 1, "no model call for a tenant whose budget is spent"
-    numbers = await (await service.client.get("/stats", headers=auth)).json()
+    numbers = await (await service.client.get("/stats", headers={"Authorization": f"Bearer {KEY}"})).json()
     assert numbers["today"] == {"tokens": 110, "cost_usd": 0.0, "budget_tokens": 100, "budget_cost_usd": 0.0}
 
 
@@ -183,10 +183,11 @@ async def test_a_daily_cost_budget_refuses_new_jobs_once_spent(
     priced = with_(settings, gemini_price_input_per_m=1000.0, gemini_price_output_per_m=1000.0)  # 0.11 USD a job
     configured = with_(priced, api_keys_file=tenants_file(tmp_path, daily_cost_usd=0.1))
     service = await start_service(configured, Recorder(usage=(80, 30)))
+    async with AsyncClient(base_url(service), api_key=KEY) as client:
+        assert (await client.submit("A paid text.", wait_s=15)).record["cost_usd"] == pytest.approx(0.11)
+        with pytest.raises(TooManyRequests) as refused:
+            await client.submit("A text.")
+    assert (refused.value.status, refused.value.problem["type"]) == (429, "/problems/budget-spent")
     auth = {"Authorization": f"Bearer {KEY}"}
-    response = await service.client.post("/process?wait=15", json={"text": "A paid text."}, headers=auth)
-    assert (await response.json())["cost_usd"] == pytest.approx(0.11)
-    status, problem, _ = await post(service.client)
-    assert (status, problem["type"]) == (429, "/problems/budget-spent")
     numbers = await (await service.client.get("/stats", headers=auth)).json()
     assert numbers["today"]["cost_usd"] == pytest.approx(0.11) and numbers["today"]["budget_cost_usd"] == 0.1

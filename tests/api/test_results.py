@@ -7,11 +7,13 @@ import time
 
 import orjson
 
+from app.client import AsyncClient
 from app.config import Settings
 from app.model.summarizers.base import Emit, Summary
 from app.model.summarizers.testing import NoopSummarizer, SleepSummarizer
 from app.options import Options
 from tests.api.conftest import StartService
+from tests.api.test_client import base_url
 from tests.conftest import with_
 from tests.helpers import drain_events, eventually
 
@@ -28,17 +30,18 @@ async def test_300_concurrent_jobs_each_get_their_own_summary(start_service: Sta
     results = await asyncio.gather(*(submit(text) for text in texts))
     for text, job in results:
         assert (job["status"], job["summary"]) == ("done", text[:80])
-    for text, job in results:
-        fetched = await (await service.client.get(f"/jobs/{job['id']}")).json()
-        assert fetched["summary"] == text[:80]
+    async with AsyncClient(base_url(service)) as client:
+        for text, job in results:
+            fetched = await client.get(str(job["id"]))
+            assert fetched.summary == text[:80]
     assert len({job["id"] for _, job in results}) == 300
 
 
 async def test_a_waiting_get_returns_when_the_job_ends(start_service: StartService, settings: Settings) -> None:
     service = await start_service(settings, SleepSummarizer(0.3))
-    job_id = (await (await service.client.post("/process", json={"text": "slow"})).json())["id"]
-    response = await service.client.get(f"/jobs/{job_id}?wait=20")
-    assert (await response.json())["status"] == "done"
+    async with AsyncClient(base_url(service)) as client:
+        job_id = (await client.submit("slow")).id
+        assert (await client.get(job_id, wait_s=20)).status == "done"
 
 
 async def test_a_wait_that_runs_out_answers_202_with_the_job_still_open(
@@ -73,8 +76,9 @@ async def test_a_raw_lpush_from_another_producer_is_run_and_published(
     await service.redis.lpush(service.keys.queue, orjson.dumps({"text": "pushed by redis-cli"}))
     [event] = [orjson.loads(e) for e in await drain_events(pubsub, seconds=1.0)]
     assert (event["status"], event["summary"]) == ("done", "pushed by redis-cli")
-    record = await (await service.client.get(f"/jobs/{event['id']}")).json()
-    assert (record["status"], record["summary"]) == ("done", "pushed by redis-cli")
+    async with AsyncClient(base_url(service)) as client:
+        record = await client.get(event["id"])
+    assert (record.status, record.summary) == ("done", "pushed by redis-cli")
     await pubsub.aclose()
 
 
@@ -84,8 +88,8 @@ async def test_poison_messages_are_dead_lettered_and_the_worker_goes_on(
     service = await start_service(settings)
     for poison in (b"{garbage", b'{"no": "text"}', b'{"text": ""}', b"\xff\xfe"):
         await service.redis.lpush(service.keys.queue, poison)
-    response = await service.client.post("/process?wait=10", json={"text": "still alive"})
-    assert (await response.json())["status"] == "done"
+    async with AsyncClient(base_url(service)) as client:
+        assert (await client.submit("still alive", wait_s=10)).status == "done"
 
     async def all_dead() -> bool:
         return await service.redis.llen(service.keys.dead) == 4
@@ -108,11 +112,12 @@ class ExplodingSummarizer(NoopSummarizer):
 
 async def test_a_crashing_job_fails_alone(start_service: StartService, settings: Settings) -> None:
     service = await start_service(settings, ExplodingSummarizer())
-    crashed = await (await service.client.post("/process?wait=10", json={"text": "boom"})).json()
-    assert crashed["status"] == "failed"
-    assert "RuntimeError" in crashed["error"]
-    fine = await (await service.client.post("/process?wait=10", json={"text": "calm"})).json()
-    assert (fine["status"], fine["summary"]) == ("done", "fine")
+    async with AsyncClient(base_url(service)) as client:
+        crashed = await client.submit("boom", wait_s=10)
+        assert crashed.status == "failed"
+        assert "RuntimeError" in crashed.record["error"]
+        fine = await client.submit("calm", wait_s=10)
+    assert (fine.status, fine.summary) == ("done", "fine")
 
 
 async def test_many_waiters_share_one_subscription(start_service: StartService, settings: Settings) -> None:

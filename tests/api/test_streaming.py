@@ -8,9 +8,11 @@ import time
 
 import orjson
 
+from app.client import AsyncClient
 from app.config import Settings
 from tests.api.conftest import SUMMARY, Service, StartService
 from tests.api.conftest import start_on_gemini as start
+from tests.api.test_client import base_url
 from tests.fakes.gemini_server import Delay, FakeGemini
 from tests.helpers import SseEvent, read_events
 
@@ -113,8 +115,8 @@ async def test_a_job_nobody_follows_gets_a_plain_call_and_a_late_follower_the_wh
 ) -> None:
     service = await start(start_service, settings, gemini)
     job_id = await submit(service, stream=False)
-    waited = await service.client.get(f"/jobs/{job_id}?wait=10")
-    assert (await waited.json())["status"] == "done"
+    async with AsyncClient(base_url(service)) as client:
+        assert (await client.get(job_id, wait_s=10)).status == "done"
     assert [call.stream for call in gemini.calls] == [False], "no listener: generate_content, not the stream"
     late = await events(service, job_id)
     assert [e.event for e in late] == ["progress", "done"] and deltas(late) == SUMMARY

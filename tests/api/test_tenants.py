@@ -9,8 +9,10 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
+from app.client import AsyncClient, InvalidRequest, NotFound
 from app.config import Settings
 from tests.api.conftest import Service, StartService
+from tests.api.test_client import base_url
 from tests.conftest import with_
 from tests.helpers import eventually, read_events
 
@@ -38,12 +40,19 @@ async def test_a_job_is_read_by_its_tenant_and_the_admin_and_is_unknown_to_anyon
     client = service.client
     job = await submit(client, ALPHA, "Alpha's confidential text. It has two sentences.")
     assert (job["status"], job["tenant"]) == ("done", "alpha")
-    unknown = await (await client.get("/jobs/no-such-job", headers=auth(BETA))).json()
-    for key, status in ((ALPHA, 200), (ADMIN, 200), (BETA, 404), (BARE, 404)):
-        response = await client.get(f"/jobs/{job['id']}", headers=auth(key))
-        assert response.status == status, key
-        if status == 404:  # the same answer as for an id that never was, but for the id itself
-            body = await response.json()
+    url = base_url(service)
+    async with AsyncClient(url, api_key=BETA) as beta, AsyncClient(url, api_key=BARE) as bare:
+        with pytest.raises(NotFound) as never_was:
+            await beta.get("no-such-job")
+        unknown = never_was.value.problem
+        for key in (ALPHA, ADMIN):  # raw: the 200 is under test
+            assert (await client.get(f"/jobs/{job['id']}", headers=auth(key))).status == 200, key
+        for key, reader in ((BETA, beta), (BARE, bare)):
+            with pytest.raises(NotFound) as refused:
+                await reader.get(str(job["id"]))
+            assert refused.value.status == 404, key
+            # the same answer as for an id that never was, but for the id itself
+            body = refused.value.problem
             assert {k: v for k, v in body.items() if k not in ("detail", "instance")} == {
                 k: v for k, v in unknown.items() if k not in ("detail", "instance")
             }
@@ -51,18 +60,22 @@ async def test_a_job_is_read_by_its_tenant_and_the_admin_and_is_unknown_to_anyon
 
 
 async def test_another_tenants_job_is_a_404_at_once_even_with_wait(service: Service) -> None:
-    client = service.client
-    job = await submit(client, ALPHA, "A text beta must not learn about.")
-    async with asyncio.timeout(10):  # a wait of 60 s is not served to beta: it is a 404 now
-        response = await client.get(f"/jobs/{job['id']}?wait=60", headers=auth(BETA))
-    assert response.status == 404
+    job = await submit(service.client, ALPHA, "A text beta must not learn about.")
+    async with AsyncClient(base_url(service), api_key=BETA) as beta:
+        with pytest.raises(NotFound) as refused:
+            async with asyncio.timeout(10):  # a wait of 60 s is not served to beta: it is a 404 now
+                await beta.get(str(job["id"]), wait_s=60)
+    assert refused.value.status == 404
 
 
 async def test_event_streams_follow_the_same_rule(service: Service) -> None:
     client = service.client
     job = await submit(client, ALPHA, "Streamed to its owner only. Nobody else.")
-    assert (await client.get(f"/jobs/{job['id']}/events", headers=auth(BETA))).status == 404
-    own = await client.get(f"/jobs/{job['id']}/events", headers=auth(ALPHA))
+    async with AsyncClient(base_url(service), api_key=BETA) as beta:
+        with pytest.raises(NotFound) as refused:
+            await anext(beta.stream(str(job["id"])))
+    assert refused.value.status == 404
+    own = await client.get(f"/jobs/{job['id']}/events", headers=auth(ALPHA))  # raw: its 200 is under test
     assert own.status == 200
     events = await read_events(own)
     assert events[-1].event == "done" and orjson.loads(events[-1].data)["tenant"] == "alpha"
@@ -94,15 +107,15 @@ async def test_an_idempotency_key_belongs_to_its_tenant_and_means_one_request(se
     assert again["id"] == first["id"], "the same request under the same key: the same job"
     beta = await submit(client, BETA, "Beta's text under a key alpha used.", **{"Idempotency-Key": "order-1"})
     assert beta["id"] != first["id"] and beta["summary"] != first["summary"]
-    reused = await client.post(
-        "/process", json={"text": "Another text."}, headers=auth(ALPHA) | {"Idempotency-Key": "order-1"}
-    )
-    assert reused.status == 422
-    problem = await reused.json()
-    assert (problem["type"], problem["job_id"]) == ("/problems/idempotency-key-reused", first["id"])
-    assert await (await client.get("/jobs", headers=auth(ALPHA))).json() == {
-        "jobs": [await (await client.get(f"/jobs/{first['id']}", headers=auth(ALPHA))).json()]
-    }, "the refused request wrote nothing"
+    async with AsyncClient(base_url(service), api_key=ALPHA) as alpha:
+        with pytest.raises(InvalidRequest) as reused:
+            await alpha.submit("Another text.", idempotency_key="order-1")
+        assert reused.value.status == 422
+        problem = reused.value.problem
+        assert (problem["type"], problem["job_id"]) == ("/problems/idempotency-key-reused", first["id"])
+        assert await (await client.get("/jobs", headers=auth(ALPHA))).json() == {
+            "jobs": [(await alpha.get(str(first["id"]))).record]
+        }, "the refused request wrote nothing"
 
 
 async def test_a_foreign_producers_bare_message_belongs_to_the_default_tenant(service: Service) -> None:
@@ -113,7 +126,12 @@ async def test_a_foreign_producers_bare_message_belongs_to_the_default_tenant(se
         return await service.redis.hget(service.keys.job("from-php-1"), "status") == b"done"
 
     await eventually(done, what="the foreign job done")
-    for key, status in ((ADMIN, 200), (BARE, 200), (ALPHA, 404)):
-        assert (await client.get("/jobs/from-php-1", headers=auth(key))).status == status, key
-    record = await (await client.get("/jobs/from-php-1", headers=auth(BARE))).json()
-    assert (record["tenant"], record["status"]) == ("default", "done")
+    for key in (ADMIN, BARE):  # raw: the 200 is under test
+        assert (await client.get("/jobs/from-php-1", headers=auth(key))).status == 200, key
+    url = base_url(service)
+    async with AsyncClient(url, api_key=ALPHA) as alpha, AsyncClient(url, api_key=BARE) as bare:
+        with pytest.raises(NotFound) as refused:
+            await alpha.get("from-php-1")
+        assert refused.value.status == 404, ALPHA
+        record = await bare.get("from-php-1")
+    assert (record.record["tenant"], record.status) == ("default", "done")
