@@ -16,9 +16,7 @@ from tests.fakes.summarizers import Recorder
 from tests.helpers import eventually
 
 
-async def test_prefetched_messages_are_held_unstarted_and_handed_back_on_stop(
-    settings: Settings, queue: Queue
-) -> None:
+async def test_prefetched_messages_are_held_unstarted_and_handed_back_on_stop(settings: Settings, queue: Queue) -> None:
     messages = [new_message(f"text {i}. It is short.") for i in range(10)]
     for message in messages:
         await queue.producer.enqueue(message)
