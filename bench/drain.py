@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 
 from app.queue.contract import Keys
 from app.queue.message import new_message
+from bench.peers._process import OURS_PYTHON
 from tests.redis_server import RedisServer
 
 
@@ -49,7 +50,7 @@ async def drain(n: int, concurrency: int) -> float:
             "LOG_LEVEL": "WARNING",
         }
         started = time.perf_counter()
-        worker = await asyncio.create_subprocess_exec(sys.executable, "-m", "app", env=env)
+        worker = await asyncio.create_subprocess_exec(OURS_PYTHON, "-m", "app", env=env)
         done = 0
         while done < n:
             message = await pubsub.get_message(timeout=30)

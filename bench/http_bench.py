@@ -45,7 +45,7 @@ import aiohttp
 import orjson
 import redis.asyncio as aioredis
 
-from bench.peers._process import PeerError, WorkerProcess, WorkerSpec
+from bench.peers._process import OURS_PYTHON, PeerError, WorkerProcess, WorkerSpec
 
 T = TypeVar("T")
 
@@ -122,7 +122,7 @@ class Child(WorkerProcess):
 def app_process(name: str, redis_url: str, queue: str, *, stop_signal: int = signal.SIGTERM, **env: str) -> Child:
     """`python -m app` on `queue` of `redis_url`, logging warnings only; `env` adds ROLE, PORT, ..."""
     base = {"REDIS_URL": redis_url, "QUEUE_NAME": queue, "RESULT_CHANNEL": f"{queue}_results", "LOG_LEVEL": "WARNING"}
-    return Child(name, [sys.executable, "-m", "app"], base | env, stop_signal=stop_signal)
+    return Child(name, [OURS_PYTHON, "-m", "app"], base | env, stop_signal=stop_signal)
 
 
 async def guarded(step: Awaitable[T], children: Sequence[Child], timeout_s: float, what: str) -> T:
@@ -348,7 +348,7 @@ async def _w4_runs(redis: aioredis.Redis, redis_url: str, seconds: float, connec
     async with AsyncExitStack() as stack:
         api = await stack.enter_async_context(app_process("api", redis_url, W4_QUEUE, ROLE="api", PORT=str(api_port)))
         bare = await stack.enter_async_context(
-            Child("bare server", [sys.executable, "-m", "bench.bare_server", str(bare_port)], {})
+            Child("bare server", [OURS_PYTHON, "-m", "bench.bare_server", str(bare_port)], {})
         )
         await wait_http_ok(f"http://127.0.0.1:{bare_port}/healthz", bare)
         await wait_http_ok(f"http://127.0.0.1:{api_port}/readyz", api)

@@ -17,6 +17,7 @@ import uvloop
 from app.model.summarizers.base import no_emit
 from app.model.summarizers.gemini import GeminiSummarizer
 from app.options import NO_OPTIONS
+from bench.peers._process import OURS_PYTHON
 from tests.fakes.gemini_server import Answer, Delay, FakeGemini
 
 
@@ -45,7 +46,7 @@ async def calls_per_s(gemini_url: str, calls: int, at_once: int, *, streamed: bo
 async def sdk_alone(gemini_url: str, calls: int, at_once: int, *, streamed: bool) -> float:
     """`calls_per_s` in a child process (the fake server stays in this one, as for the worker)."""
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.sdk", "--against", gemini_url, str(calls), str(at_once),
+        OURS_PYTHON, "-m", "bench.sdk", "--against", gemini_url, str(calls), str(at_once),
         "streamed" if streamed else "plain", stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, _ = await child.communicate()

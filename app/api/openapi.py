@@ -122,6 +122,7 @@ def _schemas(settings: Settings) -> dict[str, Any]:
                 },
                 "callback_url": {
                     "type": ["string", "null"],
+                    "minLength": 1,
                     "maxLength": 2048,
                     "description": "called (Standard Webhooks, signed) when the job ends: a host in "
                     "WEBHOOK_ALLOWED_HOSTS, https unless listed with http, no private address unless listed by name",

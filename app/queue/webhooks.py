@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -36,11 +35,10 @@ class Outbox:
         self._resend = queue.script("webhook_resend")
 
     async def claim(self, lease_s: float, most: int) -> list[Claimed]:
-        """The deliveries due now, each held `lease_s` (then due again: a killed deliverer's are retaken)."""
+        """The deliveries due now (by Redis's clock), each held `lease_s` (then due again: a killed
+        deliverer's are retaken). A Claimed with attempt 0 went dead: its job record is gone."""
         keys = self._keys
-        flat = await self._claim(
-            keys=[keys.webhooks, keys.webhooks_dead], args=[time.time(), lease_s, most, keys.job("")]
-        )
+        flat = await self._claim(keys=[keys.webhooks, keys.webhooks_dead], args=[lease_s, most, keys.job("")])
         return [Claimed(job_id.decode(), int(attempt)) for job_id, attempt in zip(flat[::2], flat[1::2], strict=True)]
 
     async def record(self, job_id: str) -> dict[str, object] | None:
@@ -48,20 +46,22 @@ class Outbox:
         fields = await self._redis.hgetall(self._keys.job(job_id))
         return decode_record(job_id, fields) if fields else None
 
-    async def settle(self, job_id: str, outcome: Settled, next_at: float = 0.0, error: str = "") -> None:
+    async def settle(
+        self, claimed: Claimed, outcome: Settled, *, delay_s: float = 0.0, error: str = "", lease_s: float = 0.0
+    ) -> bool:
+        """Write an attempt's outcome; False when it was stale (another claim took over, or the record
+        is gone): then nothing was written."""
         keys = self._keys
-        await self._settle(
-            keys=[keys.webhooks, keys.webhooks_dead, keys.job(job_id)],
-            args=[job_id, outcome.value, time.time(), next_at, error],
+        written = await self._settle(
+            keys=[keys.webhooks, keys.webhooks_dead, keys.job(claimed.job_id)],
+            args=[claimed.job_id, outcome.value, claimed.attempt, delay_s, error, lease_s],
         )
+        return bool(written)
 
     async def resend(self, job_id: str) -> int:
         """A dead delivery due again now: 1; not dead: 0; its record gone: -1."""
         keys = self._keys
-        reply = await self._resend(
-            keys=[keys.webhooks, keys.webhooks_dead, keys.job(job_id)], args=[job_id, time.time()]
-        )
-        return int(reply)
+        return int(await self._resend(keys=[keys.webhooks, keys.webhooks_dead, keys.job(job_id)], args=[job_id]))
 
     async def dead(self, most: int = 100) -> list[str]:
         """The newest dead deliveries' job ids."""

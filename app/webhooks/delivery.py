@@ -18,13 +18,13 @@ from typing import Final
 import aiohttp
 import orjson
 from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
 from standardwebhooks import Webhook
 
 from app.config import Settings
 from app.connection.errors import RETRY_LATER
 from app.metrics import Metrics
 from app.queue.webhooks import Claimed, Outbox, Settled
+from app.webhooks.dns import lookup
 from app.webhooks.targets import AllowList, TargetRefused, allow_list
 
 log = logging.getLogger(__name__)
@@ -35,47 +35,63 @@ POLL_S: Final = 0.25
 CLAIM_MOST: Final = 50
 # A delivery taken is due again (for another worker) this long after its attempt's timeout.
 LEASE_SLACK_S: Final = 5.0
+# At a stop, deliveries under way get this long (well within the worker's LOOPS_END_S); the rest are
+# sent again by another worker when their lease runs out.
+STOP_GRACE_S: Final = 2.0
+# After a claim that failed for an unexpected reason, the next waits longer, up to this.
+MAX_PAUSE_S: Final = 10.0
 # The delivery state is the outbox's and the record's; the body carries the job's ending only.
-_STATE_FIELDS: Final = frozenset({"webhook", "webhook_attempts", "webhook_error", "webhook_next_at"})
+_STATE_FIELDS: Final = frozenset(
+    {"webhook", "webhook_attempts", "webhook_error", "webhook_next_at", "webhook_delivered_at"}
+)
 
 
 class GuardedResolver(AbstractResolver):
-    """Resolves as usual, then keeps only the addresses the allow list lets the host reach: a
-    name that resolves to an internal address (or starts to, later) is refused at connect time."""
+    """Resolves on the webhook lookup threads (app/webhooks/dns.py), then keeps only the addresses
+    the allow list lets the host reach: a name that resolves to an internal address (or starts to,
+    later) is refused at connect time, on the addresses the connection would use."""
 
     def __init__(self, allow: AllowList) -> None:
         self._allow = allow
-        self._inner = DefaultResolver()
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        found = await self._inner.resolve(host, port, family)
-        kept, refused = [], []
-        for result in found:
+        kept, refused = [], ""
+        for found_family, address in await lookup(host, port, family):
             try:
-                self._allow.check_address(host, port, result["host"])
-                kept.append(result)
+                self._allow.check_address(host, port, address)
             except TargetRefused as exc:
-                refused.append(str(exc))
+                refused = str(exc)
+                continue
+            kept.append(
+                ResolveResult(
+                    hostname=host, host=address, port=port, family=found_family, proto=0, flags=socket.AI_NUMERICHOST
+                )
+            )
         if not kept:
             # (errno, text): aiohttp shows an OSError's strerror in the error it raises
-            raise OSError(errno.EACCES, refused[0] if refused else f"{host!r} did not resolve")
+            raise OSError(errno.EACCES, refused or f"{host!r} did not resolve")
         return kept
 
     async def close(self) -> None:
-        await self._inner.close()
+        return None
 
 
-def body(record: dict[str, object], now: datetime) -> bytes:
-    """The payload, in the spec's recommended shape: `type`, `timestamp`, and the job record."""
+def body(record: dict[str, object]) -> bytes:
+    """The payload, in the spec's recommended shape: `type`, `timestamp` (when the job ended: the
+    event's time, the same on every attempt), and the job record without the delivery's own state."""
     data = {name: value for name, value in record.items() if name not in _STATE_FIELDS}
-    return orjson.dumps({"type": f"job.{record.get('status')}", "timestamp": now.isoformat(), "data": data})
+    finished_at = record.get("finished_at")
+    when = datetime.fromtimestamp(finished_at if isinstance(finished_at, float) else time.time(), UTC)
+    return orjson.dumps({"type": f"job.{record.get('status')}", "timestamp": when.isoformat(), "data": data})
 
 
-def webhook_id(job_id: str) -> str:
-    """A job ends once: its id names its one message, the same on every attempt."""
-    return f"msg_{job_id}"
+def webhook_id(job_id: str, record: dict[str, object]) -> str:
+    """One message per ending: the same on every attempt of it, another if the job ends again (run
+    anew from the dead list), so a receiver deduplicating by it drops repeats, never news."""
+    finished_at = record.get("finished_at")
+    return f"msg_{job_id}_{round(finished_at * 1000) if isinstance(finished_at, float) else 0}"
 
 
 def backoff_s(attempt: int, base_s: float, cap_s: float) -> float:
@@ -92,28 +108,49 @@ class Deliverer:
         self._signers = {tenant: Webhook(secret) for tenant, secret in secrets.items()}
         self._signer = Webhook(settings.webhook_secret) if settings.webhook_secret else None
         self._metrics = metrics
+        self._lease_s = settings.webhook_timeout_s + LEASE_SLACK_S
         self._sending: set[asyncio.Task[None]] = set()
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Until `stopping`; deliveries under way then get one timeout to finish (an unfinished one
-        is taken again by another worker when its lease runs out)."""
+        """Until `stopping`; deliveries under way then get STOP_GRACE_S to finish, and the rest are
+        dropped unsettled (their lease runs out and another worker sends them)."""
         timeout = aiohttp.ClientTimeout(total=self._settings.webhook_timeout_s)
-        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self._allow), limit=100)
+        connector = aiohttp.TCPConnector(resolver=GuardedResolver(self._allow), limit=CLAIM_MOST)
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-            lease_s = self._settings.webhook_timeout_s + LEASE_SLACK_S
-            while not stopping.is_set():
-                with contextlib.suppress(*RETRY_LATER):  # Redis away: the next tick tries again
-                    room = CLAIM_MOST - len(self._sending)
-                    for claimed in await self._outbox.claim(lease_s, room) if room > 0 else []:
-                        task = asyncio.create_task(self._deliver(session, claimed))
-                        self._sending.add(task)
-                        task.add_done_callback(self._sending.discard)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), POLL_S)
-            if self._sending:
-                await asyncio.wait(self._sending, timeout=self._settings.webhook_timeout_s)
-            for task in list(self._sending):
-                task.cancel()
+            try:
+                await self._claim_loop(session, stopping)
+            finally:
+                if self._sending:
+                    await asyncio.wait(self._sending, timeout=STOP_GRACE_S)
+                for task in list(self._sending):
+                    task.cancel()
+                await asyncio.gather(*self._sending, return_exceptions=True)  # before the session closes
+
+    async def _claim_loop(self, session: aiohttp.ClientSession, stopping: asyncio.Event) -> None:
+        pause_s = POLL_S
+        while not stopping.is_set():
+            try:
+                room = CLAIM_MOST - len(self._sending)
+                for claimed in await self._outbox.claim(self._lease_s, room) if room > 0 else []:
+                    if claimed.attempt == 0:
+                        self._lost(claimed.job_id)
+                        continue
+                    task = asyncio.create_task(self._deliver(session, claimed))
+                    self._sending.add(task)
+                    task.add_done_callback(self._sending.discard)
+                pause_s = POLL_S
+            except RETRY_LATER:  # Redis away: the next tick tries again
+                pass
+            except Exception:  # webhooks are optional: a fault here must never stop the worker's jobs
+                log.exception("webhook claim failed; trying again", extra={"retry_in_s": pause_s})
+                pause_s = min(pause_s * 2, MAX_PAUSE_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), pause_s)
+
+    def _lost(self, job_id: str) -> None:
+        self._metrics.webhooks.labels("dead").inc()
+        fix = "keep records longer than a delivery's retries (RESULT_TTL)"
+        log.error("webhook given up: its job record expired", extra={"job_id": job_id, "fix": fix})
 
     async def _deliver(self, session: aiohttp.ClientSession, claimed: Claimed) -> None:
         job_id = claimed.job_id
@@ -135,18 +172,17 @@ class Deliverer:
             url = self._allow.check_url(str(record.get("callback_url", "")))
         except TargetRefused as exc:
             return f"refused: callback_url {exc}"
-        now = datetime.now(UTC)
-        payload = body(record, now)
+        payload, message_id, now = body(record), webhook_id(job_id, record), datetime.now(UTC)
         headers = {
-            "webhook-id": webhook_id(job_id),
+            "webhook-id": message_id,
             "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": signer.sign(webhook_id(job_id), now, payload.decode()),
+            "webhook-signature": signer.sign(message_id, now, payload.decode()),
             "content-type": "application/json",
             "user-agent": "summarize-queue-webhooks",
         }
         try:
+            # The answer's status is all that counts: its body is never read (a receiver may send anything).
             async with session.post(url, data=payload, headers=headers, allow_redirects=False) as response:
-                await response.read()
                 return "" if 200 <= response.status < 300 else f"the receiver answered HTTP {response.status}"
         except TimeoutError:
             return f"no answer within {self._settings.webhook_timeout_s:g} s (WEBHOOK_TIMEOUT)"
@@ -156,16 +192,16 @@ class Deliverer:
     async def _settle(self, claimed: Claimed, error: str, *, final: bool) -> None:
         settings, facts = self._settings, {"job_id": claimed.job_id, "attempt": claimed.attempt}
         if not error:
-            await self._outbox.settle(claimed.job_id, Settled.DELIVERED)
+            await self._outbox.settle(claimed, Settled.DELIVERED)
             self._metrics.webhooks.labels("delivered").inc()
             log.info("webhook delivered", extra=facts)
         elif final or claimed.attempt >= settings.webhook_max_attempts:
-            await self._outbox.settle(claimed.job_id, Settled.DEAD, error=error)
-            self._metrics.webhooks.labels("dead").inc()
-            fix = "fix the receiver, then: summarize-queue webhooks resend " + claimed.job_id
-            log.error("webhook given up", extra=facts | {"error": error, "fix": fix})
+            if await self._outbox.settle(claimed, Settled.DEAD, error=error):
+                self._metrics.webhooks.labels("dead").inc()
+                fix = "fix the receiver, then: summarize-queue webhooks resend " + claimed.job_id
+                log.error("webhook given up", extra=facts | {"error": error, "fix": fix})
         else:
             delay = backoff_s(claimed.attempt, settings.webhook_backoff_s, settings.webhook_backoff_max_s)
-            await self._outbox.settle(claimed.job_id, Settled.RETRY, time.time() + delay, error)
-            self._metrics.webhooks.labels("failed").inc()
-            log.warning("webhook attempt failed", extra=facts | {"error": error, "retry_in_s": round(delay, 2)})
+            if await self._outbox.settle(claimed, Settled.RETRY, delay_s=delay, error=error, lease_s=self._lease_s):
+                self._metrics.webhooks.labels("failed").inc()
+                log.warning("webhook attempt failed", extra=facts | {"error": error, "retry_in_s": round(delay, 2)})

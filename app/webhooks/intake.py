@@ -4,15 +4,10 @@ with a secret to sign its deliveries."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from typing import Final
-
 from app.config import Settings
 from app.tenants import Tenant
+from app.webhooks.dns import lookup
 from app.webhooks.targets import TargetRefused, allow_list
-
-RESOLVE_TIMEOUT_S: Final = 3.0
 
 
 async def checked_callback(raw: object, settings: Settings, tenant: Tenant) -> str:
@@ -25,10 +20,9 @@ async def checked_callback(raw: object, settings: Settings, tenant: Tenant) -> s
         raise TargetRefused("no secret to sign its deliveries: set WEBHOOK_SECRET (or the tenant's webhook_secret)")
     host, port = (url.host or "").rstrip("."), url.port or 443
     try:
-        async with asyncio.timeout(RESOLVE_TIMEOUT_S):
-            found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        found = await lookup(host, port)
     except (OSError, TimeoutError) as exc:
         raise TargetRefused(f"its host {host!r} does not resolve ({type(exc).__name__}): check the name") from None
-    for *_, address in found:
-        allow.check_address(host, port, str(address[0]))
+    for _, address in found:
+        allow.check_address(host, port, address)
     return str(url)

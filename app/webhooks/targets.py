@@ -51,15 +51,18 @@ def parse_entry(raw: str) -> Entry:
     http = text.startswith("http://")
     if text.startswith(("http://", "https://")):
         text = text.split("://", 1)[1].rstrip("/")
-    if text in ("*", "") or text.startswith("*."):
-        host, port = text or "*", None
+    if text in ("*", "") or text.startswith("*"):
+        host, _, port_text = (text or "*").partition(":")
+        if not port_text.isdigit() and port_text:
+            raise ValueError(f"{raw!r}: the port must be a number")
+        port = int(port_text) if port_text else None
+        if host != "*" and (not host.startswith("*.") or "*" in host[1:] or len(host) < 3):
+            raise ValueError(f"{raw!r}: a wildcard may only open an entry, as in *.example.com")
     else:
         url = URL(f"//{text}")
         if url.host is None or url.path not in ("", "/") or url.user is not None:
             raise ValueError(f"{raw!r} is not a host, host:port or http://host[:port]")
-        host, port = url.host, url.explicit_port
-    if "*" in host[1:] or not host:
-        raise ValueError(f"{raw!r}: a wildcard may only open an entry, as in *.example.com")
+        host, port = url.host.rstrip("."), url.explicit_port
     return Entry(host, port, http)
 
 
@@ -91,30 +94,29 @@ class AllowList:
         if url.user is not None or url.password is not None:
             raise TargetRefused("it must not carry credentials: the signature authenticates the sender")
         host, port = url.host.lower().rstrip("."), url.port or (443 if url.scheme == "https" else 80)
-        entry = self.entry_for(host, port)
-        if entry is None:
+        matching = self._matching(host, port)
+        if not matching:
             raise TargetRefused(f"host {host!r} (port {port}) is not in WEBHOOK_ALLOWED_HOSTS")
-        if url.scheme == "http" and not entry.http:
+        if url.scheme == "http" and not any(entry.http for entry in matching):
             raise TargetRefused(f"plain http to {host!r} is not allowed: use https, or list it as http://{host}")
         if _ip(host) is not None:
             self.check_address(host, port, host)
         return url
 
-    def entry_for(self, host: str, port: int) -> Entry | None:
-        """The entry that admits the host: one naming it wins over a wildcard."""
-        named = [e for e in self.entries if not e.wildcard and e.matches(host, port)]
-        return (named or [e for e in self.entries if e.matches(host, port)] or [None])[0]
+    def _matching(self, host: str, port: int) -> list[Entry]:
+        return [entry for entry in self.entries if entry.matches(host, port)]
 
     def check_address(self, host: str, port: int, address: str) -> None:
-        """Raise TargetRefused unless `host` may be reached at `address` (one it resolved to)."""
+        """Raise TargetRefused unless `host` may be reached at `address` (one it resolved to). The
+        reason names the kind of address, never the address (a tenant must not map the inside)."""
         ip = _ip(address)
-        entry = self.entry_for(host.lower().rstrip("."), port)
-        if ip is None or entry is None:
-            raise TargetRefused(f"{host!r} resolved to {address!r}, which is not an address webhooks may reach")
-        if not ip.is_global and entry.wildcard:
-            kind = "loopback" if ip.is_loopback else "link-local" if ip.is_link_local else "private or reserved"
+        matching = self._matching(host.lower().rstrip("."), port)
+        if ip is None or not matching:
+            raise TargetRefused(f"{host!r} resolved to something that is not an address webhooks may reach")
+        kind = _inside(ip)
+        if kind and not any(not entry.wildcard for entry in matching):
             raise TargetRefused(
-                f"{host!r} resolves to {address}, a {kind} address: only a host listed by name in "
+                f"{host!r} resolves to a {kind} address: only a host listed by name in "
                 "WEBHOOK_ALLOWED_HOSTS (not by a wildcard) may be reached there"
             )
 
@@ -125,11 +127,36 @@ def allow_list(raw_entries: tuple[str, ...]) -> AllowList:
     return AllowList(tuple(parse_entry(raw) for raw in raw_entries))
 
 
-def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+IP = ipaddress.IPv4Address | ipaddress.IPv6Address
+# 64:ff9b::/96 (NAT64, RFC 6052) carries an IPv4 address in its last 32 bits; so does ::/96 (IPv4-compatible).
+_NAT64: Final = ipaddress.ip_network("64:ff9b::/96")
+_COMPATIBLE: Final = ipaddress.ip_network("::/96")
+
+
+def _ip(text: str) -> IP | None:
     try:
-        ip = ipaddress.ip_address(text.strip("[]").split("%", 1)[0])
+        return ipaddress.ip_address(text.strip("[]").split("%", 1)[0])
     except ValueError:
         return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback, whatever its spelling
-    return ip
+
+
+def _inside(ip: IP) -> str:
+    """What kind of not-public address `ip` is ('' for a public one), looking through the IPv6 forms
+    that carry an IPv4 address (mapped, NAT64, IPv4-compatible, 6to4, Teredo)."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and (ip in _NAT64 or ip in _COMPATIBLE) and int(ip) & 0xFFFFFFFF:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return _inside(embedded)
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_multicast:
+        return "multicast"
+    if ip.is_unspecified or ip.is_reserved or ip.is_private or not ip.is_global:
+        return "private or reserved"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:
+        return "private or reserved"
+    return ""

@@ -7,12 +7,16 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 ROOT = Path(__file__).resolve().parents[2]  # the repo root, so the child can import bench.peers
+# The interpreter of this project's own processes: `make bench` runs the harness in a venv of its own
+# (arq holds redis-py below 6 there) and ours with the project's, as users install it (redis-py 8).
+OURS_PYTHON = os.environ.get("BENCH_OURS_PYTHON") or sys.executable
 STOP_GRACE_S = 5.0
 LOG_TAIL_CHARS = 3000
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 
 import orjson
 import redis.asyncio as aioredis
@@ -13,7 +12,7 @@ from app.queue.message import new_message
 from app.queue.pipes import execute
 from app.queue.store import Queue
 from bench.peers._harness import Peer
-from bench.peers._process import PeerError, WorkerSpec
+from bench.peers._process import OURS_PYTHON, PeerError, WorkerSpec
 
 ENQUEUE_BATCH = 1000  # enqueue scripts per pipeline: one round trip each
 SAMPLE = 20
@@ -126,4 +125,4 @@ class OursPeer(Peer):
                 "GEMINI_BASE_URL": self._gemini_url,
                 "RESULT_CACHE_TTL": "0",
             }
-        return WorkerSpec(argv=[sys.executable, "-m", "app"], env=env)
+        return WorkerSpec(argv=[OURS_PYTHON, "-m", "app"], env=env)

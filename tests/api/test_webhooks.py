@@ -100,7 +100,8 @@ async def test_a_done_job_is_delivered_once_signed_with_its_record(
         payload = verified(delivery)
         assert payload["type"] == "job.done" and payload["data"]["id"] == job.id  # type: ignore[index]
         assert payload["data"]["summary"] == done.summary and payload["data"]["status"] == "done"  # type: ignore[index]
-        assert delivery.headers["webhook-id"] == f"msg_{job.id}"
+        assert delivery.headers["webhook-id"] == f"msg_{job.id}_{round(float(done.record['finished_at']) * 1000)}"
+        assert payload["timestamp"].startswith(time.strftime("%Y-%m-%dT", time.gmtime())), "when it ended"
         assert abs(int(delivery.headers["webhook-timestamp"]) - time.time()) < 60
 
         async def delivered() -> bool:
@@ -158,7 +159,8 @@ async def test_a_failing_receiver_is_retried_under_the_same_id_then_given_up_the
             return (await client.get(job.id)).record.get("webhook") == "delivered"
 
         await eventually(delivered, what="the resent delivery recorded")
-    assert {d.headers["webhook-id"] for d in deliveries} == {f"msg_{job.id}"}, "one id for every attempt"
+    [message_id] = {d.headers["webhook-id"] for d in deliveries}
+    assert message_id.startswith(f"msg_{job.id}_"), "one id for every attempt, and the resend"
     assert all(verified(d)["data"]["id"] == job.id for d in deliveries)  # type: ignore[index]
 
 
@@ -214,3 +216,21 @@ async def test_a_name_that_resolves_inside_by_delivery_time_is_not_called(
     error = (await service.redis.hget(service.keys.job(job.id), "webhook_error") or b"").decode()
     assert "loopback" in error, error
     assert receiver.got == [], "the receiver inside was never called"
+
+
+async def test_a_job_run_again_from_the_dead_list_calls_back_again_under_a_new_id(
+    start_service: StartService, settings: Settings, receiver: Receiver
+) -> None:
+    """Each ending is its own message: a receiver deduplicating by webhook-id still hears the second."""
+    hooks = hooked(settings, receiver)
+    await start_service(hooks, Failing())
+    api = await start_service(hooks, worker=False)
+    async with AsyncClient(base_url(api)) as client:
+        job = await client.submit(TEXT, callback_url=receiver.url)
+        assert (await client.wait(job.id, timeout_s=15)).status == "failed"
+        [first] = await receiver.until(1)
+        assert await run_cli(settings, ["dead", "requeue", job.id]) == 0  # runs on the failing worker again
+        [_, second] = await receiver.until(2)
+    assert verified(first)["type"] == verified(second)["type"] == "job.failed"
+    assert first.headers["webhook-id"] != second.headers["webhook-id"], "two endings, two messages"
+    assert verified(second)["data"]["attempts"] == 1, "the run anew, its attempts counted afresh"  # type: ignore[index]
