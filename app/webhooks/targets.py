@@ -60,7 +60,7 @@ def parse_entry(raw: str) -> Entry:
             raise ValueError(f"{raw!r}: a wildcard may only open an entry, as in *.example.com")
     else:
         url = URL(f"//{text}")
-        if url.host is None or url.path not in ("", "/") or url.user is not None:
+        if url.host is None or url.path not in ("", "/") or url.user is not None or "*" in url.host:
             raise ValueError(f"{raw!r} is not a host, host:port or http://host[:port]")
         host, port = url.host.rstrip("."), url.explicit_port
     return Entry(host, port, http)
