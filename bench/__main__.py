@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +27,7 @@ from typing import TypeVar
 from bench.http_bench import w4_intake, w5_end_to_end
 from bench.memory import worker_rss_per_job
 from bench.peers import w1_drain, w2_io, w3_latency
+from bench.peers._process import OURS_PYTHON
 from bench.redis_memory import redis_bytes_per_finished_job
 from bench.sdk import sdk_alone
 from tests.fakes.gemini_server import Answer, Delay, FakeGemini
@@ -100,21 +102,26 @@ def targets(queues: dict[str, dict[str, object]], http: dict[str, object], memor
     peers = {p: queues[p] for p in PEERS}
     best_w1 = max(_numbers(peers, "W1 jobs/s"), default=float("nan"))  # a failed peer's row has no figure
     best_big = max(_numbers(peers, "W2 big jobs/s"), default=float("nan"))
-    ideal_w2 = 100 / 0.05
+    ideal_w2, ideal_big = 100 / 0.05, 1000 / 0.05
+    dramatiq_w2 = _num(queues["dramatiq"], "W2 jobs/s")
     rows = [
         ("W1 vs best peer", _num(ours, "W1 jobs/s") / best_w1, ">= 10x"),  # type: ignore[arg-type]
         ("W2 (100 at once) / ideal", _num(ours, "W2 jobs/s") / ideal_w2, ">= 0.97"),  # type: ignore[arg-type]
-        ("W2 via SDK / ideal", float(queues["ours+sdk"]["W2 jobs/s"]) / ideal_w2, "(info)"),  # type: ignore[arg-type]
-        ("W2 via SDK / SDK alone", _ratio(queues, "ours+sdk", "sdk alone"), "(info)"),
+        ("W2 (100 at once) vs dramatiq", _num(ours, "W2 jobs/s") / dramatiq_w2, ">= 1.0x"),  # type: ignore[arg-type]
+        ("W2 (1000 at once) / ideal", _num(ours, "W2 big jobs/s") / ideal_big, ">= 0.95"),  # type: ignore[arg-type]
+        ("W2 (1000 at once) vs best peer", _num(ours, "W2 big jobs/s") / best_big, "(info)"),  # type: ignore[arg-type]
+        ("W3 p50 ms", _num(ours, "W3 p50 ms"), "<= 0.7"),  # type: ignore[arg-type]
+        ("W3 p99 ms", _num(ours, "W3 p99 ms"), "<= 1.5"),  # type: ignore[arg-type]
+        # The real job: with a listener the call streams, as the SDK alone streamed; with nobody
+        # listening it is a plain call, which should beat the streamed SDK ("stream only when someone listens").
         (
-            "W2 via SDK, listened / SDK alone streamed",
+            "SDK path, listened / SDK alone streamed",
             _ratio(queues, "ours+sdk+listener", "sdk alone streamed"),
-            "(info)",
+            ">= 0.95",
         ),
-        ("W2 (1000 at once) vs best peer", _num(ours, "W2 big jobs/s") / best_big, ">= 5x"),  # type: ignore[arg-type]
-        ("W3 p50 ms", _num(ours, "W3 p50 ms"), "<= 1"),  # type: ignore[arg-type]
-        ("W3 p99 ms", _num(ours, "W3 p99 ms"), "<= 3"),  # type: ignore[arg-type]
-        ("W4 service / bare aiohttp", float(http["w4"]["ratio_service_bare"]), ">= 0.70"),  # type: ignore[index]
+        ("SDK path, nobody listening / SDK alone streamed", _ratio(queues, "ours+sdk", "sdk alone streamed"), ">= 1.0"),
+        ("SDK path, nobody listening / SDK alone plain", _ratio(queues, "ours+sdk", "sdk alone"), "(info)"),
+        ("W4 service / bare aiohttp", float(http["w4"]["ratio_service_bare"]), ">= 0.80"),  # type: ignore[index]
         ("memory bytes per in-flight job", float(memory["bytes_per_job"]), "<= 10240 + text"),
         ("Redis bytes per finished job at rest", float(memory["redis"]["bytes_per_finished_job"]), "<= 600"),
     ]
@@ -130,8 +137,25 @@ def _met(value: float, goal: str) -> bool | None:
 
 
 def environment() -> dict[str, object]:
-    versions = {name: _version(name) for name in ("redis", "hiredis", "aiohttp", "arq", "saq", "dramatiq", "uvloop")}
-    return {"python": platform.python_version(), "machine": platform.machine(), "cpus": _cpus(), **versions}
+    """The machine, the peers' packages (this process's venv) and this project's (OURS_PYTHON's)."""
+    versions = {name: _version(name) for name in ("redis", "hiredis", "arq", "saq", "dramatiq")}
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": _cpus(),
+        "load average": os.getloadavg(),
+        "peers": versions,
+        "ours": _ours_versions(),
+    }
+
+
+def _ours_versions() -> dict[str, str]:
+    names = ("redis", "hiredis", "aiohttp", "uvloop", "google-genai", "orjson")
+    code = f"import json,importlib.metadata as m;print(json.dumps({{n: m.version(n) for n in {names!r}}}))"
+    try:
+        return json.loads(subprocess.run([OURS_PYTHON, "-c", code], capture_output=True, check=True, text=True).stdout)
+    except (subprocess.CalledProcessError, ValueError, OSError):
+        return {}
 
 
 def _version(name: str) -> str:
