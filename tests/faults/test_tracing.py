@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -22,6 +23,7 @@ from tests.faults.processes import Private, Spawn, gemini_worker_env
 from tests.helpers import eventually, until_ok
 from tests.redis_server import free_port
 
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 CLIENT_SPAN = "00f067aa0ba902b7"
 
@@ -124,5 +126,17 @@ async def test_one_job_is_one_trace_from_the_request_to_the_model_call(
     assert call.attributes["gen_ai.response.model"] == job["model"], "the model that answered, as the record says"
     assert call.attributes["gen_ai.usage.input_tokens"] == job["prompt_tokens"]
     assert call.attributes["gen_ai.usage.output_tokens"] == job["output_tokens"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "trace-tree.txt").write_text(tree(spans.spans, CLIENT_SPAN))  # as a tracing UI would nest it
     redis_spans = [s for s in spans.spans if s.trace_id == TRACE_ID and s.attributes.get("db.system") == "redis"]
     assert any(s.parent == intake.span_id for s in redis_spans), "redis-py instrumented: the enqueue is a span"
+
+
+def tree(spans: list[Span], root: str, depth: int = 0) -> str:
+    """The trace's spans nested under their parents: name, service, and the GenAI attributes."""
+    lines = []
+    for span in sorted((s for s in spans if s.trace_id == TRACE_ID and s.parent == root), key=lambda s: s.name):
+        gen_ai = {k: v for k, v in span.attributes.items() if k.startswith("gen_ai.")}
+        lines.append(f"{'  ' * depth}{span.name}  [{span.service}]{'  ' + str(gen_ai) if gen_ai else ''}\n")
+        lines.append(tree(spans, span.span_id, depth + 1))
+    return "".join(lines)
