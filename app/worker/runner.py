@@ -295,7 +295,8 @@ class Worker:
             self._cancelled.pop(job_id, None)
         for job in jobs:
             job_id = job.message.id
-            task = self._track(self._run(job), f"job-{job_id}")
+            run = self._run(job, time.time()) if self.tracer is None else self._run_traced(job)
+            task = self._track(run, f"job-{job_id}")
             task.add_done_callback(lambda _, job_id=job_id: self._forget(job_id))  # type: ignore[misc]
 
     async def _park(self, batch: list[HeldMessage], lane: BatchLane) -> list[HeldMessage]:
@@ -349,14 +350,14 @@ class Worker:
             self._dispatch_due = True
             asyncio.get_running_loop().call_soon(self._dispatch)
 
-    async def _run(self, job: RunningJob) -> None:
+    async def _run_traced(self, job: RunningJob) -> None:
+        """_run inside the job's span (tracing on; off, the job pays no layer for it)."""
+        assert self.tracer is not None
         started = time.time()
-        if self.tracer is None:
-            return await self._run_job(job, started)
         with self.tracer.job(job.message, job.attempt, started):
-            return await self._run_job(job, started)
+            await self._run(job, started)
 
-    async def _run_job(self, job: RunningJob, started: float) -> None:
+    async def _run(self, job: RunningJob, started: float) -> None:
         if log.isEnabledFor(logging.INFO):
             queued_ms = _ms(started - job.message.enqueued_at)
             log.info("job started", extra={"job_id": job.message.id, "attempt": job.attempt, "queued_ms": queued_ms})
@@ -367,7 +368,11 @@ class Worker:
         try:
             try:
                 self._in_call[job_id] = asyncio.current_task()  # type: ignore[assignment]
-                summary = await self._call(job)
+                message = job.message
+                if self.tracer is None:
+                    summary = await self.model.summarize(message.text, message.options, self._emitter(job))
+                else:
+                    summary = await self._traced_call(job)
             finally:
                 del self._in_call[job_id]
                 self._free_slot()
@@ -386,10 +391,9 @@ class Worker:
         else:
             await self._done(job, started, summary)
 
-    async def _call(self, job: RunningJob) -> Summary:
+    async def _traced_call(self, job: RunningJob) -> Summary:
         message = job.message
-        if self.tracer is None:
-            return await self.model.summarize(message.text, message.options, self._emitter(job))
+        assert self.tracer is not None
         with self.tracer.model_call(message.options.max_output_tokens) as call:
             summary = await self.model.summarize(message.text, message.options, self._emitter(job))
             call.answered(summary)
