@@ -114,6 +114,7 @@ class Settings:
     webhook_backoff_max_s: float = 900.0
     # OpenTelemetry traces (app/tracing.py): on when OTEL_* name an OTLP endpoint; the SDK reads the rest.
     tracing: bool = False
+    tracing_sampler_set: bool = False  # OTEL_TRACES_SAMPLER chooses the sampler (else: requests and jobs only)
 
     @property
     def embedded(self) -> bool:
@@ -374,6 +375,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_backoff_s=_parse(env, "WEBHOOK_BACKOFF", 2.0, _float_in(0.01, 3600), "seconds 0.01-3600"),
         webhook_backoff_max_s=_parse(env, "WEBHOOK_BACKOFF_MAX", 900.0, _float_in(0.01, 86_400), "seconds 0.01-86400"),
         tracing=_tracing(env),
+        tracing_sampler_set=bool(env.get("OTEL_TRACES_SAMPLER", "").strip()),
     )
 
 

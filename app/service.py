@@ -141,7 +141,9 @@ async def run(settings: Settings) -> int:
     _stop_on_signals(stop)
     _announce(settings)
     # Before the app and the Redis clients exist: instrumentation wraps what is made after it.
-    provider = tracing.start(f"summarize-queue-{settings.role}") if settings.tracing else None
+    provider = None
+    if settings.tracing:
+        provider = tracing.start(f"summarize-queue-{settings.role}", sampled_by_env=settings.tracing_sampler_set)
     redis_factory = RedisFactory(settings)
     metrics = Metrics()  # one registry per process: ROLE=all's /metrics has the worker's too
     runner = await _start_api(settings, redis_factory, metrics) if settings.role in (Role.API, Role.ALL) else None
@@ -170,5 +172,5 @@ async def run(settings: Settings) -> int:
     if redis is not None:
         await redis.aclose()
     if provider is not None:
-        tracing.stop(provider)
+        await tracing.stop(provider)
     return 1 if worker is not None and worker.broken else 0

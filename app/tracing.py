@@ -10,6 +10,7 @@ of this is imported, and the hot path pays one `is None` test per job.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator, Mapping
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.sampling import Sampler
     from opentelemetry.trace import Span, Tracer
 
     from app.model.summarizers.base import Summary
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _NS: Final = 1_000_000_000
+STOP_WAIT_S: Final = 5.0
 
 
 def configured(env: Mapping[str, str]) -> bool:
@@ -35,7 +38,7 @@ def configured(env: Mapping[str, str]) -> bool:
     return bool(endpoint and endpoint.strip()) and not disabled and env.get("OTEL_TRACES_EXPORTER") != "none"
 
 
-def start(service_name: str) -> TracerProvider:
+def start(service_name: str, *, sampled_by_env: bool = False) -> TracerProvider:
     """The process's tracer provider, exporting by OTLP/HTTP as OTEL_* say (the exporter reads its
     endpoint, headers and timeouts there), with redis-py, aiohttp's server and its client instrumented.
     Called before the API app and the Redis clients are made."""
@@ -49,7 +52,10 @@ def start(service_name: str) -> TracerProvider:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     resource = Resource.create({"service.name": service_name}).merge(OTELResourceDetector().detect())
-    provider = TracerProvider(resource=resource)
+    # Unless OTEL_TRACES_SAMPLER says otherwise: no trace that is only a client call of no request
+    # or job (a worker's idle BLMOVE, heartbeat and polls; a webhook delivery): noise, not work.
+    sampler = None if sampled_by_env else _work_only()
+    provider = TracerProvider(resource=resource, sampler=sampler)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     RedisInstrumentor().instrument(tracer_provider=provider)
@@ -59,9 +65,31 @@ def start(service_name: str) -> TracerProvider:
     return provider
 
 
-def stop(provider: TracerProvider) -> None:
-    """Send what is buffered, then stop exporting (at shutdown)."""
-    provider.shutdown()
+async def stop(provider: TracerProvider) -> None:
+    """Send what is buffered, then stop exporting (at shutdown): on a thread, for at most
+    STOP_WAIT_S, so a collector that is down cannot hold the process's exit."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.to_thread(provider.shutdown), STOP_WAIT_S)
+
+
+def _work_only() -> Sampler:
+    """Parent-based, and a span with no parent is kept unless it is a client call."""
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision, ParentBased, SamplingResult
+    from opentelemetry.sdk.trace.sampling import Sampler as Base
+    from opentelemetry.trace import SpanKind
+
+    class WorkOnly(Base):
+        def should_sample(
+            self, parent_context: Any, trace_id: int, name: str, kind: Any = None, *args: Any, **kw: Any
+        ) -> Any:
+            if kind is SpanKind.CLIENT:
+                return SamplingResult(Decision.DROP)
+            return ALWAYS_ON.should_sample(parent_context, trace_id, name, kind, *args, **kw)
+
+        def get_description(self) -> str:
+            return "WorkOnly"
+
+    return ParentBased(root=WorkOnly())
 
 
 def intake_span() -> contextlib.AbstractContextManager[str]:
@@ -92,10 +120,12 @@ class JobTracer:
 
     @contextlib.contextmanager
     def job(self, message: Message, attempt: int, started: float) -> Iterator[Span]:
+        from opentelemetry.context import Context
         from opentelemetry.propagate import extract
         from opentelemetry.trace import SpanKind
 
-        parent = extract({"traceparent": message.trace}) if message.trace else None
+        # No traceparent: a root, never the child of whatever span was current when the job started.
+        parent = extract({"traceparent": message.trace}) if message.trace else Context()
         attributes = {"job.id": message.id, "job.attempt": attempt, "job.tenant": message.tenant}
         attributes |= {"messaging.system": "redis", "messaging.operation.type": "process"}
         start_ns = int(started * _NS)

@@ -89,7 +89,7 @@ def _numbers(queues: dict[str, dict[str, object]], column: str) -> list[float]:
 
 
 def _ratio(queues: dict[str, dict[str, object]], ours: str, ceiling: str) -> float:
-    return float(queues[ours]["W2 jobs/s"]) / float(queues[ceiling]["W2 jobs/s"])  # type: ignore[arg-type]
+    return _num(queues[ours], "W2 jobs/s") / _num(queues[ceiling], "W2 jobs/s")
 
 
 def _fmt(row: dict[str, object]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -32,7 +33,8 @@ class GroupCommit(Generic[T, R]):
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         if len(self._writers) < self._lanes:
-            writer = asyncio.create_task(self._write_all(), name="group-commit")
+            # A context of its own: a write carries many submitters' items, not the first one's trace.
+            writer = asyncio.create_task(self._write_all(), name="group-commit", context=contextvars.Context())
             self._writers.add(writer)
             writer.add_done_callback(self._writers.discard)  # for a writer cancelled before it ran
         return await future

@@ -27,6 +27,7 @@ class Started(IntEnum):
     """start.lua, per message; an attempt number (>= 1) when it starts, or the type name of
     a record key that is not a hash."""
 
+    NOT_HELD = -3  # its message is no longer on this worker's list (recovered while prefetched): nothing done
     EXPIRED = -2  # past its expiry before it started: ended `expired`, released, not run
     RUNNING_ELSEWHERE = -1  # another worker runs this job: nothing done (a duplicate)
     ALREADY_FINAL = 0  # a redelivery of an ended job: released, not run

@@ -220,7 +220,7 @@ class Transitions:
             elif reply == Started.RUNNING_ELSEWHERE:
                 reason = f"duplicate id {message.id!r}: that job is already running on another worker"
                 refused.append(HeldMessage(item.raw, None, reason, job_id=message.id))
-            elif reply not in (Started.ALREADY_FINAL, Started.EXPIRED):
+            elif reply not in (Started.ALREADY_FINAL, Started.EXPIRED, Started.NOT_HELD):
                 raw = item.replacement or item.raw
                 job = RunningJob(
                     raw=raw, message=message, attempt=int(reply), stream=stream == 1, budget_spent=broke == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import contextvars
 import functools
 import logging
 import os
@@ -229,6 +230,7 @@ class Worker:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
                 continue
+            self._slot_freed.clear()  # before the round trip: a slot freed during it is seen after it
             try:
                 raws = await self.transitions.reserve(self.id, room, 0 if self._waiting else BLOCK_S)
             except RETRY_LATER as exc:
@@ -240,7 +242,6 @@ class Worker:
                 self._hold(self.transitions.prepare(raws))
                 self._dispatch()
             elif not raws and self._waiting:  # nothing more waits in Redis: until a slot frees
-                self._slot_freed.clear()
                 await self._slot_freed.wait()
 
     def _hold(self, batch: list[HeldMessage]) -> None:
@@ -348,7 +349,8 @@ class Worker:
         self._slot_freed.set()
         if self._waiting and not self._dispatch_due:
             self._dispatch_due = True
-            asyncio.get_running_loop().call_soon(self._dispatch)
+            # In a context of its own: the next jobs are not the freeing job's children (its trace).
+            asyncio.get_running_loop().call_soon(self._dispatch, context=contextvars.Context())
 
     async def _run_traced(self, job: RunningJob) -> None:
         """_run inside the job's span (tracing on; off, the job pays no layer for it)."""

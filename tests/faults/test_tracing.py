@@ -19,7 +19,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from tests.fakes.gemini_server import FakeGemini
-from tests.faults.processes import Private, Spawn, gemini_worker_env
+from tests.faults.processes import Private, Spawn, gemini_worker_env, worker_env
 from tests.helpers import eventually, until_ok
 from tests.redis_server import free_port
 
@@ -140,3 +140,20 @@ def tree(spans: list[Span], root: str, depth: int = 0) -> str:
         lines.append(f"{'  ' * depth}{span.name}  [{span.service}]{'  ' + str(gen_ai) if gen_ai else ''}\n")
         lines.append(tree(spans, span.span_id, depth + 1))
     return "".join(lines)
+
+
+async def test_jobs_with_no_trace_context_are_each_a_trace_of_their_own(
+    private: Private, spawn: Spawn, collector: tuple[Collector, str]
+) -> None:
+    """A foreign producer's messages carry no traceparent: each job is a root, never the child of the
+    job whose slot it took (the next job starts from a freed slot, inside that job's span)."""
+    server, queue, _ = private
+    spans, endpoint = collector
+    otel = {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+    for i in range(8):
+        await queue.redis.lpush(queue.keys.queue, f'{{"text": "foreign text {i}. Two sentences."}}')
+    spawn("worker", **worker_env(server, queue.keys, WORKER_CONCURRENCY="2", WORKER_PREFETCH="2", **otel))
+    await eventually(lambda: len([s for s in spans.spans if s.name == "job"]) == 8, timeout_s=20, what="8 job spans")
+    jobs = [s for s in spans.spans if s.name == "job"]
+    assert all(s.parent == "" for s in jobs), "each a root"
+    assert len({s.trace_id for s in jobs}) == 8, "each its own trace"

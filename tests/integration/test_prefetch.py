@@ -41,3 +41,21 @@ async def test_prefetched_messages_are_held_unstarted_and_handed_back_on_stop(se
     assert await statuses() == Counter({"queued": 10}), "the running and the prefetched, all handed back"
     assert await queue.redis.llen(queue.keys.queue) == 10
     assert await queue.redis.llen(queue.keys.processing(worker.id)) == 0
+
+
+async def test_a_prefetched_message_recovered_meanwhile_is_not_started_here(queue: Queue) -> None:
+    """Cut off past its heartbeat, a worker's prefetched message went back to the queue: the copy there
+    is the job now. Starting the stale one must write nothing (else the job would run here with no
+    message held anywhere, and the copy be buried as a duplicate)."""
+    message = new_message("a text reserved ahead. Two sentences.")
+    await queue.producer.enqueue(message)
+    transitions = queue.transitions
+    [raw] = await transitions.reserve("w1", 5, 0)
+    await queue.redis.lrem(queue.keys.processing("w1"), 1, raw)  # as recovery moves it back
+    await queue.redis.rpush(queue.keys.queue, raw)
+    assert await transitions.start("w1", transitions.prepare([raw])) == []
+    record = await queue.reads.get_job(message.id) or {}
+    assert (record["status"], record["attempts"]) == ("queued", 0), "nothing written for the stale start"
+    assert await queue.redis.llen(queue.keys.dead) == 0, "nothing buried"
+    [job] = await transitions.start("w2", transitions.prepare(await transitions.reserve("w2", 5, 0)))
+    assert (job.message.id, job.attempt) == (message.id, 1), "the recovered copy runs, once"

@@ -67,7 +67,8 @@ class Script:
         self, keys: Sequence[object] = (), args: Sequence[object] = (), client: aioredis.client.Pipeline | None = None
     ) -> Any:
         if client is not None:
-            if not self._sent:
+            # In a MULTI, redis-py loads it first: a re-run after NOSCRIPT would split the transaction.
+            if not self._sent or client.is_transaction:
                 self._sent = True
                 client.scripts.add(self)  # type: ignore[arg-type]  # loaded (if missing) when it executes
             client.evalsha(self.sha, len(keys), *keys, *args)

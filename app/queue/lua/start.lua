@@ -35,8 +35,11 @@
   ARGV[j+9] the job's listen key (an event stream follows it while that exists), or '' when the
             job asked to be streamed whoever listens
   Events: the `expired` event of each job that ends so, on the result channel.
+  A job that has not started yet starts only while its reserved message is still on this worker's
+  list: a message reserved ahead (WORKER_PREFETCH) may have been recovered to the queue while this
+  worker was cut off, and the copy there is the job's now (Started.NOT_HELD: nothing done here).
   Returns {replies, streams, spent}: per message, the attempt number (>= 1) | Started.ALREADY_FINAL
-  (message released) | Started.RUNNING_ELSEWHERE (nothing done) | Started.EXPIRED (ended,
+  (message released) | Started.RUNNING_ELSEWHERE (nothing done) | Started.NOT_HELD (nothing done) | Started.EXPIRED (ended,
   released) | the record key's type name, a string, when it is not a hash (nothing done); and
   1 for a job that starts with someone listening (its model call streams its summary), else 0;
   and 1 for a job that starts while its tenant's daily budget (the hash's `budget_tokens`,
@@ -101,6 +104,8 @@ for i = 1, count do
   elseif status == 'running' then
     replies[i] = tonumber(rcall('HGET', jobKey, 'attempts'))
     streams[i], spent[i] = listened(ARGV[j + 9]), broke(t)
+  elseif not rcall('LPOS', processing, reserved) then
+    replies[i] = Started.NOT_HELD
   else
     if not status then rcall('HSET', jobKey, 'enqueued_at', enqueuedAt, 'text_chars', textChars) end
     if ARGV[j + 8] ~= '' then rcall('HSETNX', jobKey, 'meta', ARGV[j + 8]) end
