@@ -134,7 +134,7 @@ async def _webhooks(queue: Queue, args: argparse.Namespace) -> int:
     if args.action == "dead":
         job_ids = await outbox.dead(args.limit)
         for job_id in job_ids:
-            record = await outbox.record(job_id) or {}
+            record = await queue.reads.get_job(job_id) or {}
             print(f"{job_id}\t{record.get('callback_url', '-')}\t{record.get('webhook_error', 'its record expired')}")
         print(f"{len(job_ids)} dead deliver{'y' if len(job_ids) == 1 else 'ies'} shown", file=sys.stderr)
         return 0

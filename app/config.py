@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from app import tracing
 from app.redact import mask_url
-from app.webhooks.targets import parse_entry
+from app.webhooks.targets import allow_list
 
 T = TypeVar("T")
 
@@ -212,8 +212,7 @@ def _origins(raw: str) -> tuple[str, ...]:
 
 def _allowed_hosts(raw: str) -> tuple[str, ...]:
     entries = tuple(part.strip() for part in raw.split(",") if part.strip())
-    for entry in entries:
-        parse_entry(entry)
+    allow_list(entries)  # parsed (and kept) once: a bad entry stops the start
     return entries
 
 

@@ -70,7 +70,7 @@ def build_worker(
     lane, webhooks = None, None
     if settings.webhook_allowed_hosts:
         secrets = Tenants.from_settings(settings).webhook_secrets()
-        webhooks = Deliverer(queue.outbox, settings, secrets, metrics)
+        webhooks = Deliverer(queue.outbox, queue.reads, settings, secrets, metrics)
     if isinstance(summarizer, GeminiSummarizer):  # a model with a Batch API: batch jobs go to its lane
         api = GeminiBatches(summarizer)
         lane = BatchLane(worker_id, settings, queue.batches, queue.transitions, api, layer)

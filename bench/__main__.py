@@ -17,7 +17,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable
 from importlib import metadata
@@ -31,7 +30,7 @@ from bench.peers._process import OURS_PYTHON
 from bench.redis_memory import redis_bytes_per_finished_job
 from bench.sdk import sdk_alone
 from tests.fakes.gemini_server import Answer, Delay, FakeGemini
-from tests.redis_server import RedisServer
+from tests.redis_server import temporary_redis
 
 PEERS = ["arq", "arq-tuned", "saq", "dramatiq"]
 T = TypeVar("T")
@@ -170,16 +169,11 @@ def _cpus() -> int:
 
 
 async def main(scale: float) -> int:
-    with tempfile.TemporaryDirectory() as workdir:
-        server = RedisServer(Path(workdir))
-        server.start()
-        try:
-            queues = await measure_queues(server.url, scale)
-            http = {"w4": await w4_intake(server.url), "w5": await w5_end_to_end(server.url)}
-            memory = await worker_rss_per_job(server.url)
-            memory["redis"] = await redis_bytes_per_finished_job(server.url)
-        finally:
-            server.stop()
+    with temporary_redis() as url:
+        queues = await measure_queues(url, scale)
+        http = {"w4": await w4_intake(url), "w5": await w5_end_to_end(url)}
+        memory = await worker_rss_per_job(url)
+        memory["redis"] = await redis_bytes_per_finished_job(url)
     report = {"environment": environment(), "queues": queues, "http": http, "memory": memory}
     report["targets"] = targets(queues, http, memory)
     print_table(report)

@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import redis.asyncio as aioredis
 
@@ -19,9 +17,10 @@ from app.queue.contract import Keys
 from app.queue.message import new_message
 from app.queue.pipes import execute
 from app.queue.store import Queue
+from bench.peers._harness import print_figures
 from bench.peers._process import OURS_PYTHON
 from tests.helpers import eventually
-from tests.redis_server import RedisServer
+from tests.redis_server import temporary_redis
 
 
 def cpu_s(pid: int) -> float:
@@ -67,16 +66,9 @@ async def drain(url: str, jobs: int) -> dict[str, float]:
 
 
 async def main(jobs: int) -> None:
-    with tempfile.TemporaryDirectory() as workdir:
-        server = RedisServer(Path(workdir))
-        server.start()
-        try:
-            result = await drain(server.url, jobs)
-        finally:
-            server.stop()
-    print(f"W1 drain of {jobs} no-op jobs, one worker, 100 slots")
-    for name, value in result.items():
-        print(f"  {name:<14} {value:,.2f}")
+    with temporary_redis() as url:
+        result = await drain(url, jobs)
+    print_figures(f"W1 drain of {jobs} no-op jobs, one worker, 100 slots", result)
 
 
 if __name__ == "__main__":

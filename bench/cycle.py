@@ -13,14 +13,12 @@ from __future__ import annotations
 import asyncio
 import bisect
 import sys
-import tempfile
-from pathlib import Path
 
 import redis.asyncio as aioredis
 
-from bench.peers._harness import drain, percentile
+from bench.peers._harness import drain, percentile, print_figures
 from bench.peers.ours_peer import OursPeer
-from tests.redis_server import RedisServer
+from tests.redis_server import temporary_redis
 
 
 async def trace(redis_url: str, jobs: int, at_once: int, call_s: float) -> dict[str, float]:
@@ -48,16 +46,9 @@ async def trace(redis_url: str, jobs: int, at_once: int, call_s: float) -> dict[
 
 
 async def main(jobs: int, at_once: int, call_s: float) -> None:
-    with tempfile.TemporaryDirectory() as workdir:
-        server = RedisServer(Path(workdir))
-        server.start()
-        try:
-            result = await trace(server.url, jobs, at_once, call_s)
-        finally:
-            server.stop()
-    print(f"{jobs} jobs, {at_once} at once, {call_s * 1000:g} ms per call")
-    for name, value in result.items():
-        print(f"  {name:<22} {value:,.2f}")
+    with temporary_redis() as url:
+        result = await trace(url, jobs, at_once, call_s)
+    print_figures(f"{jobs} jobs, {at_once} at once, {call_s * 1000:g} ms per call", result)
 
 
 if __name__ == "__main__":

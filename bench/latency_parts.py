@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import redis.asyncio as aioredis
 
@@ -21,7 +19,7 @@ from app.queue.message import new_message
 from bench.peers._harness import percentile
 from bench.peers._process import OURS_PYTHON
 from tests.helpers import eventually
-from tests.redis_server import RedisServer
+from tests.redis_server import temporary_redis
 
 WARM_UP = 50
 
@@ -58,13 +56,8 @@ async def parts(url: str, jobs: int) -> dict[str, tuple[float, float]]:
 
 
 async def main(jobs: int) -> None:
-    with tempfile.TemporaryDirectory() as workdir:
-        server = RedisServer(Path(workdir))
-        server.start()
-        try:
-            result = await parts(server.url, jobs)
-        finally:
-            server.stop()
+    with temporary_redis() as url:
+        result = await parts(url, jobs)
     print(f"W3 in parts, {jobs - WARM_UP} jobs one at a time (ms)")
     for name, (p50, p90) in result.items():
         print(f"  {name:<16} p50 {p50:.3f}  p90 {p90:.3f}")

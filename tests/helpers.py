@@ -1,20 +1,37 @@
-"""Small helpers: wait for a condition with a deadline (never sleep and hope); read Server-Sent Events."""
+"""Small helpers: wait for a condition with a deadline (never sleep and hope); read Server-Sent Events;
+serve a test's own HTTP endpoint (a webhook receiver, an OTLP collector)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
 import redis.asyncio as aioredis
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, web
 
 from app.queue.record import Outcome, Timing
 from app.queue.replies import Ended
 from app.queue.store import Queue
 from app.queue.transitions import Completion, RunningJob
+from tests.redis_server import free_port
+
+
+@contextlib.asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """`app` on 127.0.0.1, on a free port, for the block: its base URL. Requests still open at the
+    end (a receiver that never answers) are dropped at once."""
+    port = free_port()
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
 
 
 async def drain_events(pubsub: aioredis.client.PubSub, seconds: float) -> list[bytes]:

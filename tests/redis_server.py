@@ -10,7 +10,9 @@ import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -151,6 +153,18 @@ class RedisServer:
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def temporary_redis() -> Iterator[str]:
+    """A redis-server of its own (persistence off) in a temporary directory, for the block: its URL."""
+    with tempfile.TemporaryDirectory() as workdir:
+        server = RedisServer(Path(workdir))
+        server.start()
+        try:
+            yield server.url
+        finally:
+            server.stop()
 
 
 def free_cluster_port() -> int:

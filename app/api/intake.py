@@ -68,9 +68,8 @@ async def _process(request: web.Request, traceparent: str) -> web.Response:
     )
     stands_for = ""  # only a key needs it
     if idempotency_key is not None:
-        # over_budget and the callback are part of the request too
-        mode = job.mode.value + (":wait" if job.wait else "") + (f" {callback}" if callback else "")
-        stands_for = fingerprint(job.text, job.options, job.priority, job.expires_in, mode)
+        mode = job.mode.value + (":wait" if job.wait else "")  # over_budget is part of the request too
+        stands_for = fingerprint(job.text, job.options, job.priority, job.expires_in, mode, callback)
     item = Enqueue(message, settings.max_queue_length, idempotency_key, stands_for, tenant.quota, callback)
     admitted = await request.app[INTAKE].submit(item)
     headers, refused = rate_headers(tenant.quota, admitted), admitted.refused

@@ -17,15 +17,23 @@ TOO_MANY = "Too Many Requests"
 
 
 def fingerprint(
-    text: str, options: Options, priority: str = "normal", expires_in: float | None = None, mode: str = "interactive"
+    text: str,
+    options: Options,
+    priority: str = "normal",
+    expires_in: float | None = None,
+    mode: str = "interactive",
+    callback_url: str = "",
 ) -> str:
     """What an Idempotency-Key stands for: the same key with another request is refused. A request
-    with neither priority, expiry nor batch mode hashes as before they existed (keys stored then still match)."""
+    with neither priority, expiry, batch mode nor callback hashes as before they existed (keys stored
+    then still match)."""
     body: list[object] = [text, options.to_dict()]
     if priority != "normal" or expires_in is not None:
         body += [priority, expires_in]
     if mode != "interactive":
         body.append(mode)
+    if callback_url:
+        body.append(callback_url)
     return hashlib.sha256(orjson.dumps(body)).hexdigest()
 
 

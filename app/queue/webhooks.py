@@ -7,9 +7,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from app.queue.pipes import execute
-from app.queue.record import decode_record
-
 if TYPE_CHECKING:
     from app.queue.store import Queue
 
@@ -41,11 +38,6 @@ class Outbox:
         flat = await self._claim(keys=[keys.webhooks, keys.webhooks_dead], args=[lease_s, most, keys.job("")])
         return [Claimed(job_id.decode(), int(attempt)) for job_id, attempt in zip(flat[::2], flat[1::2], strict=True)]
 
-    async def record(self, job_id: str) -> dict[str, object] | None:
-        """The job's record as GET /jobs/{id} shows it: the body of its delivery."""
-        fields = await self._redis.hgetall(self._keys.job(job_id))
-        return decode_record(job_id, fields) if fields else None
-
     async def settle(
         self, claimed: Claimed, outcome: Settled, *, delay_s: float = 0.0, error: str = "", lease_s: float = 0.0
     ) -> bool:
@@ -66,11 +58,3 @@ class Outbox:
     async def dead(self, most: int = 100) -> list[str]:
         """The newest dead deliveries' job ids."""
         return [raw.decode() for raw in await self._redis.zrevrange(self._keys.webhooks_dead, 0, most - 1)]
-
-    async def counts(self) -> tuple[int, int]:
-        """Deliveries pending (due or being made) and dead."""
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.zcard(self._keys.webhooks)
-        pipe.zcard(self._keys.webhooks_dead)
-        pending, dead = await execute(pipe)
-        return int(pending), int(dead)

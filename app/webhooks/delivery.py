@@ -23,6 +23,7 @@ from standardwebhooks import Webhook
 from app.config import Settings
 from app.connection.errors import RETRY_LATER
 from app.metrics import Metrics
+from app.queue.reads import Reads
 from app.queue.webhooks import Claimed, Outbox, Settled
 from app.webhooks.dns import lookup
 from app.webhooks.targets import AllowList, TargetRefused, allow_list
@@ -101,8 +102,10 @@ def backoff_s(attempt: int, base_s: float, cap_s: float) -> float:
 
 
 class Deliverer:
-    def __init__(self, outbox: Outbox, settings: Settings, secrets: dict[str, str], metrics: Metrics) -> None:
-        self._outbox = outbox
+    def __init__(
+        self, outbox: Outbox, reads: Reads, settings: Settings, secrets: dict[str, str], metrics: Metrics
+    ) -> None:
+        self._outbox, self._reads = outbox, reads
         self._settings = settings
         self._allow = allow_list(settings.webhook_allowed_hosts)
         self._signers = {tenant: Webhook(secret) for tenant, secret in secrets.items()}
@@ -155,7 +158,7 @@ class Deliverer:
     async def _deliver(self, session: aiohttp.ClientSession, claimed: Claimed) -> None:
         job_id = claimed.job_id
         try:
-            record = await self._outbox.record(job_id)
+            record = await self._reads.get_job(job_id)  # the body: the record as GET /jobs/{id} shows it
             error = await self._send(session, job_id, record) if record is not None else "its job record expired"
             await self._settle(claimed, error, final=record is None or error.startswith("refused:"))
         except RETRY_LATER as exc:  # the outcome not written: the lease runs out and it is sent again

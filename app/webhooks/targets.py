@@ -66,10 +66,6 @@ def parse_entry(raw: str) -> Entry:
     return Entry(host, port, http)
 
 
-def parse_allowed(raw: str) -> tuple[Entry, ...]:
-    return tuple(parse_entry(part) for part in raw.split(",") if part.strip())
-
-
 @dataclass(frozen=True, slots=True)
 class AllowList:
     entries: tuple[Entry, ...] = ()

@@ -105,7 +105,6 @@ class Worker:
         self._slot_freed = asyncio.Event()
         # Reserved and prepared, not yet started: the next jobs of slots as they free (WORKER_PREFETCH).
         self._waiting: collections.deque[HeldMessage] = collections.deque()
-        self._prefetch = settings.prefetch
         self._dispatch_due = False
         self._stopping = asyncio.Event()
         self.broken: str | None = None  # why the worker stopped by itself (a loop of its own ended)
@@ -222,7 +221,8 @@ class Worker:
         replaces it runs beside. Prefetched messages sit in this worker's processing list
         unstarted (their attempts not counted): a crash or a stop hands them back like the rest."""
         outage = Outage("reserve")
-        most, prefetch = self.settings.worker_concurrency + self._prefetch, self._prefetch
+        prefetch = self.settings.prefetch
+        most = self.settings.worker_concurrency + prefetch
         while not self._stopping.is_set():  # as well as cancelled: redis-py can swallow a cancellation
             room = most - self._calls - len(self._waiting)
             # With jobs in hand, wait until a few can be reserved at once: one round trip for several.

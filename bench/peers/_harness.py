@@ -125,6 +125,14 @@ async def drain(peer: Peer, jobs: int, concurrency: int, delay_s: float | None, 
     return rate
 
 
+def print_figures(title: str, figures: dict[str, float]) -> None:
+    """A probe's result as the bench prints it: a title, then a figure a line."""
+    print(title)
+    width = max(map(len, figures), default=0) + 2
+    for name, value in figures.items():
+        print(f"  {name:<{width}} {value:,.2f}")
+
+
 def percentile(sorted_values: list[float], fraction: float) -> float:
     """Nearest-rank percentile of an ascending list."""
     rank = max(1, math.ceil(fraction * len(sorted_values)))

@@ -24,8 +24,7 @@ from app.options import Options
 from tests.api.conftest import StartService
 from tests.api.test_client import base_url
 from tests.conftest import with_
-from tests.helpers import eventually
-from tests.redis_server import free_port
+from tests.helpers import eventually, serving
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 TEXT = "Webhooks call a receiver back. This text asks for one when its job ends."
@@ -41,7 +40,7 @@ class Delivery:
 class Receiver:
     """An HTTP endpoint on 127.0.0.1 that keeps each request and answers from `answers` (then 204)."""
 
-    url: str
+    url: str = ""
     answers: list[int] = field(default_factory=list)
     got: list[Delivery] = field(default_factory=list)
     arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -60,15 +59,11 @@ class Receiver:
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
-    port = free_port()
-    found = Receiver(f"http://127.0.0.1:{port}/hooks")
-    app = web.Application()
+    found, app = Receiver(), web.Application()
     app.router.add_post("/hooks", found.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield found
-    await runner.cleanup()
+    async with serving(app) as base:
+        found.url = f"{base}/hooks"
+        yield found
 
 
 def hooked(settings: Settings, receiver: Receiver, **changes: object) -> Settings:
@@ -234,3 +229,17 @@ async def test_a_job_run_again_from_the_dead_list_calls_back_again_under_a_new_i
     assert verified(first)["type"] == verified(second)["type"] == "job.failed"
     assert first.headers["webhook-id"] != second.headers["webhook-id"], "two endings, two messages"
     assert verified(second)["data"]["attempts"] == 1, "the run anew, its attempts counted afresh"  # type: ignore[index]
+
+
+async def test_an_idempotency_key_stands_for_its_callback_too(
+    start_service: StartService, settings: Settings, receiver: Receiver
+) -> None:
+    service = await start_service(hooked(settings, receiver), worker=False)
+    async with AsyncClient(base_url(service)) as client:
+        first = await client.submit(TEXT, callback_url=receiver.url, idempotency_key="order-1")
+        again = await client.submit(TEXT, callback_url=receiver.url, idempotency_key="order-1")
+        assert again.id == first.id, "the same request: the same job"
+        with pytest.raises(InvalidRequest) as reused:
+            await client.submit(TEXT, callback_url=receiver.url + "?other", idempotency_key="order-1")
+    assert reused.value.kind == "idempotency-key-reused" and reused.value.problem["job_id"] == first.id
+    assert await service.queued() == 1

@@ -170,3 +170,34 @@ async def test_a_workers_healthcheck_follows_its_heartbeat(private: Private, spa
 
     await eventually(unhealthy, what="the worker's healthcheck failing without Redis")
     assert b"Connection refused" not in (await asyncio.to_thread(healthcheck, env)).stderr  # it answered: 503
+
+
+async def test_kill_9_with_prefetched_jobs_runs_each_once_counting_only_the_started(
+    private: Private, spawn: Spawn
+) -> None:
+    """WORKER_PREFETCH: 10 jobs running and 5 reserved ahead, unstarted, when the worker is killed.
+    Recovery puts all 15 back; each ends once, and only the 10 that had started count two attempts."""
+    server, queue, pubsub = private
+    ids = await accept(queue, 30)
+    env = worker_env(server, queue.keys, SLEEP_SUMMARIZER_S="30", WORKER_CONCURRENCY="10", WORKER_PREFETCH="5")
+    first = spawn("first", **env)
+
+    async def holding() -> bool:
+        return (await statuses(queue, ids))["running"] == 10 and await _held(queue) == 15
+
+    await eventually(holding, timeout_s=30, what="10 jobs running and 5 prefetched")
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    spawn("second", **worker_env(server, queue.keys, SLEEP_SUMMARIZER_S="0.05", WORKER_CONCURRENCY="30"))
+    await assert_each_done_once(queue, ids, pubsub)
+    records = [await queue.reads.get_job(job_id) or {} for job_id in ids]
+    attempts = Counter(int(record["attempts"]) for record in records)
+    assert attempts == Counter({1: 20, 2: 10}), "the prefetched jobs never ran before: one attempt"
+
+
+async def _held(queue: Queue) -> int:
+    """Messages held in every processing list (one worker here)."""
+    total = 0
+    async for key in queue.redis.scan_iter(match=queue.keys.processing("*")):
+        total += await queue.redis.llen(key)
+    return total

@@ -20,7 +20,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from tests.fakes.gemini_server import FakeGemini
 from tests.faults.processes import Private, Spawn, gemini_worker_env, worker_env
-from tests.helpers import eventually, until_ok
+from tests.helpers import eventually, serving, until_ok
 from tests.redis_server import free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -77,14 +77,10 @@ def _attributes(pairs: object) -> dict[str, object]:
 
 @pytest.fixture
 async def collector() -> AsyncIterator[tuple[Collector, str]]:
-    port, found = free_port(), Collector()
-    app = web.Application()
+    found, app = Collector(), web.Application()
     app.router.add_post("/v1/traces", found.export)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield found, f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serving(app) as base:
+        yield found, base
 
 
 async def test_one_job_is_one_trace_from_the_request_to_the_model_call(

@@ -15,8 +15,7 @@ from standardwebhooks import Webhook
 from app.queue.message import new_message
 from app.queue.producer import Enqueue
 from tests.faults.processes import Private, Spawn, worker_env
-from tests.helpers import eventually
-from tests.redis_server import free_port
+from tests.helpers import eventually, serving
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -40,14 +39,10 @@ class HangsFirst:
 
 @pytest.fixture
 async def hangs_first() -> AsyncIterator[tuple[HangsFirst, str]]:
-    port, receiver = free_port(), HangsFirst()
-    app = web.Application()
+    receiver, app = HangsFirst(), web.Application()
     app.router.add_post("/hooks", receiver.handle)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield receiver, f"http://127.0.0.1:{port}/hooks"
-    await runner.cleanup()
+    async with serving(app) as base:
+        yield receiver, f"{base}/hooks"
 
 
 async def test_a_worker_killed_mid_delivery_does_not_lose_it(
