@@ -40,7 +40,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
 from app.api.app import create_app
 from app.config import Settings
@@ -55,7 +54,8 @@ from app.queue.store import Queue
 from app.service import build_worker
 from app.worker.runner import Worker
 from bench.peers._harness import percentile
-from tests.redis_server import RedisServer, free_port
+from tests.helpers import serving
+from tests.redis_server import RedisServer
 
 RESULTS = Path(__file__).parent / "results"
 SLOTS = 100  # WORKER_CONCURRENCY
@@ -143,19 +143,6 @@ async def running_worker(settings: Settings, summarizer: TimedSleep) -> AsyncIte
         worker.stop()
         await task
         await redis.aclose()
-
-
-@contextlib.asynccontextmanager
-async def serving_api(settings: Settings) -> AsyncIterator[str]:
-    """The real API (create_app) on a free port in this loop; yields its base URL."""
-    port = free_port()
-    runner = web.AppRunner(create_app(replace(settings, port=port)))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
 
 
 async def wait_until(check: Callable[[], bool], what: str, timeout_s: float = TIMEOUT_S) -> None:
@@ -375,7 +362,7 @@ async def measure_cancel(
     summarizer = TimedSleep(LONG_CALL_S)
     order = list(texts)
     random.Random(15).shuffle(order)  # running and queued jobs mixed: both paths of a cancel
-    async with running_worker(settings, summarizer) as worker, serving_api(settings) as base_url:
+    async with running_worker(settings, summarizer) as worker, serving(create_app(settings)) as base_url:
         await wait_until(lambda: len(summarizer.started) >= SLOTS, "every slot in a call")
         await asyncio.sleep(0.2)  # the worker's control subscription is up long before this
         deletes = await delete_all(base_url, order, clients)
